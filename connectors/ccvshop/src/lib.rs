@@ -1,0 +1,1 @@
+//! The CCV Shop connector component.

@@ -1,0 +1,1 @@
+//! The Visma eAccounting connector component.

@@ -1,0 +1,1 @@
+//! Serves both emulators, seeded, on two ports: a binary and a library for tests.

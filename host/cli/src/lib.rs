@@ -1,0 +1,1 @@
+//! The trestle command line: run syncs, inspect the activity log, run the demo.

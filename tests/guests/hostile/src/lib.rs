@@ -1,0 +1,1 @@
+//! Misbehaving components for sandbox tests, one behaviour per feature.

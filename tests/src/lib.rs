@@ -1,0 +1,1 @@
+//! End-to-end tests: host + real components + emulators over real sockets.
