@@ -1,0 +1,54 @@
+//! What a test can choose about the emulated shop.
+
+use std::time::Duration;
+
+/// Demo credentials the emulator accepts unless told otherwise.
+pub const DEMO_PUBLIC_KEY: &str = "ccv-demo-public-key";
+pub const DEMO_SECRET_KEY: &str = "ccv-demo-secret-key";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub public_key: String,
+    pub secret_key: String,
+    /// Seed for the catalogue, customers and orders.
+    pub seed: u64,
+    pub orders: usize,
+    pub products: usize,
+    pub users: usize,
+    /// `None` turns rate limiting off.
+    pub rate_limits: Option<RateLimits>,
+    /// Whether registered webhooks receive events.
+    pub webhooks: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            public_key: DEMO_PUBLIC_KEY.to_string(),
+            secret_key: DEMO_SECRET_KEY.to_string(),
+            seed: 42,
+            orders: 60,
+            // At least 50, so the catalogue holds an item the books do not know.
+            products: 60,
+            users: 24,
+            rate_limits: Some(RateLimits::default()),
+            webhooks: true,
+        }
+    }
+}
+
+/// Requests allowed per window, per resource and method (spec §4).
+#[derive(Debug, Clone)]
+pub struct RateLimits {
+    pub get: u32,
+    pub write: u32,
+    /// `GET /productqueries` has a lower limit of its own.
+    pub productqueries: u32,
+    pub window: Duration,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self { get: 150, write: 100, productqueries: 30, window: Duration::from_secs(60) }
+    }
+}
