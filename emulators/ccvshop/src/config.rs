@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 /// Demo credentials the emulator accepts unless told otherwise.
 pub const DEMO_PUBLIC_KEY: &str = "ccv-demo-public-key";
 pub const DEMO_SECRET_KEY: &str = "ccv-demo-secret-key";
@@ -19,6 +21,15 @@ pub struct Config {
     pub rate_limits: Option<RateLimits>,
     /// Whether registered webhooks receive events.
     pub webhooks: bool,
+    /// Freezes the server clock (x-date checks and response dates), so a
+    /// signature test vector with a fixed date can be replayed.
+    pub server_time: Option<DateTime<Utc>>,
+}
+
+impl Config {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.server_time.unwrap_or_else(Utc::now)
+    }
 }
 
 impl Default for Config {
@@ -33,6 +44,7 @@ impl Default for Config {
             users: 24,
             rate_limits: Some(RateLimits::default()),
             webhooks: true,
+            server_time: None,
         }
     }
 }
@@ -49,6 +61,11 @@ pub struct RateLimits {
 
 impl Default for RateLimits {
     fn default() -> Self {
-        Self { get: 150, write: 100, productqueries: 30, window: Duration::from_secs(60) }
+        Self {
+            get: 150,
+            write: 100,
+            productqueries: 30,
+            window: Duration::from_secs(60),
+        }
     }
 }

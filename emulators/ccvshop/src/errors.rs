@@ -19,7 +19,11 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into() }
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
     }
 
     /// Authentication failures; the sub code says which check failed
@@ -34,14 +38,20 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str, id: u64) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "404.10", format!("{what} with id {id} does not exist"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "404.10",
+            format!("{what} with id {id} does not exist"),
+        )
     }
 
     pub fn invalid_resource(path: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             "404.20",
-            format!("invalid resource name: {path} is not a resource of this API (or not emulated)"),
+            format!(
+                "invalid resource name: {path} is not a resource of this API (or not emulated)"
+            ),
         )
     }
 
@@ -93,7 +103,13 @@ impl IntoResponse for ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
     }
 }
 

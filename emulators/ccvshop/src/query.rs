@@ -43,7 +43,11 @@ impl QueryParams {
     }
 
     pub fn str(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A typed filter value; `what` describes the expected form for the error.
@@ -51,7 +55,9 @@ impl QueryParams {
         self.str(name)
             .map(|v| {
                 v.parse::<T>().map_err(|_| {
-                    ApiError::validation(format!("query parameter '{name}' must be {what}, got '{v}'"))
+                    ApiError::validation(format!(
+                        "query parameter '{name}' must be {what}, got '{v}'"
+                    ))
                 })
             })
             .transpose()
@@ -66,7 +72,9 @@ impl QueryParams {
         self.str(name)
             .map(|v| {
                 NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
-                    ApiError::validation(format!("query parameter '{name}' must be a date like 2020-01-31, got '{v}'"))
+                    ApiError::validation(format!(
+                        "query parameter '{name}' must be a date like 2020-01-31, got '{v}'"
+                    ))
                 })
             })
             .transpose()
@@ -75,7 +83,9 @@ impl QueryParams {
     /// The `orderby` field and whether it is descending (`<field>_desc`),
     /// refused unless the field is one of `fields`.
     pub fn order_by(&self, fields: &[&str]) -> ApiResult<Option<(String, bool)>> {
-        let Some(raw) = self.str("orderby") else { return Ok(None) };
+        let Some(raw) = self.str("orderby") else {
+            return Ok(None);
+        };
         let (field, desc) = match raw.strip_suffix("_desc") {
             Some(f) => (f, true),
             None => (raw, false),
@@ -91,6 +101,7 @@ impl QueryParams {
 
     /// The comma-separated `expand` list.
     pub fn expands(&self, name: &str) -> bool {
-        self.str("expand").is_some_and(|e| e.split(',').any(|x| x.trim() == name))
+        self.str("expand")
+            .is_some_and(|e| e.split(',').any(|x| x.trim() == name))
     }
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 pub use catalogue::{AttributeCombination, Category, Product, ProductToCategory, TaxTariff};
-pub use order::{Coupon, Order, OrderRow, Paymethod, Totals};
+pub use order::{Coupon, Order, OrderRow, Paymethod};
 pub use people::{Customer, User};
 pub use webhook::Webhook;
 
@@ -39,7 +39,8 @@ pub fn find<'a, T>(map: &'a BTreeMap<u64, T>, what: &str, id: u64) -> ApiResult<
 }
 
 pub fn find_mut<'a, T>(map: &'a mut BTreeMap<u64, T>, what: &str, id: u64) -> ApiResult<&'a mut T> {
-    map.get_mut(&id).ok_or_else(|| ApiError::not_found(what, id))
+    map.get_mut(&id)
+        .ok_or_else(|| ApiError::not_found(what, id))
 }
 
 impl Shop {

@@ -11,16 +11,43 @@ use crate::model::people::{CustomerType, country_name};
 
 pub const PERSONALINFO_INPUT: Schema = Schema {
     name: "internal.entity.personalinfo.input.v1",
-    fields: &["billingaddress", "deliveryaddress", "email", "customertype", "btw", "kvk", "reference", "iban", "bic"],
+    fields: &[
+        "billingaddress",
+        "deliveryaddress",
+        "email",
+        "customertype",
+        "btw",
+        "kvk",
+        "reference",
+        "iban",
+        "bic",
+    ],
     renamed: &[],
 };
 
 const ADDRESS_INPUT: Schema = Schema {
     name: "internal.entity.personalinfo.input.v1 (address)",
     fields: &[
-        "gender", "initials", "first_name", "last_name", "full_name", "company", "address_line_1", "address_line_2",
-        "street", "housenumber", "housenumber_suffix", "zipcode", "city", "province", "country", "country_code",
-        "telephone", "fax", "mobile", "comment",
+        "gender",
+        "initials",
+        "first_name",
+        "last_name",
+        "full_name",
+        "company",
+        "address_line_1",
+        "address_line_2",
+        "street",
+        "housenumber",
+        "housenumber_suffix",
+        "zipcode",
+        "city",
+        "province",
+        "country",
+        "country_code",
+        "telephone",
+        "fax",
+        "mobile",
+        "comment",
     ],
     renamed: &[],
 };
@@ -82,11 +109,19 @@ pub fn parse(input: &Input) -> ApiResult<Customer> {
     let billing = input.required("billingaddress", billing)?;
     let country_code = billing.str("country_code")?;
     if country_code.is_none() && billing.has("country") {
-        return Err(billing.invalid("country", "is deprecated on write; send 'country_code' (ISO 3166 alpha-2)"));
+        return Err(billing.invalid(
+            "country",
+            "is deprecated on write; send 'country_code' (ISO 3166 alpha-2)",
+        ));
     }
-    let country_code = billing.required("country_code", country_code)?.to_uppercase();
+    let country_code = billing
+        .required("country_code", country_code)?
+        .to_uppercase();
     if country_code.len() != 2 {
-        return Err(billing.invalid("country_code", "must be an ISO 3166 alpha-2 code such as NL"));
+        return Err(billing.invalid(
+            "country_code",
+            "must be an ISO 3166 alpha-2 code such as NL",
+        ));
     }
     let person = Person {
         first_name: billing.str("first_name")?.unwrap_or_default(),
@@ -107,7 +142,15 @@ pub fn parse(input: &Input) -> ApiResult<Customer> {
         None => return Ok(Customer::from_person(person)),
         Some("b2b") => CustomerType::B2b,
         Some("b2c") => CustomerType::B2c,
-        Some(other) => return Err(input.invalid("customertype", &format!("must be b2c or b2b, got '{other}'"))),
+        Some(other) => {
+            return Err(input.invalid(
+                "customertype",
+                &format!("must be b2c or b2b, got '{other}'"),
+            ));
+        }
     };
-    Ok(Customer { person, customertype })
+    Ok(Customer {
+        person,
+        customertype,
+    })
 }

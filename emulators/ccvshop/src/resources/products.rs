@@ -5,7 +5,6 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::{Id, attributecombinations, created};
@@ -19,9 +18,28 @@ use crate::seed::DEFAULT_PACKAGE_ID;
 use crate::state::{AppState, Shared};
 
 const WRITABLE: &[&str] = &[
-    "name", "productnumber", "eannumber", "mpnnumber", "shortdescription", "description", "active", "price",
-    "discount", "purchaseprice", "taxtariff", "vatrate", "stock", "stockenabled", "unit", "weight", "package_id",
-    "brand_id", "supplier_id", "condition_id", "color_id", "memo",
+    "name",
+    "productnumber",
+    "eannumber",
+    "mpnnumber",
+    "shortdescription",
+    "description",
+    "active",
+    "price",
+    "discount",
+    "purchaseprice",
+    "taxtariff",
+    "vatrate",
+    "stock",
+    "stockenabled",
+    "unit",
+    "weight",
+    "package_id",
+    "brand_id",
+    "supplier_id",
+    "condition_id",
+    "color_id",
+    "memo",
 ];
 
 /// Read-side names a client might echo back on write.
@@ -34,15 +52,35 @@ const RENAMED: &[(&str, &str)] = &[
     ("package", "package_id"),
 ];
 
-const PRODUCT_POST: Schema = Schema { name: "internal.resource.products.post.v1", fields: WRITABLE, renamed: RENAMED };
-const PRODUCT_PATCH: Schema = Schema { name: "internal.resource.products.patch.v1", fields: WRITABLE, renamed: RENAMED };
+const PRODUCT_POST: Schema = Schema {
+    name: "internal.resource.products.post.v1",
+    fields: WRITABLE,
+    renamed: RENAMED,
+};
+const PRODUCT_PATCH: Schema = Schema {
+    name: "internal.resource.products.patch.v1",
+    fields: WRITABLE,
+    renamed: RENAMED,
+};
 
-const PRODUCT_FILTERS: &[&str] =
-    &["productnumber", "eannumber", "mpnnumber", "productname", "active", "minstock", "maxstock", "minprice", "maxprice"];
+const PRODUCT_FILTERS: &[&str] = &[
+    "productnumber",
+    "eannumber",
+    "mpnnumber",
+    "productname",
+    "active",
+    "minstock",
+    "maxstock",
+    "minprice",
+    "maxprice",
+];
 
 pub fn render(shop: &Shop, links: &Links, p: &Product, query: Option<&QueryParams>) -> Value {
     let path = format!("/products/{}", p.id);
-    let has_combinations = shop.attribute_combinations.values().any(|c| c.product_id == p.id);
+    let has_combinations = shop
+        .attribute_combinations
+        .values()
+        .any(|c| c.product_id == p.id);
     let mut combinations = links.link(&format!("{path}/attributecombinations"));
     if query.is_some_and(|q| q.expands("attributecombinations")) {
         combinations["collection"] = shop
@@ -94,14 +132,20 @@ pub fn render(shop: &Shop, links: &Links, p: &Product, query: Option<&QueryParam
     })
 }
 
-pub async fn list(State(app): State<AppState>, links: Links, query: QueryParams) -> ApiResult<Json<Value>> {
+pub async fn list(
+    State(app): State<AppState>,
+    links: Links,
+    query: QueryParams,
+) -> ApiResult<Json<Value>> {
     query.allow("products", PRODUCT_FILTERS)?;
     let productnumber = query.str("productnumber");
     let eannumber = query.str("eannumber");
     let mpnnumber = query.str("mpnnumber");
     let productname = query.str("productname").map(str::to_lowercase);
     if productname.as_ref().is_some_and(|n| n.chars().count() < 3) {
-        return Err(ApiError::validation("query parameter 'productname' needs at least 3 characters"));
+        return Err(ApiError::validation(
+            "query parameter 'productname' needs at least 3 characters",
+        ));
     }
     let active = query.bool("active")?;
     let bounds: Vec<(f64, f64)> = [("minstock", "maxstock"), ("minprice", "maxprice")]
@@ -121,7 +165,11 @@ pub async fn list(State(app): State<AppState>, links: Links, query: QueryParams)
         .filter(|p| productnumber.is_none_or(|n| p.productnumber == n))
         .filter(|p| eannumber.is_none_or(|n| p.eannumber.as_deref() == Some(n)))
         .filter(|p| mpnnumber.is_none_or(|n| p.mpnnumber.as_deref() == Some(n)))
-        .filter(|p| productname.as_ref().is_none_or(|n| p.name.to_lowercase().contains(n)))
+        .filter(|p| {
+            productname
+                .as_ref()
+                .is_none_or(|n| p.name.to_lowercase().contains(n))
+        })
         .filter(|p| active.is_none_or(|a| p.active == a))
         .filter(|p| (bounds[0].0..=bounds[0].1).contains(&p.stock))
         .filter(|p| (bounds[1].0..=bounds[1].1).contains(&p.price))
@@ -137,17 +185,34 @@ pub async fn list(State(app): State<AppState>, links: Links, query: QueryParams)
             products.reverse();
         }
     }
-    let items = products.into_iter().map(|p| render(&shop, &links, p, Some(&query))).collect();
+    let items = products
+        .into_iter()
+        .map(|p| render(&shop, &links, p, Some(&query)))
+        .collect();
     Ok(Json(paging::page(&links, &query, items)?))
 }
 
-pub async fn get(State(app): State<AppState>, links: Links, query: QueryParams, Id(id): Id) -> ApiResult<Json<Value>> {
+pub async fn get(
+    State(app): State<AppState>,
+    links: Links,
+    query: QueryParams,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
     query.allow("products/{id}", &[])?;
     let shop = app.shop();
-    Ok(Json(render(&shop, &links, find(&shop.products, "product", id)?, Some(&query))))
+    Ok(Json(render(
+        &shop,
+        &links,
+        find(&shop.products, "product", id)?,
+        Some(&query),
+    )))
 }
 
-pub async fn post(State(app): State<AppState>, links: Links, body: Bytes) -> ApiResult<(StatusCode, Json<Value>)> {
+pub async fn post(
+    State(app): State<AppState>,
+    links: Links,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     let input = Input::parse(&body, &PRODUCT_POST)?;
     for field in ["name", "price", "discount", "package_id"] {
         if !input.has(field) {
@@ -161,10 +226,12 @@ pub async fn post(State(app): State<AppState>, links: Links, body: Bytes) -> Api
         )));
     }
     let mut shop = app.shop();
-    let now = Utc::now();
+    let now = app.config.now();
+    let id = shop.new_id();
     let mut product = Product {
-        id: shop.new_id(),
-        productnumber: String::new(),
+        id,
+        // The shop numbers products that come without a SKU.
+        productnumber: format!("P{id}"),
         eannumber: None,
         mpnnumber: None,
         name: String::new(),
@@ -184,9 +251,9 @@ pub async fn post(State(app): State<AppState>, links: Links, body: Bytes) -> Api
         in_books: false,
     };
     apply(&shop, &mut product, &input)?;
-    let id = product.id;
     shop.products.insert(id, product);
-    app.hooks.notify(&shop, "products.created", event_payload(&app, id));
+    app.hooks
+        .notify(&shop, "products.created", event_payload(&app, id));
     Ok(created(render(&shop, &links, &shop.products[&id], None)))
 }
 
@@ -201,9 +268,10 @@ pub fn update(app: &Shared, id: u64, input: &Input) -> ApiResult<()> {
     let mut shop = app.shop();
     let mut product = find(&shop.products, "product", id)?.clone();
     apply(&shop, &mut product, input)?;
-    product.modifydate = Utc::now();
+    product.modifydate = app.config.now();
     *find_mut(&mut shop.products, "product", id)? = product;
-    app.hooks.notify(&shop, "products.updated", event_payload(app, id));
+    app.hooks
+        .notify(&shop, "products.updated", event_payload(app, id));
     Ok(())
 }
 
@@ -215,9 +283,11 @@ pub async fn delete(State(app): State<AppState>, Id(id): Id) -> ApiResult<Status
     let mut shop = app.shop();
     find(&shop.products, "product", id)?;
     shop.products.remove(&id);
-    shop.attribute_combinations.retain(|_, c| c.product_id != id);
+    shop.attribute_combinations
+        .retain(|_, c| c.product_id != id);
     shop.product_to_categories.retain(|_, l| l.product_id != id);
-    app.hooks.notify(&shop, "products.deleted", event_payload(&app, id));
+    app.hooks
+        .notify(&shop, "products.deleted", event_payload(&app, id));
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -237,7 +307,10 @@ fn apply(shop: &Shop, p: &mut Product, input: &Input) -> ApiResult<()> {
             *target = v;
         }
     }
-    for (field, target) in [("eannumber", &mut p.eannumber), ("mpnnumber", &mut p.mpnnumber)] {
+    for (field, target) in [
+        ("eannumber", &mut p.eannumber),
+        ("mpnnumber", &mut p.mpnnumber),
+    ] {
         if let Some(v) = input.str(field)? {
             *target = Some(v).filter(|v| !v.is_empty());
         }
@@ -256,17 +329,28 @@ fn apply(shop: &Shop, p: &mut Product, input: &Input) -> ApiResult<()> {
         }
     }
     if p.discount > p.price {
-        return Err(input.invalid("discount", &format!("({}) must not exceed the price ({})", p.discount, p.price)));
+        return Err(input.invalid(
+            "discount",
+            &format!("({}) must not exceed the price ({})", p.discount, p.price),
+        ));
     }
     if let Some(active) = input.bool("active")? {
         p.active = active;
     }
     if let Some(name) = input.str("taxtariff")? {
-        p.taxtariff = TaxTariff::from_name(&name)
-            .ok_or_else(|| input.invalid("taxtariff", &format!("must be normal, reduced or zero, got '{name}'")))?;
+        p.taxtariff = TaxTariff::from_name(&name).ok_or_else(|| {
+            input.invalid(
+                "taxtariff",
+                &format!("must be normal, reduced or zero, got '{name}'"),
+            )
+        })?;
     } else if let Some(rate) = input.f64("vatrate")? {
-        p.taxtariff = TaxTariff::from_rate(rate)
-            .ok_or_else(|| input.invalid("vatrate", &format!("must be 21, 9 or 0 (the shop's rates), got {rate}")))?;
+        p.taxtariff = TaxTariff::from_rate(rate).ok_or_else(|| {
+            input.invalid(
+                "vatrate",
+                &format!("must be 21, 9 or 0 (the shop's rates), got {rate}"),
+            )
+        })?;
     }
     if let Some(package_id) = input.u64("package_id")? {
         if package_id != DEFAULT_PACKAGE_ID {
@@ -275,7 +359,11 @@ fn apply(shop: &Shop, p: &mut Product, input: &Input) -> ApiResult<()> {
         p.package_id = package_id;
     }
     if let Some(stock) = input.f64("stock")? {
-        if shop.attribute_combinations.values().any(|c| c.product_id == p.id) {
+        if shop
+            .attribute_combinations
+            .values()
+            .any(|c| c.product_id == p.id)
+        {
             return Err(input.invalid(
                 "stock",
                 &format!("cannot be set on product {}: its stock is kept per attribute combination; PATCH /attributecombinations/{{id}}", p.id),
@@ -283,9 +371,9 @@ fn apply(shop: &Shop, p: &mut Product, input: &Input) -> ApiResult<()> {
         }
         p.stock = stock;
     }
-    for ignored in ["stockenabled", "memo"] {
-        input.typed_any(ignored)?;
-    }
+    // Type-checked, not modelled.
+    input.bool("stockenabled")?;
+    input.str("memo")?;
     for unsupported in ["brand_id", "supplier_id", "condition_id", "color_id"] {
         if let Some(id) = input.u64(unsupported)? {
             return Err(ApiError::not_found(unsupported.trim_end_matches("_id"), id));
@@ -294,7 +382,11 @@ fn apply(shop: &Shop, p: &mut Product, input: &Input) -> ApiResult<()> {
     if p.productnumber.is_empty() {
         return Err(input.invalid("productnumber", "must not be empty"));
     }
-    if let Some(other) = shop.products.values().find(|o| o.id != p.id && o.productnumber == p.productnumber) {
+    if let Some(other) = shop
+        .products
+        .values()
+        .find(|o| o.id != p.id && o.productnumber == p.productnumber)
+    {
         return Err(ApiError::already_exists(format!(
             "productnumber '{}' already exists (product {})",
             p.productnumber, other.id
