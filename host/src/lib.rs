@@ -1,1 +1,27 @@
+//! The Trestle host: loads connector, flow and tenant mapping components
+//! (WebAssembly components built against the `trestle:sync` contract) and
+//! runs syncs with each component sandboxed in its own Store.
+//!
+//! Embedders create one [`Host`], [`Host::load`] components from bytes or
+//! files, and run them with [`run::FlowRun`] or [`connection::check`];
+//! everything they did can be read back with [`Host::activity`].
 
+pub mod bindings;
+pub mod cache;
+pub mod capabilities;
+mod capabilities_impl;
+pub mod connection;
+pub mod engine;
+pub mod forward;
+pub mod guest_state;
+pub mod limits;
+pub mod mapping;
+pub mod run;
+pub mod storage;
+pub mod traps;
+
+pub use capabilities::config::ComponentConfig;
+pub use capabilities::http::HttpPolicy;
+pub use capabilities::log::{ActivityEntry, ActivityQuery};
+pub use engine::{Host, HostOptions, LoadedComponent, StoreSetup};
+pub use limits::{ComponentKind, LimitOverrides, Limits};

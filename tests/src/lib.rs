@@ -1,1 +1,43 @@
-//! End-to-end tests: host + real components + emulators over real sockets.
+//! Shared set-up for the end-to-end tests: a host with a warm component
+//! cache, and connections to the emulators configured the way a tenant
+//! config would configure them.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use trestle_host::connection::ConnectionSetup;
+use trestle_host::{ComponentConfig, ComponentKind, Host, HostOptions, HttpPolicy, LoadedComponent};
+
+/// A host with an in-memory database and the shared on-disk component cache
+/// (so each test binary compiles each component at most once).
+pub fn host() -> Host {
+    Host::new(HostOptions { database: None, cache_dir: Some(cache_dir()) }).expect("host starts")
+}
+
+pub fn cache_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/trestle-test-cache")
+}
+
+pub fn load(host: &Host, name: &str, kind: ComponentKind, path: &str) -> Arc<LoadedComponent> {
+    host.load_file(name, kind, path.as_ref()).unwrap_or_else(|e| panic!("loading {name}: {e:#}"))
+}
+
+/// A connection named `name` with these settings; `secrets` names the keys
+/// that are secret; HTTP is allowed to the origins of `base_urls`.
+pub fn connection(
+    component: Arc<LoadedComponent>,
+    name: &str,
+    settings: &[(&str, String)],
+    secrets: &[&str],
+    base_urls: &[&str],
+) -> ConnectionSetup {
+    let values: BTreeMap<String, String> = settings.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    ConnectionSetup {
+        name: name.to_string(),
+        component,
+        config: ComponentConfig::new(values, secrets.iter().map(|s| s.to_string())),
+        http: HttpPolicy::from_base_urls(base_urls.iter().copied()).expect("valid base URLs"),
+        limits: None,
+    }
+}

@@ -1,1 +1,4 @@
-//! Builds every guest component for wasm32-wasip2 and tells where the files are.
+//! Paths (and, for the components we ship, bytes) of every guest component,
+//! built for wasm32-wasip2 by this crate's build script.
+
+include!(concat!(env!("OUT_DIR"), "/artifacts.rs"));

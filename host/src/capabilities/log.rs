@@ -1,0 +1,327 @@
+//! `trestle:sync/log` and the activity log behind it: what every component
+//! said, what happened to every record, every forwarded call and every
+//! refused request, per tenant and run. Secrets are scrubbed before anything
+//! is written, and a component that talks too much is stopped, not obeyed.
+
+use std::time::Duration;
+
+use rusqlite::params;
+use serde::Serialize;
+
+use crate::capabilities::config::ComponentConfig;
+use crate::storage::Storage;
+
+/// Who is writing: one component in one run of one tenant.
+#[derive(Debug, Clone)]
+pub struct RunContext {
+    pub tenant: String,
+    pub run_id: String,
+    pub component: String,
+}
+
+/// What happened to one record (mirrors `log.record-event` of the contract).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RecordEvent {
+    pub record_kind: String,
+    pub source_system: String,
+    pub source_id: String,
+    pub target_system: String,
+    pub target_id: Option<String>,
+    pub outcome: String,
+    pub detail: String,
+    pub payload: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Entry {
+    at: String,
+    kind: &'static str,
+    level: String,
+    message: String,
+    fields: String,
+    record: Option<RecordEvent>,
+    duration_us: Option<i64>,
+}
+
+/// Buffers entries and writes them in batches: a forwarded call is logged
+/// on every call, and one SQLite transaction per call would dominate it.
+pub struct ActivityWriter {
+    storage: Storage,
+    ctx: RunContext,
+    redactor: ComponentConfig,
+    budget: usize,
+    used: usize,
+    pending: Vec<Entry>,
+}
+
+/// Entries kept in memory before a write.
+const BATCH: usize = 256;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{component} wrote more than its log limit of {limit} bytes in this run")]
+pub struct LogLimitExceeded {
+    pub component: String,
+    pub limit: usize,
+}
+
+impl ActivityWriter {
+    pub fn new(storage: Storage, ctx: RunContext, redactor: ComponentConfig, budget: usize) -> Self {
+        Self { storage, ctx, redactor, budget, used: 0, pending: Vec::new() }
+    }
+
+    pub fn context(&self) -> &RunContext {
+        &self.ctx
+    }
+
+    /// A component's own log line; counts against its budget.
+    pub fn log(&mut self, level: &str, message: &str, fields: &[(String, String)]) -> Result<(), LogLimitExceeded> {
+        self.charge(message.len() + fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>())?;
+        let fields: serde_json::Map<String, serde_json::Value> = fields
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(self.redactor.redact(v))))
+            .collect();
+        let entry = Entry {
+            kind: "log",
+            level: level.to_string(),
+            message: self.redactor.redact(message),
+            fields: serde_json::Value::Object(fields).to_string(),
+            ..Entry::default()
+        };
+        self.push(entry);
+        Ok(())
+    }
+
+    /// A record's outcome; written at once, since it is what a user audits.
+    pub fn record(&mut self, mut event: RecordEvent) -> Result<(), LogLimitExceeded> {
+        let size = event.detail.len() + event.payload.as_ref().map_or(0, String::len);
+        self.charge(size)?;
+        event.detail = self.redactor.redact(&event.detail);
+        event.payload = event.payload.map(|p| self.redactor.redact(&p));
+        let entry = Entry {
+            kind: "record",
+            level: if event.outcome == "failed" { "error".into() } else { "info".into() },
+            message: format!("{} {} {}: {}", event.record_kind, event.source_id, event.outcome, event.detail),
+            record: Some(event),
+            ..Entry::default()
+        };
+        self.push(entry);
+        self.flush();
+        Ok(())
+    }
+
+    /// A call the host forwarded on the component's behalf.
+    pub fn call(&mut self, what: &str, took: Duration, error: Option<&str>) {
+        self.push(Entry {
+            kind: "call",
+            level: if error.is_some() { "warn".into() } else { "debug".into() },
+            message: match error {
+                None => format!("{what} ok"),
+                Some(e) => format!("{what} failed: {}", self.redactor.redact(e)),
+            },
+            duration_us: Some(took.as_micros().min(i64::MAX as u128) as i64),
+            ..Entry::default()
+        });
+    }
+
+    /// Something the host did or refused on the component's behalf.
+    pub fn host(&mut self, level: &str, message: &str) {
+        self.push(Entry { kind: "host", level: level.to_string(), message: self.redactor.redact(message), ..Entry::default() });
+        self.flush();
+    }
+
+    fn charge(&mut self, bytes: usize) -> Result<(), LogLimitExceeded> {
+        self.used = self.used.saturating_add(bytes);
+        if self.used > self.budget {
+            return Err(LogLimitExceeded { component: self.ctx.component.clone(), limit: self.budget });
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, mut entry: Entry) {
+        entry.at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        if entry.fields.is_empty() {
+            entry.fields = "{}".into();
+        }
+        self.pending.push(entry);
+        if self.pending.len() >= BATCH {
+            self.flush();
+        }
+    }
+
+    /// Writes what is buffered. A failing write is reported through tracing,
+    /// never to the component: losing a debug line must not fail a sync.
+    pub fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let entries = std::mem::take(&mut self.pending);
+        if let Err(e) = self.write(&entries) {
+            tracing::error!("activity log write failed for {}: {e:#}", self.ctx.component);
+        }
+    }
+
+    fn write(&self, entries: &[Entry]) -> anyhow::Result<()> {
+        let mut conn = self.storage.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO activity (at, tenant, run_id, component, kind, level, message, fields,
+                    record_kind, source_system, source_id, target_system, target_id, outcome, payload, duration_us)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            )?;
+            for e in entries {
+                let r = e.record.as_ref();
+                stmt.execute(params![
+                    e.at,
+                    self.ctx.tenant,
+                    self.ctx.run_id,
+                    self.ctx.component,
+                    e.kind,
+                    e.level,
+                    e.message,
+                    e.fields,
+                    r.map(|r| &r.record_kind),
+                    r.map(|r| &r.source_system),
+                    r.map(|r| &r.source_id),
+                    r.map(|r| &r.target_system),
+                    r.and_then(|r| r.target_id.as_ref()),
+                    r.map(|r| &r.outcome),
+                    r.and_then(|r| r.payload.as_ref()),
+                    e.duration_us,
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+impl Drop for ActivityWriter {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+/// One row of the activity log, as `trestle logs` and embedders read it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ActivityEntry {
+    pub id: i64,
+    pub at: String,
+    pub tenant: String,
+    pub run_id: String,
+    pub component: String,
+    pub kind: String,
+    pub level: String,
+    pub message: String,
+    pub record_kind: Option<String>,
+    pub source_system: Option<String>,
+    pub source_id: Option<String>,
+    pub target_system: Option<String>,
+    pub target_id: Option<String>,
+    pub outcome: Option<String>,
+    pub payload: Option<String>,
+    pub duration_us: Option<i64>,
+}
+
+/// Which entries to read; every field narrows.
+#[derive(Debug, Clone, Default)]
+pub struct ActivityQuery {
+    pub tenant: Option<String>,
+    pub run_id: Option<String>,
+    pub component: Option<String>,
+    pub kind: Option<String>,
+    pub record_kind: Option<String>,
+    pub source_id: Option<String>,
+    pub outcome: Option<String>,
+    pub limit: Option<usize>,
+}
+
+pub fn query(storage: &Storage, q: &ActivityQuery) -> anyhow::Result<Vec<ActivityEntry>> {
+    let conn = storage.conn();
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, at, tenant, run_id, component, kind, level, message, record_kind, source_system,
+                source_id, target_system, target_id, outcome, payload, duration_us
+         FROM activity
+         WHERE (?1 IS NULL OR tenant = ?1) AND (?2 IS NULL OR run_id = ?2) AND (?3 IS NULL OR component = ?3)
+           AND (?4 IS NULL OR kind = ?4) AND (?5 IS NULL OR record_kind = ?5) AND (?6 IS NULL OR source_id = ?6)
+           AND (?7 IS NULL OR outcome = ?7)
+         ORDER BY id DESC LIMIT ?8",
+    )?;
+    let limit = q.limit.map_or(-1, |l| l as i64);
+    let rows = stmt.query_map(
+        params![q.tenant, q.run_id, q.component, q.kind, q.record_kind, q.source_id, q.outcome, limit],
+        |r| {
+            Ok(ActivityEntry {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                tenant: r.get(2)?,
+                run_id: r.get(3)?,
+                component: r.get(4)?,
+                kind: r.get(5)?,
+                level: r.get(6)?,
+                message: r.get(7)?,
+                record_kind: r.get(8)?,
+                source_system: r.get(9)?,
+                source_id: r.get(10)?,
+                target_system: r.get(11)?,
+                target_id: r.get(12)?,
+                outcome: r.get(13)?,
+                payload: r.get(14)?,
+                duration_us: r.get(15)?,
+            })
+        },
+    )?;
+    let mut out = rows.collect::<Result<Vec<_>, _>>()?;
+    out.reverse();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn writer(storage: &Storage, budget: usize) -> ActivityWriter {
+        let config = ComponentConfig::new(
+            BTreeMap::from([("secret_key".to_string(), "hunter22".to_string())]),
+            ["secret_key".to_string()],
+        );
+        let ctx = RunContext { tenant: "t1".into(), run_id: "r1".into(), component: "ccvshop".into() };
+        ActivityWriter::new(storage.clone(), ctx, config, budget)
+    }
+
+    #[test]
+    fn lines_and_records_land_in_the_log_with_secrets_scrubbed() {
+        let storage = Storage::in_memory().unwrap();
+        let mut w = writer(&storage, 10_000);
+        w.log("info", "signing with hunter22", &[("key".into(), "hunter22".into())]).unwrap();
+        w.record(RecordEvent {
+            record_kind: "order".into(),
+            source_system: "ccvshop".into(),
+            source_id: "1001".into(),
+            target_system: "eaccounting".into(),
+            target_id: Some("abc".into()),
+            outcome: "synced".into(),
+            detail: "invoice created".into(),
+            payload: None,
+        })
+        .unwrap();
+        drop(w);
+        let all = query(&storage, &ActivityQuery { tenant: Some("t1".into()), ..Default::default() }).unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].message, "signing with [redacted]");
+        assert!(!format!("{all:?}").contains("hunter22"));
+        let synced = query(&storage, &ActivityQuery { outcome: Some("synced".into()), ..Default::default() }).unwrap();
+        assert_eq!(synced[0].target_id.as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn a_component_past_its_budget_is_refused() {
+        let storage = Storage::in_memory().unwrap();
+        let mut w = writer(&storage, 100);
+        w.log("info", &"x".repeat(90), &[]).unwrap();
+        let err = w.log("info", &"x".repeat(20), &[]).unwrap_err();
+        assert!(err.to_string().contains("ccvshop wrote more than its log limit of 100 bytes"), "{err}");
+    }
+}

@@ -1,0 +1,95 @@
+//! `trestle:sync/state`: key-value state namespaced per tenant and connection.
+//! Every query is bound to the scope, so one tenant can never name another
+//! tenant's keys, whatever key string it sends.
+
+use rusqlite::{OptionalExtension, params};
+
+use crate::storage::Storage;
+
+#[derive(Clone)]
+pub struct StateScope {
+    storage: Storage,
+    tenant: String,
+    namespace: String,
+}
+
+impl StateScope {
+    pub fn new(storage: Storage, tenant: &str, namespace: &str) -> Self {
+        Self { storage, tenant: tenant.to_string(), namespace: namespace.to_string() }
+    }
+
+    pub fn get(&self, key: &str) -> anyhow::Result<Option<String>> {
+        Ok(self
+            .storage
+            .conn()
+            .query_row(
+                "SELECT value FROM state WHERE tenant = ?1 AND namespace = ?2 AND key = ?3",
+                params![self.tenant, self.namespace, key],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn set(&self, key: &str, value: &str) -> anyhow::Result<()> {
+        self.storage.conn().execute(
+            "INSERT INTO state (tenant, namespace, key, value) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (tenant, namespace, key) DO UPDATE SET value = excluded.value",
+            params![self.tenant, self.namespace, key, value],
+        )?;
+        Ok(())
+    }
+
+    pub fn delete(&self, key: &str) -> anyhow::Result<()> {
+        self.storage.conn().execute(
+            "DELETE FROM state WHERE tenant = ?1 AND namespace = ?2 AND key = ?3",
+            params![self.tenant, self.namespace, key],
+        )?;
+        Ok(())
+    }
+
+    pub fn keys(&self, prefix: &str) -> anyhow::Result<Vec<String>> {
+        let conn = self.storage.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT key FROM state WHERE tenant = ?1 AND namespace = ?2 AND substr(key, 1, length(?3)) = ?3
+             ORDER BY key",
+        )?;
+        let keys = stmt
+            .query_map(params![self.tenant, self.namespace, prefix], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(keys)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenants_and_connections_never_see_each_others_keys() {
+        let storage = Storage::in_memory().unwrap();
+        let a = StateScope::new(storage.clone(), "tenant-a", "ccvshop");
+        let b = StateScope::new(storage.clone(), "tenant-b", "ccvshop");
+        let a2 = StateScope::new(storage, "tenant-a", "eaccounting");
+        a.set("cursor", "41").unwrap();
+        b.set("cursor", "7").unwrap();
+        assert_eq!(a.get("cursor").unwrap().as_deref(), Some("41"));
+        assert_eq!(b.get("cursor").unwrap().as_deref(), Some("7"));
+        assert_eq!(a2.get("cursor").unwrap(), None);
+        a.set("cursor", "42").unwrap();
+        assert_eq!(a.get("cursor").unwrap().as_deref(), Some("42"));
+        assert_eq!(b.keys("").unwrap(), vec!["cursor".to_string()]);
+        a.delete("cursor").unwrap();
+        assert_eq!(a.get("cursor").unwrap(), None);
+        assert_eq!(b.get("cursor").unwrap().as_deref(), Some("7"));
+    }
+
+    #[test]
+    fn keys_match_by_literal_prefix() {
+        let s = StateScope::new(Storage::in_memory().unwrap(), "t", "n");
+        for k in ["map/order/1", "map/order/2", "map/customer/1", "map%/x"] {
+            s.set(k, "v").unwrap();
+        }
+        assert_eq!(s.keys("map/order/").unwrap(), vec!["map/order/1", "map/order/2"]);
+        assert_eq!(s.keys("map%").unwrap(), vec!["map%/x"], "no LIKE wildcards");
+    }
+}

@@ -1,0 +1,114 @@
+//! A configured connection: a connector component with its settings, network
+//! policy and limits, and what can be asked of it directly (spec, check).
+
+use std::sync::Arc;
+
+use wasmtime::Store;
+use wasmtime::component::Instance;
+
+use crate::bindings::ContractError;
+use crate::bindings::exports::trestle::sync::connection::{ConnectorSpec, GuestIndices};
+use crate::engine::{Host, LoadedComponent, StoreSetup};
+use crate::forward::ConnectorInstance;
+use crate::guest_state::GuestState;
+use crate::traps;
+use crate::{ComponentConfig, HttpPolicy, Limits};
+
+/// Full interface name of a role ("order-source" -> "trestle:sync/order-source@0.1.0").
+pub fn role_interface(role: &str) -> String {
+    format!("trestle:sync/{role}@0.1.0")
+}
+
+#[derive(Clone)]
+pub struct ConnectionSetup {
+    /// The connection's name in the tenant config; also its state namespace,
+    /// so two connections to two shops never share tokens or cursors.
+    pub name: String,
+    pub component: Arc<LoadedComponent>,
+    pub config: ComponentConfig,
+    pub http: HttpPolicy,
+    pub limits: Option<Limits>,
+}
+
+impl ConnectionSetup {
+    pub fn instantiate(&self, host: &Host, tenant: &str, run_id: &str) -> anyhow::Result<ConnectorInstance> {
+        let (store, instance) = self.store(host, tenant, run_id)?;
+        Ok(ConnectorInstance::new(store, instance))
+    }
+
+    fn store(&self, host: &Host, tenant: &str, run_id: &str) -> anyhow::Result<(Store<GuestState>, Instance)> {
+        let setup = StoreSetup {
+            config: self.config.clone(),
+            http: self.http.clone(),
+            limits: self.limits.clone(),
+            namespace: Some(self.name.clone()),
+            mapping: None,
+        };
+        host.instantiate(&self.component, tenant, run_id, setup, None)
+    }
+
+    /// A connector instance of its own, for calling its roles directly (an
+    /// embedder's own orchestration, or tests). No host retries apply.
+    pub fn session(&self, host: &Host, tenant: &str) -> anyhow::Result<Session> {
+        let (store, instance) = self.store(host, tenant, &new_run_id())?;
+        Ok(Session { store, instance, component: self.component.clone() })
+    }
+
+    /// The connector's description of itself and its settings.
+    pub fn spec(&self, host: &Host, tenant: &str) -> anyhow::Result<ConnectorSpec> {
+        let (mut store, instance) = self.store(host, tenant, &new_run_id())?;
+        let guest = GuestIndices::new(&self.component.pre)?.load(&mut store, &instance)?;
+        guest.call_spec(&mut store).map_err(|e| traps::explain(e, store.data()))
+    }
+
+    /// Verifies credentials and reachability. `Ok(Err(..))` is the
+    /// connector's answer in words; `Err` means the connector itself failed.
+    pub fn check(&self, host: &Host, tenant: &str) -> anyhow::Result<Result<String, ContractError>> {
+        let (mut store, instance) = self.store(host, tenant, &new_run_id())?;
+        let guest = GuestIndices::new(&self.component.pre)?.load(&mut store, &instance)?;
+        guest.call_check(&mut store).map_err(|e| traps::explain(e, store.data()))
+    }
+}
+
+pub fn new_run_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// A live connector for direct calls: `session.role::<order_source::GuestIndices>()`
+/// style access through the generated bindings.
+pub struct Session {
+    pub store: Store<GuestState>,
+    pub instance: Instance,
+    component: Arc<LoadedComponent>,
+}
+
+macro_rules! role_accessors {
+    ($($method:ident => $module:ident),* $(,)?) => {
+        impl Session {
+            $(
+                /// The role's functions; fails when the connector does not export it.
+                pub fn $method(&mut self) -> anyhow::Result<crate::bindings::exports::trestle::sync::$module::Guest> {
+                    let indices = crate::bindings::exports::trestle::sync::$module::GuestIndices::new(&self.component.pre)
+                        .map_err(|e| anyhow::Error::from(e).context(format!(
+                            "connector `{}` does not export {}", self.component.name, stringify!($module)
+                        )))?;
+                    Ok(indices.load(&mut self.store, &self.instance)?)
+                }
+            )*
+        }
+    };
+}
+
+role_accessors! {
+    connection => connection,
+    order_source => order_source,
+    customer_source => customer_source,
+    customer_sink => customer_sink,
+    sales_document_sink => sales_document_sink,
+    product_source => product_source,
+    product_sink => product_sink,
+    category_sink => category_sink,
+    stock_source => stock_source,
+    stock_sink => stock_sink,
+    reference_data => reference_data,
+}

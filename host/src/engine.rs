@@ -1,0 +1,235 @@
+//! The host: one wasmtime Engine with a pooling allocator and an epoch clock,
+//! the component cache, the database, and the linkers for each kind of
+//! component. Cheap to clone; embedders keep one per process.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use wasmtime::component::{Component, HasSelf, Instance, InstancePre, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+
+use crate::bindings;
+use crate::cache::{CacheOutcome, ComponentCache};
+use crate::capabilities::config::ComponentConfig;
+use crate::capabilities::http::HttpPolicy;
+use crate::capabilities::log::{ActivityEntry, ActivityQuery, ActivityWriter, RunContext};
+use crate::capabilities::state::StateScope;
+use crate::forward;
+use crate::guest_state::GuestState;
+use crate::limits::{ComponentKind, EPOCH_TICK, Limits, MAX_MEMORY_BYTES, POOL_INSTANCES};
+use crate::storage::Storage;
+use crate::traps;
+
+/// Where the host keeps its files.
+#[derive(Debug, Clone, Default)]
+pub struct HostOptions {
+    /// SQLite database; `None` keeps everything in memory.
+    pub database: Option<PathBuf>,
+    /// Compiled-component cache; `None` compiles on every load.
+    pub cache_dir: Option<PathBuf>,
+}
+
+#[derive(Clone)]
+pub struct Host {
+    inner: Arc<HostInner>,
+}
+
+struct HostInner {
+    engine: Engine,
+    storage: Storage,
+    cache: ComponentCache,
+    base_linker: Linker<GuestState>,
+    stop_clock: Arc<AtomicBool>,
+}
+
+impl Drop for HostInner {
+    fn drop(&mut self) {
+        self.stop_clock.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A component compiled and pre-linked, ready for a fresh Store per run.
+pub struct LoadedComponent {
+    pub name: String,
+    pub kind: ComponentKind,
+    /// SHA-256 of the component's bytes.
+    pub hash: String,
+    pub cache: CacheOutcome,
+    pub component: Component,
+    pub pre: InstancePre<GuestState>,
+}
+
+impl Host {
+    pub fn new(options: HostOptions) -> anyhow::Result<Self> {
+        let engine = Engine::new(&engine_config()?).map_err(anyhow::Error::from).context("cannot start the WebAssembly engine")?;
+        let storage = match &options.database {
+            Some(path) => Storage::open(path)?,
+            None => Storage::in_memory()?,
+        };
+        let cache = ComponentCache::new(&engine, options.cache_dir.clone())?;
+        let mut base_linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut base_linker).map_err(anyhow::Error::from).context("linking WASI")?;
+        let stop_clock = Arc::new(AtomicBool::new(false));
+        start_epoch_clock(&engine, stop_clock.clone())?;
+        Ok(Host { inner: Arc::new(HostInner { engine, storage, cache, base_linker, stop_clock }) })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    pub fn storage(&self) -> &Storage {
+        &self.inner.storage
+    }
+
+    /// Compiles (or finds in the cache) and pre-links a component. Imports
+    /// the kind may not have are refused here, naming the import.
+    pub fn load(&self, name: &str, kind: ComponentKind, bytes: &[u8]) -> anyhow::Result<Arc<LoadedComponent>> {
+        let (component, cache) = self.inner.cache.load(&self.inner.engine, name, bytes)?;
+        let linker = self.linker_for(kind, &component)?;
+        check_imports(&self.inner.engine, name, kind, &component)?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("{} `{name}` cannot be linked", kind.as_str()))?;
+        Ok(Arc::new(LoadedComponent { name: name.into(), kind, hash: ComponentCache::content_hash(bytes), cache, component, pre }))
+    }
+
+    pub fn load_file(&self, name: &str, kind: ComponentKind, path: &std::path::Path) -> anyhow::Result<Arc<LoadedComponent>> {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {} `{name}` from {}", kind.as_str(), path.display()))?;
+        self.load(name, kind, &bytes)
+    }
+
+    fn linker_for(&self, kind: ComponentKind, component: &Component) -> anyhow::Result<Linker<GuestState>> {
+        let mut linker = self.inner.base_linker.clone();
+        bindings::trestle::sync::log::add_to_linker::<_, HasSelf<GuestState>>(&mut linker, |s| s)?;
+        match kind {
+            ComponentKind::Mapping => {}
+            ComponentKind::Connector => {
+                wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
+                add_state_and_config(&mut linker)?;
+            }
+            ComponentKind::Flow => {
+                add_state_and_config(&mut linker)?;
+                bindings::trestle::sync::transforms::add_to_linker::<_, HasSelf<GuestState>>(&mut linker, |s| s)?;
+                forward::link_roles(&self.inner.engine, &mut linker, component)?;
+            }
+        }
+        Ok(linker)
+    }
+
+    /// A fresh Store with the component's limits and capabilities, and the
+    /// component instantiated in it.
+    pub fn instantiate(
+        &self,
+        loaded: &LoadedComponent,
+        tenant: &str,
+        run_id: &str,
+        setup: StoreSetup,
+        roles: Option<forward::RoleRouter>,
+    ) -> anyhow::Result<(Store<GuestState>, Instance)> {
+        let limits = setup.limits.unwrap_or_else(|| Limits::defaults(loaded.kind));
+        let ctx = RunContext { tenant: tenant.into(), run_id: run_id.into(), component: loaded.name.clone() };
+        let activity = Arc::new(Mutex::new(ActivityWriter::new(
+            self.inner.storage.clone(),
+            ctx,
+            setup.config.clone(),
+            limits.log_bytes,
+        )));
+        let state = (loaded.kind != ComponentKind::Mapping)
+            .then(|| StateScope::new(self.inner.storage.clone(), tenant, setup.namespace.as_deref().unwrap_or(&loaded.name)));
+        let mut data = GuestState::new(&loaded.name, loaded.kind, limits.clone(), setup.http, state, setup.config, activity);
+        data.roles = roles;
+        data.mapping = setup.mapping;
+        let mut store = Store::new(&self.inner.engine, data);
+        store.limiter(|s| &mut s.limiter);
+        store.set_fuel(limits.fuel.unwrap_or(u64::MAX))?;
+        store.set_epoch_deadline(limits.deadline_ticks());
+        let instance = match loaded.pre.instantiate(&mut store) {
+            Ok(i) => i,
+            Err(e) => return Err(traps::explain(e, store.data())),
+        };
+        Ok((store, instance))
+    }
+
+    /// Reads the activity log.
+    pub fn activity(&self, query: &ActivityQuery) -> anyhow::Result<Vec<ActivityEntry>> {
+        crate::capabilities::log::query(&self.inner.storage, query)
+    }
+}
+
+/// What a Store gets besides its component: settings, network policy,
+/// limits, and for flows the mapping module.
+#[derive(Default)]
+pub struct StoreSetup {
+    pub config: ComponentConfig,
+    pub http: HttpPolicy,
+    pub limits: Option<Limits>,
+    /// State namespace; defaults to the component's name.
+    pub namespace: Option<String>,
+    pub mapping: Option<crate::mapping::MappingSlot>,
+}
+
+fn add_state_and_config(linker: &mut Linker<GuestState>) -> anyhow::Result<()> {
+    bindings::trestle::sync::state::add_to_linker::<_, HasSelf<GuestState>>(linker, |s| s)?;
+    bindings::trestle::sync::config::add_to_linker::<_, HasSelf<GuestState>>(linker, |s| s)?;
+    Ok(())
+}
+
+/// Refuses a component that imports something its kind may not use, with
+/// the import's name: clearer than a link error, and it happens at load.
+fn check_imports(engine: &Engine, name: &str, kind: ComponentKind, component: &Component) -> anyhow::Result<()> {
+    for (import, _) in component.component_type().imports(engine) {
+        let ours = |i: &str| ["log@", "types@", "errors@"].iter().any(|p| i.starts_with(&format!("trestle:sync/{p}")));
+        let why = match kind {
+            ComponentKind::Mapping if import.starts_with("wasi:http/") || (import.starts_with("trestle:sync/") && !ours(import)) => {
+                "mapping modules may import only trestle:sync/log"
+            }
+            ComponentKind::Flow if import.starts_with("wasi:http/") => "flows reach the outside only through connectors",
+            _ => continue,
+        };
+        anyhow::bail!("{} `{name}` imports {import}, which is not allowed: {why}", kind.as_str());
+    }
+    Ok(())
+}
+
+fn engine_config() -> anyhow::Result<Config> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    // One engine for all kinds: tenant modules get finite fuel, ours
+    // effectively unlimited.
+    config.consume_fuel(true);
+    config.max_wasm_stack(512 * 1024);
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(POOL_INSTANCES)
+        .total_core_instances(POOL_INSTANCES * 8)
+        .total_memories(POOL_INSTANCES * 2)
+        .total_tables(POOL_INSTANCES * 8)
+        .max_core_instances_per_component(32)
+        .max_memories_per_component(4)
+        .max_tables_per_component(16)
+        .table_elements(50_000)
+        .max_memory_size(MAX_MEMORY_BYTES);
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    // Address space per memory: enough for the largest limit plus guard.
+    config.memory_reservation(MAX_MEMORY_BYTES as u64);
+    Ok(config)
+}
+
+/// Ticks the engine's epoch so Store deadlines (counted in ticks) expire.
+fn start_epoch_clock(engine: &Engine, stop: Arc<AtomicBool>) -> anyhow::Result<()> {
+    let weak = engine.weak();
+    std::thread::Builder::new().name("trestle-epoch".into()).spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(EPOCH_TICK);
+            match weak.upgrade() {
+                Some(engine) => engine.increment_epoch(),
+                None => break,
+            }
+        }
+    })?;
+    Ok(())
+}

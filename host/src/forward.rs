@@ -1,0 +1,260 @@
+//! Host-forwarded linking: a flow's imported roles are served by connector
+//! instances, each in its own Store. The flow never holds a connector; every
+//! call passes through here, where it is timed, recorded in the activity log,
+//! and retried when the connector says it was rate limited or (for reads)
+//! hit a transient failure.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::{Component, Func, Instance, Linker, Val};
+use wasmtime::{Engine, Store};
+
+use crate::guest_state::GuestState;
+use crate::traps;
+
+/// Interfaces of our package a flow may import as roles.
+pub const ROLE_PACKAGE: &str = "trestle:sync/";
+
+/// How often the host retries one forwarded call before handing the error
+/// to the flow.
+const MAX_ATTEMPTS: u32 = 6;
+/// Longest wait for one rate-limit answer; the API's retry-after is obeyed
+/// up to this.
+const MAX_RATE_WAIT: Duration = Duration::from_secs(65);
+
+/// A running connector: its Store, its instance, and its functions looked up
+/// once.
+pub struct ConnectorInstance {
+    pub store: Store<GuestState>,
+    pub instance: Instance,
+    funcs: HashMap<(Arc<str>, Arc<str>), Func>,
+}
+
+impl ConnectorInstance {
+    pub fn new(store: Store<GuestState>, instance: Instance) -> Self {
+        Self { store, instance, funcs: HashMap::new() }
+    }
+
+    fn func(&mut self, interface: &Arc<str>, name: &Arc<str>) -> wasmtime::Result<Func> {
+        if let Some(f) = self.funcs.get(&(interface.clone(), name.clone())) {
+            return Ok(*f);
+        }
+        let connector = self.store.data().name.clone();
+        let iface = self
+            .instance
+            .get_export_index(&mut self.store, None, interface)
+            .ok_or_else(|| wasmtime::format_err!("connector {connector} does not export {interface}"))?;
+        let idx = self
+            .instance
+            .get_export_index(&mut self.store, Some(&iface), name)
+            .ok_or_else(|| wasmtime::format_err!("connector {connector} has no function {name} in {interface}"))?;
+        let func = self
+            .instance
+            .get_func(&mut self.store, idx)
+            .ok_or_else(|| wasmtime::format_err!("{interface}#{name} of connector {connector} is not a function"))?;
+        self.funcs.insert((interface.clone(), name.clone()), func);
+        Ok(func)
+    }
+}
+
+/// Which connector serves which role interface, for one flow run.
+#[derive(Default)]
+pub struct RoleRouter {
+    connectors: Vec<ConnectorInstance>,
+    by_interface: HashMap<String, usize>,
+}
+
+impl RoleRouter {
+    /// Adds a connector instance serving `interfaces` (full names, e.g.
+    /// "trestle:sync/order-source@0.1.0").
+    pub fn add(&mut self, connector: ConnectorInstance, interfaces: &[String]) {
+        let idx = self.connectors.len();
+        self.connectors.push(connector);
+        for i in interfaces {
+            self.by_interface.insert(i.clone(), idx);
+        }
+    }
+
+    fn call(&mut self, interface: &Arc<str>, name: &Arc<str>, params: &[Val], results: &mut [Val]) -> wasmtime::Result<()> {
+        let idx = *self
+            .by_interface
+            .get(&**interface)
+            .ok_or_else(|| wasmtime::format_err!("no connection serves {interface} in this run"))?;
+        let connector = &mut self.connectors[idx];
+        let func = connector.func(interface, name)?;
+        let what = format!("{}.{}#{}", connector.store.data().name, short_role(interface), name);
+        let read_only = is_read_only(name);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let deadline = connector.store.data().limits.deadline_ticks();
+            connector.store.set_epoch_deadline(deadline);
+            let started = Instant::now();
+            let outcome = func.call(&mut connector.store, params, results);
+            let took = started.elapsed();
+            if let Err(e) = outcome {
+                let message = traps::describe(&e, connector.store.data());
+                connector.store.data().activity().call(&what, took, Some(&message));
+                return Err(e.context(message));
+            }
+            let error = contract_error(&results[0]);
+            connector.store.data().activity().call(&what, took, error.as_ref().map(|e| e.message.as_str()));
+            let Some(error) = error else { return Ok(()) };
+            let wait = match error.retry {
+                Retry::After(ms) => Duration::from_millis(ms).min(MAX_RATE_WAIT),
+                Retry::Backoff if read_only => Duration::from_millis(100 * 2u64.pow(attempt.min(6))),
+                _ => return Ok(()),
+            };
+            if attempt >= MAX_ATTEMPTS {
+                return Ok(());
+            }
+            connector
+                .store
+                .data()
+                .activity()
+                .host("info", &format!("{what}: {}; retrying in {} ms", error.message, wait.as_millis()));
+            std::thread::sleep(wait);
+        }
+    }
+}
+
+/// Reads never change anything, so retrying them after a transient failure
+/// is safe; writes go back to the flow, which looks the record up first.
+fn is_read_only(function: &str) -> bool {
+    ["list", "get", "find", "lookup", "kinds", "spec", "check"].iter().any(|p| function.starts_with(p))
+}
+
+fn short_role(interface: &str) -> &str {
+    let s = interface.strip_prefix(ROLE_PACKAGE).unwrap_or(interface);
+    s.split('@').next().unwrap_or(s)
+}
+
+enum Retry {
+    After(u64),
+    Backoff,
+    Never,
+}
+
+struct ForwardedError {
+    retry: Retry,
+    message: String,
+}
+
+/// Looks into a `result<_, error>` value for the contract's error variant.
+fn contract_error(result: &Val) -> Option<ForwardedError> {
+    let Val::Result(Err(Some(err))) = result else { return None };
+    let Val::Variant(case, payload) = &**err else {
+        return Some(ForwardedError { retry: Retry::Never, message: format!("{err:?}") });
+    };
+    let retry = match (case.as_str(), payload.as_deref()) {
+        ("rate-limited", Some(Val::Record(fields))) => {
+            let ms = fields.iter().find_map(|(k, v)| match (k.as_str(), v) {
+                ("retry-after-ms", Val::U64(ms)) => Some(*ms),
+                _ => None,
+            });
+            Retry::After(ms.unwrap_or(1000))
+        }
+        ("transient", _) => Retry::Backoff,
+        _ => Retry::Never,
+    };
+    let detail = match payload.as_deref() {
+        Some(Val::String(s)) => s.clone(),
+        Some(Val::Record(fields)) => fields
+            .iter()
+            .find_map(|(k, v)| match (k.as_str(), v) {
+                ("message", Val::String(s)) => Some(s.clone()),
+                _ => None,
+            })
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    Some(ForwardedError { retry, message: format!("{case}: {detail}") })
+}
+
+/// The role interfaces a flow component imports.
+pub fn imported_roles(engine: &Engine, component: &Component) -> Vec<String> {
+    component
+        .component_type()
+        .imports(engine)
+        .filter_map(|(name, item)| match item.ty {
+            ComponentItem::ComponentInstance(_) if is_role(name) => Some(name.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Role interfaces are ours, minus the capabilities the host serves itself.
+fn is_role(interface: &str) -> bool {
+    let Some(rest) = interface.strip_prefix(ROLE_PACKAGE) else { return false };
+    !["state@", "config@", "log@", "transforms@", "types@", "errors@"].iter().any(|c| rest.starts_with(c))
+}
+
+/// Defines every function of every role the flow imports as a forwarder.
+pub fn link_roles(engine: &Engine, linker: &mut Linker<GuestState>, component: &Component) -> anyhow::Result<()> {
+    for (name, item) in component.component_type().imports(engine) {
+        let ComponentItem::ComponentInstance(instance_ty) = item.ty else { continue };
+        if !is_role(name) {
+            continue;
+        }
+        let interface: Arc<str> = Arc::from(name);
+        let mut inst = linker.instance(name)?;
+        for (fname, fitem) in instance_ty.exports(engine) {
+            if !matches!(fitem.ty, ComponentItem::ComponentFunc(_)) {
+                continue;
+            }
+            let (interface, function): (Arc<str>, Arc<str>) = (interface.clone(), Arc::from(fname));
+            inst.func_new(fname, move |mut store, _ty, params, results| {
+                let router = store
+                    .data_mut()
+                    .roles
+                    .as_mut()
+                    .ok_or_else(|| wasmtime::format_err!("this component is not a flow: it has no roles to call"))?;
+                router.call(&interface, &function, params, results)
+            })?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_that_say_wait_or_retry_are_recognised() {
+        let limited = Val::Result(Err(Some(Box::new(Val::Variant(
+            "rate-limited".into(),
+            Some(Box::new(Val::Record(vec![
+                ("retry-after-ms".into(), Val::U64(1500)),
+                ("message".into(), Val::String("slow down".into())),
+            ]))),
+        )))));
+        let e = contract_error(&limited).unwrap();
+        assert!(matches!(e.retry, Retry::After(1500)));
+        assert_eq!(e.message, "rate-limited: slow down");
+        let invalid = Val::Result(Err(Some(Box::new(Val::Variant(
+            "invalid".into(),
+            Some(Box::new(Val::String("bad VAT".into()))),
+        )))));
+        assert!(matches!(contract_error(&invalid).unwrap().retry, Retry::Never));
+        assert!(contract_error(&Val::Result(Ok(None))).is_none());
+    }
+
+    #[test]
+    fn only_reads_are_retried_after_transient_failures() {
+        assert!(is_read_only("list-orders"));
+        assert!(is_read_only("find-by-reference"));
+        assert!(!is_read_only("create-document"));
+        assert!(!is_read_only("set-stock"));
+    }
+
+    #[test]
+    fn roles_are_our_interfaces_except_capabilities() {
+        assert!(is_role("trestle:sync/order-source@0.1.0"));
+        assert!(!is_role("trestle:sync/state@0.1.0"));
+        assert!(!is_role("wasi:http/outgoing-handler@0.2.12"));
+    }
+}

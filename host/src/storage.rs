@@ -1,0 +1,84 @@
+//! The embedded database: state, activity log and runs in one SQLite file
+//! (or in memory for tests). One connection behind a mutex is plenty: every
+//! write is small, and SQLite serialises writers anyway.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use anyhow::Context;
+use rusqlite::Connection;
+
+#[derive(Clone)]
+pub struct Storage {
+    conn: Arc<Mutex<Connection>>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS state (
+    tenant    TEXT NOT NULL,
+    namespace TEXT NOT NULL,
+    key       TEXT NOT NULL,
+    value     TEXT NOT NULL,
+    PRIMARY KEY (tenant, namespace, key)
+);
+CREATE TABLE IF NOT EXISTS activity (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    at            TEXT NOT NULL,
+    tenant        TEXT NOT NULL,
+    run_id        TEXT NOT NULL,
+    component     TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    level         TEXT NOT NULL,
+    message       TEXT NOT NULL,
+    fields        TEXT NOT NULL DEFAULT '{}',
+    record_kind   TEXT,
+    source_system TEXT,
+    source_id     TEXT,
+    target_system TEXT,
+    target_id     TEXT,
+    outcome       TEXT,
+    payload       TEXT,
+    duration_us   INTEGER
+);
+CREATE INDEX IF NOT EXISTS activity_by_run ON activity (tenant, run_id);
+CREATE INDEX IF NOT EXISTS activity_by_record ON activity (tenant, record_kind, source_id);
+CREATE TABLE IF NOT EXISTS runs (
+    id          TEXT PRIMARY KEY,
+    tenant      TEXT NOT NULL,
+    flow        TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,
+    outcome     TEXT,
+    summary     TEXT
+);
+";
+
+impl Storage {
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the folder for the database {}", dir.display()))?;
+        }
+        let conn = Connection::open(path)
+            .with_context(|| format!("cannot open the database {}", path.display()))?;
+        // WAL lets `trestle logs` read while a run writes; a busy timeout rides
+        // out the short moments two processes write at once.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        Self::init(conn)
+    }
+
+    pub fn in_memory() -> anyhow::Result<Self> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> anyhow::Result<Self> {
+        conn.execute_batch(SCHEMA).context("cannot create the database tables")?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    pub fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite itself consistent.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
