@@ -83,11 +83,18 @@ impl GuestState {
         self.activity.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The last line the component wrote to stderr (a Rust panic message).
+    /// What the component last said on stderr: a Rust panic's message if
+    /// there is one, else its last meaningful line.
     pub fn last_stderr_line(&self) -> Option<String> {
         let bytes = self.stderr.contents();
         let text = String::from_utf8_lossy(&bytes);
-        text.lines().rev().find(|l| !l.trim().is_empty()).map(|l| l.trim().to_string())
+        let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        if let Some(i) = lines.iter().rposition(|l| l.contains("panicked at")) {
+            if let Some(message) = lines.get(i + 1).filter(|l| !l.starts_with("note:")) {
+                return Some(message.to_string());
+            }
+        }
+        lines.iter().rev().find(|l| !l.starts_with("note:")).map(|l| l.to_string())
     }
 }
 

@@ -17,6 +17,7 @@ pub mod guest_state;
 pub mod limits;
 pub mod mapping;
 pub mod run;
+pub mod sample;
 pub mod storage;
 pub mod traps;
 

@@ -1,0 +1,64 @@
+//! The connection values a tenant config needs for each emulator, as plain
+//! strings so they can be written into any config format.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Keys per side: CCV `base_url`, `public_key`, `secret_key`; eAccounting
+/// `api_base_url`, `identity_base_url`, `client_id`, `client_secret`,
+/// `refresh_token`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionSettings {
+    pub ccvshop: BTreeMap<String, String>,
+    pub eaccounting: BTreeMap<String, String>,
+}
+
+impl ConnectionSettings {
+    pub(crate) fn of(
+        shop: &ccvshop_emulator::Handle,
+        books: &eaccounting_emulator::Handle,
+    ) -> Self {
+        let shop_config = shop.config();
+        let books_config = books.config();
+        // The shop's own domain, as on a real shop; the connector adds `/api/rest/v1`.
+        let ccvshop = [
+            ("base_url", shop.base_url()),
+            ("public_key", shop_config.public_key.clone()),
+            ("secret_key", shop_config.secret_key.clone()),
+        ];
+        // The initial consent's token: single use, so one connector run per start
+        // (`Handle::new_refresh_token` mints more).
+        let eaccounting = [
+            ("api_base_url", books.api_base_url()),
+            ("identity_base_url", books.identity_base_url()),
+            ("client_id", books_config.client_id.clone()),
+            ("client_secret", books_config.client_secret.clone()),
+            ("refresh_token", books.initial_refresh_token()),
+        ];
+        Self {
+            ccvshop: owned(ccvshop),
+            eaccounting: owned(eaccounting),
+        }
+    }
+}
+
+fn owned<const N: usize>(pairs: [(&str, String); N]) -> BTreeMap<String, String> {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// A short block for a terminal: one titled, aligned list per side.
+impl fmt::Display for ConnectionSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (title, values) in [
+            ("CCV Shop", &self.ccvshop),
+            ("eAccounting", &self.eaccounting),
+        ] {
+            writeln!(f, "{title}")?;
+            let width = values.keys().map(String::len).max().unwrap_or(0);
+            for (key, value) in values {
+                writeln!(f, "  {key:width$}  {value}")?;
+            }
+        }
+        Ok(())
+    }
+}
