@@ -20,6 +20,10 @@ pub mod bindings {
             package trestle:guest;
             world imports {
                 import wasi:http/outgoing-handler@0.2.12;
+                // Guests read the time here (e.g. to sign requests), not via std.
+                import wasi:clocks/wall-clock@0.2.12;
+                // Unique ids a guest needs (e.g. who holds a lease in state).
+                import wasi:random/random@0.2.12;
                 import trestle:sync/state@0.1.0;
                 import trestle:sync/config@0.1.0;
                 import trestle:sync/log@0.1.0;

@@ -20,6 +20,8 @@ const GUESTS: &[(&str, &str, &str, bool)] = &[
     ("hostile-modules", "huge-output", "hostile_huge_output", false),
     ("hostile-modules", "http-from-mapping", "hostile_http_from_mapping", false),
     ("hostile-modules", "forbidden-host", "hostile_forbidden_host", false),
+    ("probe-modules", "connector", "probe_connector", false),
+    ("probe-modules", "flow", "probe_flow", false),
 ];
 
 /// Folders whose changes must rebuild the guests.

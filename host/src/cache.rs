@@ -63,9 +63,10 @@ fn compile(engine: &Engine, name: &str, bytes: &[u8]) -> anyhow::Result<Componen
     Component::new(engine, bytes).map_err(anyhow::Error::from).with_context(|| format!("{name} is not a valid WebAssembly component"))
 }
 
-/// Write-then-rename, so a concurrent reader never sees half a file.
+/// Write-then-rename, so a concurrent reader never sees half a file; the
+/// temporary name is unique, as two threads may compile the same component.
 fn store_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let tmp = path.with_extension(format!("tmp-{}", uuid::Uuid::new_v4()));
     std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())

@@ -49,10 +49,14 @@ fn owned<const N: usize>(pairs: [(&str, String); N]) -> BTreeMap<String, String>
 /// A short block for a terminal: one titled, aligned list per side.
 impl fmt::Display for ConnectionSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (title, values) in [
+        let sides = [
             ("CCV Shop", &self.ccvshop),
             ("eAccounting", &self.eaccounting),
-        ] {
+        ];
+        for (i, (title, values)) in sides.into_iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
             writeln!(f, "{title}")?;
             let width = values.keys().map(String::len).max().unwrap_or(0);
             for (key, value) in values {
