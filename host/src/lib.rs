@@ -19,6 +19,7 @@ pub mod mapping;
 pub mod run;
 pub mod sample;
 pub mod storage;
+pub mod tenant;
 pub mod traps;
 
 pub use capabilities::config::ComponentConfig;

@@ -41,6 +41,11 @@ impl<'a> Node<'a> {
         Node { value: self.value.get(name).unwrap_or(&NULL), path, what: self.what }
     }
 
+    /// The error for field `name` not holding `expected`.
+    pub fn invalid(&self, name: &str, expected: &str) -> Error {
+        self.child(name).error(expected)
+    }
+
     fn error(&self, expected: &str) -> Error {
         let got = match self.value {
             Value::Null => "it is missing".to_string(),

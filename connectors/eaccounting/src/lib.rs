@@ -1,1 +1,137 @@
-//! The Visma eAccounting connector component.
+//! The Visma eAccounting connector component: OAuth2 with rotating refresh
+//! tokens, customers, sales documents, articles and stock, and the reference
+//! data a flow needs to book them. Each role's logic lives in its own module;
+//! this file only wires the contract's exports to them.
+
+trestle_guest::connector_world!(
+    "../../wit",
+    "package trestle:eaccounting;
+     world eaccounting {
+         include trestle:sync/connector-base@0.1.0;
+         export trestle:sync/customer-source@0.1.0;
+         export trestle:sync/customer-sink@0.1.0;
+         export trestle:sync/sales-document-sink@0.1.0;
+         export trestle:sync/product-source@0.1.0;
+         export trestle:sync/product-sink@0.1.0;
+         export trestle:sync/stock-source@0.1.0;
+         export trestle:sync/reference-data@0.1.0;
+     }"
+);
+
+mod api_error;
+mod articles;
+mod client;
+mod clock;
+mod company;
+mod customers;
+mod documents;
+mod json;
+mod lease;
+mod oauth;
+mod percent;
+mod reference;
+mod settings;
+
+use exports::trestle::sync::connection::{self, ConnectorSpec};
+use exports::trestle::sync::customer_sink::{self, CustomerDefaults, StoredCustomer};
+use exports::trestle::sync::customer_source::{self, CustomerPage};
+use exports::trestle::sync::product_sink::{self, UpdateMask, UpsertResult};
+use exports::trestle::sync::product_source::{self, ProductFilter, ProductPage};
+use exports::trestle::sync::reference_data::{self, ReferenceItem};
+use exports::trestle::sync::sales_document_sink::{self, DocumentKind, SalesDocument};
+use exports::trestle::sync::stock_source::{self, StockPage};
+use trestle_guest::Error;
+use trestle_guest::types::{Customer, Product};
+
+struct Eaccounting;
+
+/// The roles this component exports, as `spec().roles` lists them.
+const ROLES: &[&str] = &[
+    "customer-source",
+    "customer-sink",
+    "sales-document-sink",
+    "product-source",
+    "product-sink",
+    "stock-source",
+    "reference-data",
+];
+
+impl connection::Guest for Eaccounting {
+    fn spec() -> ConnectorSpec {
+        ConnectorSpec {
+            name: "eaccounting".into(),
+            title: "Visma eAccounting".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            settings: settings::described(),
+            roles: ROLES.iter().map(|r| r.to_string()).collect(),
+        }
+    }
+
+    fn check() -> Result<String, Error> {
+        company::check()
+    }
+}
+
+impl customer_source::Guest for Eaccounting {
+    fn list_customers(cursor: Option<String>) -> Result<CustomerPage, Error> {
+        customers::list(cursor.as_deref())
+    }
+}
+
+impl customer_sink::Guest for Eaccounting {
+    fn find_by_email(email: String) -> Result<Option<StoredCustomer>, Error> {
+        customers::find_by_email(&email)
+    }
+
+    fn create_customer(customer: Customer, defaults: CustomerDefaults) -> Result<String, Error> {
+        customers::create(&customer, &defaults)
+    }
+
+    fn update_customer(id: String, customer: Customer, defaults: CustomerDefaults) -> Result<(), Error> {
+        customers::update(&id, &customer, &defaults)
+    }
+}
+
+impl sales_document_sink::Guest for Eaccounting {
+    fn find_by_reference(kind: DocumentKind, reference: String) -> Result<Option<String>, Error> {
+        documents::find_by_reference(kind, &reference)
+    }
+
+    fn create_document(document: SalesDocument) -> Result<String, Error> {
+        documents::create(&document)
+    }
+}
+
+impl product_source::Guest for Eaccounting {
+    fn list_products(filter: ProductFilter, cursor: Option<String>) -> Result<ProductPage, Error> {
+        articles::list_products(&filter, cursor.as_deref())
+    }
+
+    fn get_product(sku: String) -> Result<Option<Product>, Error> {
+        articles::get_product(&sku)
+    }
+}
+
+impl product_sink::Guest for Eaccounting {
+    fn upsert_product(product: Product, mask: UpdateMask) -> Result<UpsertResult, Error> {
+        articles::upsert(&product, mask)
+    }
+}
+
+impl stock_source::Guest for Eaccounting {
+    fn list_stock(cursor: Option<String>) -> Result<StockPage, Error> {
+        articles::list_stock(cursor.as_deref())
+    }
+}
+
+impl reference_data::Guest for Eaccounting {
+    fn kinds() -> Vec<String> {
+        reference::Kind::ALL.iter().map(|k| k.name().to_string()).collect()
+    }
+
+    fn lookup(kind: String) -> Result<Vec<ReferenceItem>, Error> {
+        reference::lookup(&kind)
+    }
+}
+
+export!(Eaccounting);

@@ -1,0 +1,57 @@
+//! The connector's spec and its check: do the keys work, is the clock right,
+//! answered in words a shop owner understands.
+
+use trestle_guest::Error;
+
+use crate::client::{Client, api};
+use crate::exports::trestle::sync::connection::ConnectorSpec;
+use crate::json::{self, parse_timestamp};
+use crate::{reference, settings, signing};
+
+pub const ROLES: &[&str] = &[
+    "order-source",
+    "customer-source",
+    "product-source",
+    "product-sink",
+    "category-sink",
+    "stock-sink",
+    "reference-data",
+];
+
+/// A clock this far off still works, but not for long: worth saying.
+const SKEW_WARNING_SECS: i64 = 60;
+
+pub fn spec() -> ConnectorSpec {
+    ConnectorSpec {
+        name: "ccvshop".into(),
+        title: "CCV Shop".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        settings: settings::declared(),
+        roles: ROLES.iter().map(|r| format!("trestle:sync/{r}@0.1.0")).collect(),
+    }
+}
+
+/// One signed call that every key may make (`/paymethods`): it proves the
+/// address, both keys and the clock, and tells the owner what was reached.
+pub fn check() -> Result<String, Error> {
+    let client = Client::from_config()?;
+    let sent_at = signing::now();
+    let uri = api("/paymethods");
+    let response = client.send("GET", &uri, None)?;
+    let methods = reference::payment_method_items(&json::parse(&response.body, &format!("GET {uri}"))?)?;
+    let shop = client.settings.origin.split("://").nth(1).unwrap_or_default().to_string();
+    let mut answer = format!(
+        "CCV Shop {shop}: API key accepted, answers correctly signed, {} payment method{}",
+        methods.len(),
+        if methods.len() == 1 { "" } else { "s" }
+    );
+    let skew = response.header("x-date").and_then(parse_timestamp).map(|server| (sent_at - server).num_seconds());
+    if let Some(skew) = skew.filter(|s| s.abs() > SKEW_WARNING_SECS) {
+        answer += &format!(
+            "; note: this system's clock is {} s {} the shop's, and CCV Shop refuses requests more than 5 minutes off",
+            skew.abs(),
+            if skew < 0 { "behind" } else { "ahead of" }
+        );
+    }
+    Ok(answer)
+}

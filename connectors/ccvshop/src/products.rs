@@ -1,0 +1,263 @@
+//! product-source and product-sink: CCV products found and written by their
+//! SKU (`productnumber`). CCV prices are incl. VAT; read and write names
+//! differ (`is_active` / `active`, spec §7).
+
+use serde_json::{Map, Value, json};
+use trestle_guest::Error;
+use trestle_guest::types::Product;
+
+use crate::categories::Tree;
+use crate::client::{Client, api, query};
+use crate::exports::trestle::sync::product_sink::{UpdateMask, UpsertOutcome, UpsertResult};
+use crate::exports::trestle::sync::product_source::{ProductFilter, ProductPage};
+use crate::json::Node;
+use crate::orders::round2;
+use crate::{custom_fields, paging};
+
+/// CCV products carry no currency; the shop prices everything in euro.
+const CURRENCY: &str = "EUR";
+/// Required on create; shops start with package 1. A mapping can choose
+/// another through the custom field `package_id`.
+const DEFAULT_PACKAGE_ID: u64 = 1;
+/// CCV's tax tariffs and the Dutch rates they stand for.
+const TARIFFS: &[(&str, f64)] = &[("normal", 21.0), ("reduced", 9.0), ("zero", 0.0)];
+/// Query parameters the connector sets itself; an expression may not.
+const RESERVED: &[&str] = &["start", "size", "expand"];
+
+pub fn list(filter: ProductFilter, cursor: Option<String>) -> Result<ProductPage, Error> {
+    let client = Client::from_config()?;
+    let uri = match cursor {
+        Some(cursor) => paging::resume(&cursor)?,
+        None => {
+            let mut pairs = vec![("expand", "producttocategories".to_string()), ("size", client.settings.page_size.to_string())];
+            if filter.active_only {
+                pairs.push(("active", "true".into()));
+            }
+            let expression = filter.expression.as_deref().map(expression_pairs).transpose()?.unwrap_or_default();
+            pairs.extend(expression.iter().map(|(k, v)| (k.as_str(), v.clone())));
+            api(&format!("/products{}", query(&pairs)))
+        }
+    };
+    let page = paging::read(&client, &uri)?;
+    let mut tree = None;
+    let mut products = Vec::new();
+    for item in &page.items {
+        let product = product(&client, item, &mut tree)?;
+        // No prefix filter in the API: a prefix is matched here.
+        if filter.sku_prefix.as_deref().is_none_or(|prefix| product.sku.starts_with(prefix)) {
+            products.push(product);
+        }
+    }
+    Ok(ProductPage { products, next: page.next })
+}
+
+/// "minstock=1&productname=shirt": CCV's own product filters (spec §5),
+/// values unencoded.
+fn expression_pairs(expression: &str) -> Result<Vec<(String, String)>, Error> {
+    expression
+        .split('&')
+        .filter(|part| !part.trim().is_empty())
+        .map(|part| {
+            let (name, value) = part.split_once('=').unwrap_or((part, ""));
+            let name = name.trim();
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') || RESERVED.contains(&name) {
+                return Err(Error::Invalid(format!(
+                    "product filter expression `{expression}`: `{name}` is not a filter name (write e.g. minstock=1&productname=shirt)"
+                )));
+            }
+            Ok((name.to_string(), value.trim().to_string()))
+        })
+        .collect()
+}
+
+pub fn get(sku: &str) -> Result<Option<Product>, Error> {
+    let client = Client::from_config()?;
+    find_by_sku(&client, sku)?.map(|item| product(&client, &item, &mut None)).transpose()
+}
+
+/// The product whose `productnumber` is exactly `sku`, as CCV renders it.
+pub fn find_by_sku(client: &Client, sku: &str) -> Result<Option<Value>, Error> {
+    let uri = api(&format!("/products{}", query(&[("productnumber", sku.to_string()), ("expand", "producttocategories".into())])));
+    let page = paging::read(client, &uri)?;
+    Ok(page.items.into_iter().find(|item| item.get("productnumber").and_then(Value::as_str) == Some(sku)))
+}
+
+fn product(client: &Client, item: &Value, tree: &mut Option<Tree>) -> Result<Product, Error> {
+    let what = match item.get("id").and_then(Value::as_u64) {
+        Some(id) => format!("CCV Shop product {id}"),
+        None => "CCV Shop product".into(),
+    };
+    let p = Node::root(item, &what);
+    let vat_rate = vat_rate(&p)?;
+    let price = p.f64("price")?;
+    let discount = p.f64_or_zero("discount")?;
+    let custom_fields = if discount == 0.0 { Vec::new() } else { vec![("discount".to_string(), discount.to_string())] };
+    Ok(Product {
+        sku: p.str("productnumber")?,
+        name: p.str("name")?,
+        short_description: p.opt_str("shortdescription")?,
+        long_description: p.opt_str("description")?,
+        price_excl_vat: round2(price / (1.0 + vat_rate / 100.0)),
+        price_incl_vat: price,
+        vat_rate,
+        ean: p.opt_str("eannumber")?,
+        currency: CURRENCY.into(),
+        unit: p.opt_str("unit")?,
+        category: category_path(client, &p, tree)?,
+        active: p.bool("is_active")?,
+        stock_managed: p.bool_or_false("stockenabled")?,
+        custom_fields,
+    })
+}
+
+/// `vatrate` (a percentage) when the shop sends it, else the tariff's rate.
+fn vat_rate(p: &Node) -> Result<f64, Error> {
+    if p.value().get("vatrate").is_some_and(|v| !v.is_null()) {
+        return p.f64("vatrate");
+    }
+    let tariff = p.str("taxtariff")?;
+    TARIFFS
+        .iter()
+        .find(|(name, _)| *name == tariff)
+        .map(|(_, rate)| *rate)
+        .ok_or_else(|| p.invalid("taxtariff", "normal, reduced or zero"))
+}
+
+/// The path of the product's oldest category link (lowest id): its main
+/// category. A link's `position` orders products within the category, so it
+/// says nothing about which category comes first. The category tree is
+/// loaded once per call and only when needed.
+fn category_path(client: &Client, p: &Node, tree: &mut Option<Tree>) -> Result<Vec<String>, Error> {
+    let fetched;
+    let links_node = p.object("producttocategories")?;
+    let links = match links_node.opt_array("collection")? {
+        Some(links) => links,
+        None => {
+            fetched = json!({ "producttocategories": paging::all(client, &paging::path_of(&links_node.str("href")?)?)? });
+            Node::root(&fetched, "CCV Shop product categories").array("producttocategories")?
+        }
+    };
+    let mut main: Option<(u64, u64)> = None;
+    for link in &links {
+        let (id, category) = (link.u64("id")?, link.u64("category_id")?);
+        if main.is_none_or(|(oldest, _)| id < oldest) {
+            main = Some((id, category));
+        }
+    }
+    let Some((_, category)) = main else { return Ok(Vec::new()) };
+    if tree.is_none() {
+        *tree = Some(Tree::load(client)?);
+    }
+    Ok(tree.as_ref().map(|t| t.path(category)).unwrap_or_default())
+}
+
+pub fn upsert(product: Product, mask: UpdateMask) -> Result<UpsertResult, Error> {
+    if product.sku.trim().is_empty() {
+        return Err(Error::Invalid(format!("product `{}` has no SKU; CCV Shop finds products by SKU", product.name)));
+    }
+    let client = Client::from_config()?;
+    match find_by_sku(&client, &product.sku)? {
+        None => create(&client, &product),
+        Some(current) => update(&client, &product, mask, &current),
+    }
+}
+
+fn create(client: &Client, product: &Product) -> Result<UpsertResult, Error> {
+    let mut body = Value::Object(
+        [
+            ("productnumber", json!(product.sku)),
+            ("name", json!(product.name)),
+            ("shortdescription", json!(product.short_description.clone().unwrap_or_default())),
+            ("description", json!(product.long_description.clone().unwrap_or_default())),
+            ("price", json!(price_incl_vat(product))),
+            ("discount", json!(0.0)),
+            ("package_id", json!(DEFAULT_PACKAGE_ID)),
+            ("active", json!(product.active)),
+            ("stockenabled", json!(product.stock_managed)),
+            vat_field(product.vat_rate),
+        ]
+        .into_iter()
+        .chain(product.ean.as_ref().map(|ean| ("eannumber", json!(ean))))
+        .chain(product.unit.as_ref().map(|unit| ("unit", json!(unit))))
+        .map(|(k, v)| (k.to_string(), v))
+        .collect::<Map<_, _>>(),
+    );
+    custom_fields::merge(&mut body, &product.custom_fields)?;
+    let created = client.post(&api("/products"), &body)?;
+    // The spec says the shop sometimes answers without the new resource.
+    let created = if created.is_null() {
+        find_by_sku(client, &product.sku)?.ok_or_else(|| {
+            Error::Transient(format!("CCV Shop accepted product `{}` but cannot find it yet", product.sku))
+        })?
+    } else {
+        created
+    };
+    let id = Node::root(&created, "the product CCV Shop created").id("id")?;
+    Ok(UpsertResult { id, outcome: UpsertOutcome::Created })
+}
+
+/// PATCHes only the fields the mask allows and that differ, so an update
+/// that leaves descriptions out of the mask never touches them.
+fn update(client: &Client, product: &Product, mask: UpdateMask, current: &Value) -> Result<UpsertResult, Error> {
+    let c = Node::root(current, "CCV Shop product");
+    let id = c.id("id")?;
+    let mut changes = Map::new();
+    let mut set_if_changed = |field: &str, new: Value, old: Value| {
+        if new != old {
+            changes.insert(field.to_string(), new);
+        }
+    };
+    let text = |field: &str| -> Result<Value, Error> { Ok(json!(c.opt_str(field)?.unwrap_or_default())) };
+    if mask.contains(UpdateMask::NAME) {
+        set_if_changed("name", json!(product.name), text("name")?);
+    }
+    if mask.contains(UpdateMask::DESCRIPTIONS) {
+        set_if_changed("shortdescription", json!(product.short_description.clone().unwrap_or_default()), text("shortdescription")?);
+        set_if_changed("description", json!(product.long_description.clone().unwrap_or_default()), text("description")?);
+    }
+    if mask.contains(UpdateMask::PRICE) {
+        set_if_changed("price", json!(price_incl_vat(product)), json!(round2(c.f64("price")?)));
+    }
+    if mask.contains(UpdateMask::VAT) && vat_rate(&c)? != product.vat_rate {
+        let (field, value) = vat_field(product.vat_rate);
+        set_if_changed(field, value, Value::Null);
+    }
+    if mask.contains(UpdateMask::EAN) {
+        set_if_changed("eannumber", json!(product.ean.clone().unwrap_or_default()), text("eannumber")?);
+    }
+    if mask.contains(UpdateMask::UNIT)
+        && let Some(unit) = &product.unit
+    {
+        set_if_changed("unit", json!(unit), text("unit")?);
+    }
+    if mask.contains(UpdateMask::ACTIVE) {
+        set_if_changed("active", json!(product.active), json!(c.bool("is_active")?));
+    }
+    for (field, value) in custom_fields::parse(&product.custom_fields)? {
+        let old = current.get(&field).cloned().unwrap_or(Value::Null);
+        set_if_changed(&field, value, old);
+    }
+    if changes.is_empty() {
+        return Ok(UpsertResult { id, outcome: UpsertOutcome::Unchanged });
+    }
+    client.patch(&api(&format!("/products/{id}")), &Value::Object(changes))?;
+    Ok(UpsertResult { id, outcome: UpsertOutcome::Updated })
+}
+
+/// CCV keeps prices incl. VAT, to the cent.
+fn price_incl_vat(product: &Product) -> f64 {
+    if product.price_incl_vat != 0.0 || product.price_excl_vat == 0.0 {
+        round2(product.price_incl_vat)
+    } else {
+        round2(product.price_excl_vat * (1.0 + product.vat_rate / 100.0))
+    }
+}
+
+/// The tariff for a rate CCV names; any other rate goes as `vatrate` and the
+/// shop decides whether it knows it.
+fn vat_field(rate: f64) -> (&'static str, Value) {
+    match TARIFFS.iter().find(|(_, r)| *r == rate) {
+        Some((name, _)) => ("taxtariff", json!(name)),
+        None => ("vatrate", json!(rate)),
+    }
+}

@@ -1,0 +1,288 @@
+//! Sales documents: a shop order written as an eAccounting quote, order,
+//! invoice draft or invoice. Our reference (the shop order number) goes into
+//! the document's "our reference" field, and `create` looks it up first, so
+//! writing the same order twice gives back the first document.
+//!
+//! eAccounting takes each row's VAT rate and revenue account from the
+//! article's coding; rows cannot override them (a row can only be VAT free
+//! on quotes and invoices). So a booking contributes its article id, and the
+//! order's VAT exemption marks the document EU third party / VAT free.
+//! Unit prices are converted to the document's price basis, which the API
+//! decides from the customer and the company (see `company`).
+
+use serde_json::{Map, Value, json};
+use trestle_guest::log::{self, Level};
+use trestle_guest::types::{Address, LineKind, Order, OrderLine};
+use trestle_guest::Error;
+
+use crate::client::{self, literal};
+use crate::exports::trestle::sync::sales_document_sink::{DocumentKind, LineBooking, SalesDocument};
+use crate::json::{self, round2};
+use crate::reference::{self, Kind};
+use crate::{company, customers, percent};
+
+/// An order is "ongoing" once the shop accepted it (1 would be a draft).
+const ORDER_STATUS_ONGOING: i64 = 2;
+/// No ROT/RUT household-work deduction: normal sales.
+const ROT_RUT_NONE: i64 = 0;
+/// Totals further apart than this are worth a warning.
+const TOTAL_TOLERANCE: f64 = 0.05;
+
+/// Where and how each kind of document is kept.
+struct Target {
+    kind: DocumentKind,
+    collection: &'static str,
+    noun: &'static str,
+    /// The field holding our reference (quotes call it CompanyReference).
+    reference_field: &'static str,
+    /// The field holding the document's total incl. VAT.
+    total_field: &'static str,
+}
+
+impl Target {
+    fn of(kind: DocumentKind) -> Target {
+        let (collection, noun, reference_field, total_field) = match kind {
+            DocumentKind::Quote => ("/quotes", "quote", "CompanyReference", "TotalAmount"),
+            DocumentKind::Order => ("/orders", "order", "OurReference", "Amount"),
+            DocumentKind::InvoiceDraft => ("/customerinvoicedrafts", "invoice draft", "OurReference", "TotalAmount"),
+            DocumentKind::Invoice => ("/customerinvoices", "invoice", "OurReference", "TotalAmount"),
+        };
+        Target { kind, collection, noun, reference_field, total_field }
+    }
+}
+
+pub fn find_by_reference(kind: DocumentKind, reference: &str) -> Result<Option<String>, Error> {
+    let target = Target::of(kind);
+    let filter = format!("{} eq {}", target.reference_field, literal(reference));
+    match client::find_one(target.collection, filter)? {
+        Some(found) => Ok(Some(json::string(&found, "Id", &format!("eAccounting {}", target.noun))?)),
+        None => Ok(None),
+    }
+}
+
+pub fn create(document: &SalesDocument) -> Result<String, Error> {
+    let target = Target::of(document.kind);
+    if let Some(existing) = find_by_reference(document.kind, &document.reference)? {
+        log::log(
+            Level::Info,
+            &format!("{} {} already exists in eAccounting; not created again", target.noun, document.reference),
+            &[("id".into(), existing.clone())],
+        );
+        return Ok(existing);
+    }
+    let order = &document.order;
+    if document.bookings.len() != order.lines.len() {
+        return Err(Error::Invalid(format!(
+            "{} {}: {} bookings for {} order lines; the flow must send one per line",
+            target.noun,
+            document.reference,
+            document.bookings.len(),
+            order.lines.len()
+        )));
+    }
+    let customer = client::get(&format!("/customers/{}", percent::encode(&document.customer_id)))?;
+    let private = json::flag(&customer, "IsPrivatePerson", "eAccounting customer")?;
+    let gross = company::prices_include_vat_for(private)?;
+
+    let mut body = header(&target, document)?;
+    let rows = order
+        .lines
+        .iter()
+        .zip(&document.bookings)
+        .enumerate()
+        .map(|(index, (line, booking))| row(&target, order, index, line, booking, gross))
+        .collect::<Result<Vec<_>, _>>()?;
+    body["Rows"] = json!(rows);
+    json::merge_custom_fields(&mut body, &order.custom_fields, &format!("{} {}", target.noun, document.reference))?;
+
+    let created = client::post(target.collection, &body)?;
+    let what = format!("eAccounting {} just created", target.noun);
+    let id = json::string(&created, "Id", &what)?;
+    compare_totals(&target, document, &created, gross, &what)?;
+    Ok(id)
+}
+
+fn header(target: &Target, document: &SalesDocument) -> Result<Value, Error> {
+    let order = &document.order;
+    let date = order.created_at.get(..10).filter(|d| d.len() == 10).map(str::to_string);
+    let mut body = json!({
+        "CustomerId": document.customer_id,
+        "EuThirdParty": order.vat_exempt,
+        "RotReducedInvoicingType": ROT_RUT_NONE,
+        target.reference_field: document.reference,
+    });
+    let mut set = |field: &str, value: Value| {
+        if !value.is_null() {
+            body[field] = value;
+        }
+    };
+    match target.kind {
+        DocumentKind::Quote => set("QuoteDate", json!(date)),
+        DocumentKind::Order => {
+            set("OrderDate", json!(date));
+            set("CurrencyCode", json!(order.currency));
+            set("Status", json!(ORDER_STATUS_ONGOING));
+            set("ReverseChargeOnConstructionServices", json!(false));
+        }
+        DocumentKind::InvoiceDraft | DocumentKind::Invoice => set("InvoiceDate", json!(date)),
+    }
+    if target.kind != DocumentKind::Quote {
+        // Quotes take their terms and addresses from the customer.
+        set("TermsOfPaymentId", json!(document.terms_of_payment_id));
+        for (field, value) in delivery_address(&order.delivery_address) {
+            set(field, value);
+        }
+    }
+    if matches!(target.kind, DocumentKind::Order | DocumentKind::InvoiceDraft)
+        && let Some(id) = &document.delivery_method_id
+    {
+        let (name, code) = delivery_method(id)?;
+        set("DeliveryMethodName", json!(name));
+        set("DeliveryMethodCode", json!(code));
+    }
+    Ok(body)
+}
+
+fn delivery_address(address: &Address) -> [(&'static str, Value); 6] {
+    [
+        ("DeliveryCustomerName", json!(address.company.clone().unwrap_or_else(|| address.name.clone()))),
+        ("DeliveryAddress1", json!(customers::street_line(address))),
+        ("DeliveryAddress2", json!(address.extra_line)),
+        ("DeliveryPostalCode", json!(address.postal_code)),
+        ("DeliveryCity", json!(address.city)),
+        ("DeliveryCountryCode", json!(customers::country(address))),
+    ]
+}
+
+/// Documents carry the delivery method as text; the id names one of
+/// eAccounting's delivery methods.
+fn delivery_method(id: &str) -> Result<(Value, Value), Error> {
+    let methods = reference::items(Kind::DeliveryMethods)?;
+    let method = methods
+        .iter()
+        .find(|m| m["Id"].as_str().is_some_and(|m| m.eq_ignore_ascii_case(id)))
+        .ok_or_else(|| Error::Invalid(format!("delivery method {id} is not one of eAccounting's delivery methods")))?;
+    Ok((method["Name"].clone(), method["Code"].clone()))
+}
+
+fn row(
+    target: &Target,
+    order: &Order,
+    index: usize,
+    line: &OrderLine,
+    booking: &LineBooking,
+    gross: bool,
+) -> Result<Value, Error> {
+    let mut row = Map::new();
+    // Required flags of the row schemas that have them writable.
+    match target.kind {
+        DocumentKind::Order => {
+            row.insert("LineNumber".into(), json!(index));
+            row.insert("IsWorkCost".into(), json!(false));
+            row.insert("EligibleForReverseChargeOnVat".into(), json!(false));
+        }
+        DocumentKind::InvoiceDraft => {
+            row.insert("IsWorkCost".into(), json!(false));
+            row.insert("ReversedConstructionServicesVatFree".into(), json!(false));
+        }
+        DocumentKind::Quote | DocumentKind::Invoice => {
+            row.insert("IsVatFree".into(), json!(order.vat_exempt));
+        }
+    }
+    let has_text_flag = matches!(target.kind, DocumentKind::Order | DocumentKind::InvoiceDraft);
+    row.insert("Text".into(), json!(line.name));
+    match &booking.article_id {
+        Some(article) => {
+            if has_text_flag {
+                row.insert("IsTextRow".into(), json!(false));
+            }
+            let (unit_price, discount) = price_in_basis(line, gross, index)?;
+            row.insert("ArticleId".into(), json!(article));
+            row.insert("UnitPrice".into(), json!(unit_price));
+            row.insert("Quantity".into(), json!(line.quantity));
+            row.insert("DiscountPercentage".into(), json!(discount));
+        }
+        None => {
+            let amount = (line.unit_price - line.discount) * line.quantity;
+            if amount.abs() >= 0.005 {
+                return Err(Error::Invalid(format!(
+                    "order {} line {} ({} \"{}\") comes to {amount:.2} but has no article: eAccounting books \
+                     amounts only on article rows, so map this line to an article",
+                    order.order_number,
+                    index + 1,
+                    line_kind(line.kind),
+                    line.name
+                )));
+            }
+            if has_text_flag {
+                row.insert("IsTextRow".into(), json!(true));
+            }
+        }
+    }
+    let mut row = Value::Object(row);
+    json::merge_custom_fields(&mut row, &line.custom_fields, &format!("order {} line {}", order.order_number, index + 1))?;
+    Ok(row)
+}
+
+/// The unit price in the document's basis (gross or net) and the discount
+/// as the fraction eAccounting wants. A discount that a four-decimal
+/// fraction cannot express to the cent is folded into the price instead.
+fn price_in_basis(line: &OrderLine, gross: bool, index: usize) -> Result<(f64, f64), Error> {
+    let factor = 1.0 + line.vat_rate / 100.0;
+    let convert = |price: f64| match (line.prices_include_vat, gross) {
+        (false, true) => price * factor,
+        (true, false) => price / factor,
+        _ => price,
+    };
+    if !line.unit_price.is_finite() || !line.discount.is_finite() || factor <= 0.0 {
+        return Err(Error::Invalid(format!("line {} ({}) has no usable price or VAT rate", index + 1, line.name)));
+    }
+    let price = round2(convert(line.unit_price));
+    let discounted = round2(convert(line.unit_price - line.discount));
+    if line.discount == 0.0 || line.unit_price == 0.0 {
+        return Ok((discounted, 0.0));
+    }
+    let fraction = (line.discount / line.unit_price * 10_000.0).round() / 10_000.0;
+    let exact = (round2(price * (1.0 - fraction)) - discounted).abs() < 0.005;
+    if exact && fraction > 0.0 && fraction <= 1.0 { Ok((price, fraction)) } else { Ok((discounted, 0.0)) }
+}
+
+fn line_kind(kind: LineKind) -> &'static str {
+    match kind {
+        LineKind::Article => "article",
+        LineKind::Shipping => "shipping",
+        LineKind::PaymentFee => "payment fee",
+        LineKind::Discount => "discount",
+        LineKind::Coupon => "coupon",
+        LineKind::ExtraCost => "extra cost",
+    }
+}
+
+/// The API prices the rows itself (VAT from the article codings); a total
+/// or price basis other than the shop's is worth the user's attention.
+fn compare_totals(target: &Target, document: &SalesDocument, created: &Value, gross: bool, what: &str) -> Result<(), Error> {
+    let total = json::number(created, target.total_field, what)?;
+    let includes_vat = json::flag(created, "IncludesVat", what)?;
+    let expected = document.order.total_incl_vat;
+    let mut problems = Vec::new();
+    if (total - expected).abs() > TOTAL_TOLERANCE {
+        problems.push(format!(
+            "eAccounting's total is {total:.2}, the shop's {expected:.2} (check the VAT rates of the articles' codings)"
+        ));
+    }
+    if includes_vat != gross {
+        problems.push(format!(
+            "eAccounting chose {} unit prices, we sent {}",
+            if includes_vat { "gross" } else { "net" },
+            if gross { "gross" } else { "net" }
+        ));
+    }
+    if !problems.is_empty() {
+        log::log(
+            Level::Warn,
+            &format!("{} {}: {}", target.noun, document.reference, problems.join("; ")),
+            &[("id".into(), created["Id"].as_str().unwrap_or_default().to_string())],
+        );
+    }
+    Ok(())
+}

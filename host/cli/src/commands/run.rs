@@ -1,0 +1,40 @@
+//! `trestle run`: one run of a tenant's flows. A config without flows runs
+//! its mapping module over a sample order, so a mapping can be tried before
+//! any shop is connected.
+
+use std::path::Path;
+
+use trestle_host::bindings::Trigger;
+use trestle_host::mapping::{MappingSlot, Record};
+use trestle_host::sample::sample_order;
+
+use crate::builtins::Builtins;
+use crate::print;
+
+pub fn run(config: &Path, only: Option<&str>) -> anyhow::Result<()> {
+    let (host, tenant) = super::open_tenant(config)?;
+    let flows: Vec<String> = match only {
+        Some(f) => vec![f.to_string()],
+        None => tenant.config.flows.keys().cloned().collect(),
+    };
+    if flows.is_empty() {
+        let Some((component, limits)) = tenant.mapping.clone() else {
+            anyhow::bail!("the tenant config has no [flows] and no [mapping]: nothing to run");
+        };
+        let mut slot = MappingSlot::new(host.clone(), component.clone(), &tenant.config.tenant, "sample");
+        slot.set_limits(limits);
+        println!("No flows configured: running mapping module `{}` over a sample order.\n", component.name);
+        let before = sample_order();
+        match slot.apply(Record::Order(before.clone())).map_err(anyhow::Error::msg)? {
+            Record::Order(after) => print::order_diff(&before, &after),
+            _ => anyhow::bail!("mapping module `{}` returned another kind of record", component.name),
+        }
+        return Ok(());
+    }
+    for flow in flows {
+        let run = tenant.flow_run(&host, &Builtins, &flow, Trigger::Scheduled)?;
+        let report = host.run_flow(run)?;
+        print::summary(&flow, &report);
+    }
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! `trestle`: run syncs between CCV Shop and Visma eAccounting with
+//! sandboxed WebAssembly connectors, flows and mapping modules.
+
+mod builtins;
+mod commands;
+mod print;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "trestle", version, about = "Sync a CCV Shop web shop with Visma eAccounting, sandboxed in WebAssembly")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start both API emulators with a realistic shop and run the sync end to end.
+    Demo(commands::demo::Args),
+    /// Run a tenant's flows once.
+    Run {
+        /// The tenant config (TOML).
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Only this flow (default: every flow in the config).
+        #[arg(long)]
+        flow: Option<String>,
+    },
+    /// Check each connection of a tenant: credentials, clock, reachability.
+    Check {
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Show the activity log.
+    Logs(commands::logs::Args),
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TRESTLE_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo(args) => commands::demo::run(args),
+        Command::Run { config, flow } => commands::run::run(&config, flow.as_deref()),
+        Command::Check { config } => commands::check::run(&config),
+        Command::Logs(args) => commands::logs::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! The tenant config (TOML): connections, flows with their role bindings and
+//! settings, an optional mapping module, and limit overrides. Bad configs
+//! are refused with the key that is wrong and what is allowed.
+//!
+//! ```toml
+//! tenant = "demo-shop"
+//!
+//! [connections.shop]
+//! connector = "ccvshop"            # a built-in name, or a path to a .wasm
+//! base_url = "https://shop.example"
+//! public_key = "..."
+//! secret_key = { env = "CCV_SECRET_KEY" }
+//!
+//! [flows.orders]
+//! roles = { order-source = "shop", sales-document-sink = "books" }
+//! settings = { document = "invoice" }
+//!
+//! [mapping]
+//! module = "country-codes"
+//! limits = { fuel = 100000000 }
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+use crate::limits::LimitOverrides;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantConfig {
+    /// The tenant's id: namespaces its state and activity.
+    pub tenant: String,
+    /// SQLite database; default `.trestle/trestle.db` beside the config.
+    pub database: Option<PathBuf>,
+    #[serde(default)]
+    pub connections: BTreeMap<String, ConnectionConfig>,
+    #[serde(default)]
+    pub flows: BTreeMap<String, FlowConfig>,
+    pub mapping: Option<MappingConfig>,
+    /// Overrides for connectors and flows.
+    #[serde(default)]
+    pub limits: LimitOverrides,
+}
+
+// No deny_unknown_fields: every key besides `connector` is a setting, and
+// the connector's spec says which are required.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConnectionConfig {
+    /// Built-in connector name or path to a component file.
+    pub connector: String,
+    /// Every other key is a setting of the connector.
+    #[serde(flatten)]
+    pub settings: BTreeMap<String, SettingValue>,
+}
+
+/// A setting written inline, or read from the environment so secrets need
+/// not live in the file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum SettingValue {
+    Text(String),
+    Number(i64),
+    Float(f64),
+    Bool(bool),
+    Env { env: String },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowConfig {
+    /// Built-in flow name or path; defaults to the flow's own name.
+    pub component: Option<String>,
+    /// Role -> connection name.
+    #[serde(default)]
+    pub roles: BTreeMap<String, String>,
+    #[serde(default)]
+    pub settings: BTreeMap<String, SettingValue>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappingConfig {
+    /// Built-in mapping name or path to a component file.
+    pub module: String,
+    #[serde(default)]
+    pub limits: LimitOverrides,
+}
+
+/// Roles the contract defines.
+pub const ROLES: &[&str] = &[
+    "order-source",
+    "customer-source",
+    "customer-sink",
+    "sales-document-sink",
+    "product-source",
+    "product-sink",
+    "category-sink",
+    "stock-source",
+    "stock-sink",
+    "reference-data",
+];
+
+impl TenantConfig {
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the tenant config {}", path.display()))?;
+        let mut config = Self::parse(&text).with_context(|| format!("in {}", path.display()))?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        config.database = Some(dir.join(config.database.clone().unwrap_or_else(|| PathBuf::from(".trestle/trestle.db"))));
+        Ok(config)
+    }
+
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let config: TenantConfig = toml::from_str(text).map_err(|e| anyhow::anyhow!("the tenant config is not valid: {e}"))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.tenant.trim().is_empty() || !self.tenant.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+            bail!("`tenant` must be a non-empty id of letters, digits, '-', '_' or '.', got {:?}", self.tenant);
+        }
+        for (flow, f) in &self.flows {
+            for (role, connection) in &f.roles {
+                if !ROLES.contains(&role.as_str()) {
+                    bail!("`flows.{flow}.roles.{role}` is not a role; allowed: {}", ROLES.join(", "));
+                }
+                if !self.connections.contains_key(connection) {
+                    let known: Vec<&str> = self.connections.keys().map(String::as_str).collect();
+                    bail!(
+                        "`flows.{flow}.roles.{role}` names the connection `{connection}`, which is not defined; defined: {}",
+                        if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl SettingValue {
+    /// The value as text, reading `{ env = "NAME" }` from the environment.
+    pub fn resolve(&self, key: &str) -> anyhow::Result<String> {
+        Ok(match self {
+            SettingValue::Text(s) => s.clone(),
+            SettingValue::Number(n) => n.to_string(),
+            SettingValue::Float(f) => f.to_string(),
+            SettingValue::Bool(b) => b.to_string(),
+            SettingValue::Env { env } => std::env::var(env)
+                .with_context(|| format!("setting `{key}` is read from the environment variable {env}, which is not set"))?,
+        })
+    }
+}
+
+/// Resolves every setting of a table.
+pub fn resolve_settings(table: &str, settings: &BTreeMap<String, SettingValue>) -> anyhow::Result<BTreeMap<String, String>> {
+    settings
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), v.resolve(&format!("{table}.{k}"))?)))
+        .collect()
+}
+
+/// The settings that name where a connector may connect: `base_url` and
+/// every `*_base_url`. They make up its HTTP allowlist.
+pub fn base_urls(settings: &BTreeMap<String, String>) -> Vec<&str> {
+    settings
+        .iter()
+        .filter(|(k, _)| *k == "base_url" || k.ends_with("_base_url"))
+        .map(|(_, v)| v.as_str())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+        tenant = "demo-shop"
+        [connections.shop]
+        connector = "ccvshop"
+        base_url = "http://127.0.0.1:1"
+        page_size = 50
+        secret_key = { env = "TRESTLE_TEST_UNSET_VARIABLE" }
+        [connections.books]
+        connector = "eaccounting"
+        api_base_url = "http://127.0.0.1:2/v2"
+        [flows.orders]
+        roles = { order-source = "shop", sales-document-sink = "books" }
+        settings = { document = "invoice" }
+        [mapping]
+        module = "country-codes"
+        limits = { fuel = 1000 }
+    "#;
+
+    #[test]
+    fn a_good_config_parses_with_typed_settings() {
+        let c = TenantConfig::parse(GOOD).unwrap();
+        assert_eq!(c.connections["shop"].connector, "ccvshop");
+        assert_eq!(c.flows["orders"].roles["order-source"], "shop");
+        assert_eq!(c.mapping.unwrap().limits.fuel, Some(1000));
+        let books = resolve_settings("connections.books", &c.connections["books"].settings).unwrap();
+        assert_eq!(base_urls(&books), vec!["http://127.0.0.1:2/v2"]);
+        let err = resolve_settings("connections.shop", &c.connections["shop"].settings).unwrap_err().to_string();
+        assert!(err.contains("connections.shop.secret_key") && err.contains("TRESTLE_TEST_UNSET_VARIABLE"), "{err}");
+    }
+
+    #[test]
+    fn bad_configs_name_the_key_and_what_is_allowed() {
+        let unknown_role = GOOD.replace("order-source = \"shop\"", "order-sauce = \"shop\"");
+        let err = TenantConfig::parse(&unknown_role).unwrap_err().to_string();
+        assert!(err.contains("flows.orders.roles.order-sauce") && err.contains("allowed: order-source"), "{err}");
+
+        let unknown_connection = GOOD.replace("order-source = \"shop\"", "order-source = \"shopp\"");
+        let err = TenantConfig::parse(&unknown_connection).unwrap_err().to_string();
+        assert!(err.contains("`shopp`") && err.contains("defined: books, shop"), "{err}");
+
+        let typo = GOOD.replace("limits = { fuel = 1000 }", "limits = { fuell = 1000 }");
+        let err = TenantConfig::parse(&typo).unwrap_err().to_string();
+        assert!(err.contains("fuell"), "{err}");
+
+        let bad_tenant = GOOD.replace("tenant = \"demo-shop\"", "tenant = \"../etc\"");
+        assert!(TenantConfig::parse(&bad_tenant).unwrap_err().to_string().contains("`tenant`"));
+    }
+}

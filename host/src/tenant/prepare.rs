@@ -1,0 +1,111 @@
+//! From a tenant config to runnable parts: each connection's component
+//! loaded with its own settings, secrets marked by the connector's spec and
+//! HTTP allowed to its base URLs only; the mapping module with its limits.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::bindings::Trigger;
+use crate::connection::ConnectionSetup;
+use crate::engine::{Host, LoadedComponent};
+use crate::run::FlowRun;
+use crate::tenant::config::{TenantConfig, base_urls, resolve_settings};
+use crate::{ComponentConfig, ComponentKind, HttpPolicy, Limits};
+
+/// Where a component named in a config comes from: the embedder's built-in
+/// components by name, else a file path.
+pub trait ComponentSource {
+    fn builtin(&self, kind: ComponentKind, name: &str) -> Option<&'static [u8]>;
+}
+
+pub struct PreparedTenant {
+    pub config: TenantConfig,
+    pub connections: BTreeMap<String, ConnectionSetup>,
+    pub mapping: Option<(Arc<LoadedComponent>, Option<Limits>)>,
+}
+
+fn load(host: &Host, source: &dyn ComponentSource, kind: ComponentKind, name: &str, key: &str) -> anyhow::Result<Arc<LoadedComponent>> {
+    match source.builtin(kind, name) {
+        Some(bytes) => host.load(name, kind, bytes),
+        None if name.ends_with(".wasm") => {
+            let label = Path::new(name).file_stem().and_then(|s| s.to_str()).unwrap_or(name);
+            host.load_file(label, kind, Path::new(name))
+        }
+        None => anyhow::bail!("`{key}` = {name:?} is neither a built-in {} nor a path to a .wasm file", kind.as_str()),
+    }
+}
+
+impl PreparedTenant {
+    pub fn prepare(host: &Host, source: &dyn ComponentSource, config: TenantConfig) -> anyhow::Result<Self> {
+        let defaults = Limits::defaults(ComponentKind::Connector)
+            .with_overrides(&config.limits)
+            .context("in [limits]")?;
+        let mut connections = BTreeMap::new();
+        for (name, c) in &config.connections {
+            let key = format!("connections.{name}");
+            let component = load(host, source, ComponentKind::Connector, &c.connector, &format!("{key}.connector"))?;
+            let values = resolve_settings(&key, &c.settings)?;
+            let http = HttpPolicy::from_base_urls(base_urls(&values)).with_context(|| format!("in [{key}]"))?;
+            // The connector's own spec says which settings are secret.
+            let probe = ConnectionSetup {
+                name: name.clone(),
+                component: component.clone(),
+                config: ComponentConfig::default(),
+                http: HttpPolicy::deny_all(),
+                limits: Some(defaults.clone()),
+            };
+            let spec = probe.spec(host, &config.tenant).with_context(|| format!("asking `{}` for its settings", c.connector))?;
+            for setting in spec.settings.iter().filter(|s| s.required) {
+                if !values.contains_key(&setting.name) && setting.default_value.is_none() {
+                    anyhow::bail!("`{key}.{}` is missing: {}", setting.name, setting.description);
+                }
+            }
+            let secrets = spec.settings.iter().filter(|s| s.secret).map(|s| s.name.clone());
+            connections.insert(
+                name.clone(),
+                ConnectionSetup { config: ComponentConfig::new(values, secrets), http, ..probe },
+            );
+        }
+        let mapping = match &config.mapping {
+            Some(m) => {
+                let component = load(host, source, ComponentKind::Mapping, &m.module, "mapping.module")?;
+                let limits = Limits::defaults(ComponentKind::Mapping).with_overrides(&m.limits).context("in [mapping.limits]")?;
+                Some((component, Some(limits)))
+            }
+            None => None,
+        };
+        Ok(Self { config, connections, mapping })
+    }
+
+    /// One run of the flow `name` as the config describes it.
+    pub fn flow_run(&self, host: &Host, source: &dyn ComponentSource, name: &str, trigger: Trigger) -> anyhow::Result<FlowRun> {
+        let flow = self.config.flows.get(name).with_context(|| {
+            let known: Vec<&str> = self.config.flows.keys().map(String::as_str).collect();
+            format!("the tenant config has no flow `{name}`; it has: {}", if known.is_empty() { "none".into() } else { known.join(", ") })
+        })?;
+        let key = format!("flows.{name}");
+        let component = load(host, source, ComponentKind::Flow, flow.component.as_deref().unwrap_or(name), &format!("{key}.component"))?;
+        let mut by_connection: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for (role, connection) in &flow.roles {
+            by_connection.entry(connection.as_str()).or_default().push(role.clone());
+        }
+        let connections = by_connection
+            .into_iter()
+            .map(|(c, roles)| (self.connections[c].clone(), roles))
+            .collect();
+        let settings = resolve_settings(&format!("{key}.settings"), &flow.settings)?;
+        let limits = Limits::defaults(ComponentKind::Flow).with_overrides(&self.config.limits).context("in [limits]")?;
+        Ok(FlowRun {
+            tenant: self.config.tenant.clone(),
+            flow: component,
+            config: ComponentConfig::new(settings, []),
+            limits: Some(limits),
+            connections,
+            mapping: self.mapping.clone(),
+            trigger,
+        })
+    }
+}
