@@ -16,12 +16,8 @@ use trestle_host::bindings::ContractError;
 use trestle_host::bindings::exports::trestle::sync::customer_sink::CustomerDefaults;
 use trestle_host::bindings::exports::trestle::sync::product_sink::{UpdateMask, UpsertOutcome};
 use trestle_host::bindings::exports::trestle::sync::product_source::ProductFilter;
-use trestle_host::bindings::exports::trestle::sync::sales_document_sink::{
-    DocumentKind, LineBooking, SalesDocument,
-};
-use trestle_host::bindings::types::{
-    Address, Contact, Customer, CustomerKind, LineKind, Order, OrderLine, Product,
-};
+use trestle_host::bindings::exports::trestle::sync::sales_document_sink::{DocumentKind, LineBooking, SalesDocument};
+use trestle_host::bindings::types::{Address, Contact, Customer, CustomerKind, LineKind, Order, OrderLine, Product};
 use trestle_host::connection::{ConnectionSetup, Session};
 use trestle_host::{ActivityQuery, ComponentKind, Host};
 
@@ -46,13 +42,8 @@ fn fixture() -> Fixture {
 fn fixture_with(config: Config) -> Fixture {
     let emu = eaccounting_emulator::start(config).expect("emulator starts");
     let host = host();
-    let setup = eaccounting(
-        &host,
-        &emu.api_base_url(),
-        &emu.identity_base_url(),
-        Some(emu.initial_refresh_token()),
-        &[],
-    );
+    let setup =
+        eaccounting(&host, &emu.api_base_url(), &emu.identity_base_url(), Some(emu.initial_refresh_token()), &[]);
     Fixture { emu, host, setup }
 }
 
@@ -65,12 +56,7 @@ fn eaccounting(
     refresh_token: Option<String>,
     extra: &[(&str, &str)],
 ) -> ConnectionSetup {
-    let component = load(
-        host,
-        "eaccounting",
-        ComponentKind::Connector,
-        trestle_artifacts::EACCOUNTING_CONNECTOR,
-    );
+    let component = load(host, "eaccounting", ComponentKind::Connector, trestle_artifacts::EACCOUNTING_CONNECTOR);
     let mut settings = vec![
         ("api_base_url", api.to_string()),
         ("identity_base_url", identity.to_string()),
@@ -83,13 +69,7 @@ fn eaccounting(
         settings.push(("refresh_token", token));
     }
     settings.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
-    connection(
-        component,
-        CONNECTION,
-        &settings,
-        &["client_secret", "refresh_token"],
-        &[api, identity],
-    )
+    connection(component, CONNECTION, &settings, &["client_secret", "refresh_token"], &[api, identity])
 }
 
 impl Fixture {
@@ -100,18 +80,12 @@ impl Fixture {
     /// Times the connector renewed its access token (sessions must be
     /// dropped first: the activity log is written when a run ends).
     fn refreshes(&self) -> usize {
-        let entries = self
-            .host
-            .activity(&ActivityQuery { tenant: Some(TENANT.into()), ..Default::default() })
-            .unwrap();
+        let entries = self.host.activity(&ActivityQuery { tenant: Some(TENANT.into()), ..Default::default() }).unwrap();
         entries.iter().filter(|e| e.message.starts_with(REFRESHED)).count()
     }
 
     fn warnings(&self) -> Vec<String> {
-        let entries = self
-            .host
-            .activity(&ActivityQuery { tenant: Some(TENANT.into()), ..Default::default() })
-            .unwrap();
+        let entries = self.host.activity(&ActivityQuery { tenant: Some(TENANT.into()), ..Default::default() }).unwrap();
         entries.into_iter().filter(|e| e.level == "warn").map(|e| e.message).collect()
     }
 
@@ -582,7 +556,8 @@ fn validation_errors_name_each_field() {
     customer.billing_address.postal_code = "1016 GV AMSTERDAM".into();
     customer.custom_fields = vec![("DiscountPercentage".into(), "3".into())];
     let sink = session.customer_sink().unwrap();
-    let refused = answer(sink.call_create_customer(&mut session.store, &customer, &no_defaults())).expect_err("too long");
+    let refused =
+        answer(sink.call_create_customer(&mut session.store, &customer, &no_defaults())).expect_err("too long");
     let ContractError::Invalid(text) = &refused else { panic!("expected invalid, got {refused:?}") };
     assert!(text.contains("ErrorCode 2000"), "{text}");
     assert!(text.contains("InvoicePostalCode:"), "{text}");
@@ -624,7 +599,9 @@ fn malformed_answers_are_invalid_and_name_the_field() {
         match request.target.split('?').next().unwrap() {
             "/connect/token" => token_answer(),
             "/v2/customers" => json(json!({"Meta": meta, "Data": [{"Id": 42, "Name": "Numeric Id"}]})),
-            "/v2/articles" => json(json!({"Meta": meta, "Data": [{"Number": "A-1", "Name": "x", "CodingId": "c", "NetPrice": "ten"}]})),
+            "/v2/articles" => json(
+                json!({"Meta": meta, "Data": [{"Number": "A-1", "Name": "x", "CodingId": "c", "NetPrice": "ten"}]}),
+            ),
             "/v2/units" => json(json!({"Data": []})),
             _ => (200, "text/html".into(), b"<html>maintenance</html>".to_vec()),
         }
@@ -751,7 +728,8 @@ fn a_business_order_is_priced_net_and_a_priced_line_without_article_is_refused()
     let buyer = company_customer("zakelijk@example.com");
     let customer_id = create_customer(&mut session, &buyer);
     let delivery = f.books("deliverymethods")[0].clone();
-    let mut doc = document(DocumentKind::Order, &customer_id, shop_order("WEB-2001", buyer.clone(), &article, 3.0), &article);
+    let mut doc =
+        document(DocumentKind::Order, &customer_id, shop_order("WEB-2001", buyer.clone(), &article, 3.0), &article);
     doc.delivery_method_id = Some(delivery["Id"].as_str().unwrap().into());
     create_document(&mut session, &doc).unwrap();
     let order = f.books("orders").remove(0);
@@ -761,10 +739,14 @@ fn a_business_order_is_priced_net_and_a_priced_line_without_article_is_refused()
     assert_eq!(order["DeliveryMethodName"], delivery["Name"]);
     assert_eq!(order["DeliveryCity"], "Nieuwegein");
 
-    let mut paid_shipping = document(DocumentKind::Order, &customer_id, shop_order("WEB-2002", buyer, &article, 1.0), &article);
+    let mut paid_shipping =
+        document(DocumentKind::Order, &customer_id, shop_order("WEB-2002", buyer, &article, 1.0), &article);
     paid_shipping.order.lines[1].unit_price = 6.95;
     let refused = create_document(&mut session, &paid_shipping).expect_err("shipping without article");
-    assert!(matches!(&refused, ContractError::Invalid(m) if m.contains("line 2") && m.contains("shipping")), "{refused:?}");
+    assert!(
+        matches!(&refused, ContractError::Invalid(m) if m.contains("line 2") && m.contains("shipping")),
+        "{refused:?}"
+    );
 }
 
 // --------------------------------------------------------------- articles --
@@ -934,8 +916,7 @@ fn every_body_the_connector_sends_matches_the_official_schema() {
     let emu = eaccounting_emulator::start(Config::default()).unwrap();
     let proxy = recording_proxy(&emu.base_url());
     let host = host();
-    let setup =
-        eaccounting(&host, &format!("{}/v2", proxy.url), &proxy.url, Some(emu.initial_refresh_token()), &[]);
+    let setup = eaccounting(&host, &format!("{}/v2", proxy.url), &proxy.url, Some(emu.initial_refresh_token()), &[]);
     let f = Fixture { emu, host, setup };
     let mut session = f.session();
 
@@ -967,8 +948,10 @@ fn every_body_the_connector_sends_matches_the_official_schema() {
     drop(session);
 
     let exchanges = proxy.exchanges.lock().unwrap().clone();
-    let writes: Vec<&(Received, u16)> =
-        exchanges.iter().filter(|(r, _)| matches!(r.method.as_str(), "POST" | "PUT") && r.target.starts_with("/v2/")).collect();
+    let writes: Vec<&(Received, u16)> = exchanges
+        .iter()
+        .filter(|(r, _)| matches!(r.method.as_str(), "POST" | "PUT") && r.target.starts_with("/v2/"))
+        .collect();
     assert_eq!(writes.len(), 2 + 1 + 8 + 2, "customers, update, documents, articles");
     for (request, status) in &exchanges {
         assert_ne!(*status, 400, "{} {} was refused", request.method, request.target);

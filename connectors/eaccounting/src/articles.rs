@@ -4,9 +4,9 @@
 //! gross prices that agree at that rate. The EAN goes in as a barcode.
 
 use serde_json::{Value, json};
+use trestle_guest::Error;
 use trestle_guest::log::{self, Level};
 use trestle_guest::types::{Product, StockLevel};
-use trestle_guest::Error;
 
 use crate::client::{self, literal};
 use crate::exports::trestle::sync::product_sink::{UpdateMask, UpsertOutcome, UpsertResult};
@@ -33,7 +33,8 @@ pub fn list_products(filter: &ProductFilter, cursor: Option<&str>) -> Result<Pro
     if let Some(expression) = filter.expression.as_deref().filter(|e| !e.trim().is_empty()) {
         clauses.push(format!("({expression})"));
     }
-    let options: Vec<(&str, String)> = if clauses.is_empty() { vec![] } else { vec![("$filter", clauses.join(" and "))] };
+    let options: Vec<(&str, String)> =
+        if clauses.is_empty() { vec![] } else { vec![("$filter", clauses.join(" and "))] };
     let page = client::list_page("/articles", &options, cursor)?;
     let products = page.items.iter().map(to_product).collect::<Result<_, _>>()?;
     Ok(ProductPage { products, next: page.next })
@@ -85,7 +86,8 @@ fn to_product(article: &Value) -> Result<Product, Error> {
         .into_iter()
         .map(|field| Ok((field.to_string(), json::number(article, field, &what)?.to_string())))
         .collect::<Result<_, Error>>()?;
-    let unit = json::optional_string(article, "UnitAbbreviation", &what)?.or(json::optional_string(article, "UnitName", &what)?);
+    let unit = json::optional_string(article, "UnitAbbreviation", &what)?
+        .or(json::optional_string(article, "UnitName", &what)?);
     Ok(Product {
         name: json::optional_string(article, "Name", &what)?.unwrap_or_default(),
         short_description: None,
@@ -206,11 +208,9 @@ fn same_id(item: &Value, id: &str) -> bool {
 }
 
 fn coding_by_id(id: &str) -> Result<Value, Error> {
-    reference::items(Kind::ArticleAccountCodings)?
-        .iter()
-        .find(|c| same_id(c, id))
-        .cloned()
-        .ok_or_else(|| Error::Invalid(format!("the article's coding {id} is not among eAccounting's article account codings")))
+    reference::items(Kind::ArticleAccountCodings)?.iter().find(|c| same_id(c, id)).cloned().ok_or_else(|| {
+        Error::Invalid(format!("the article's coding {id} is not among eAccounting's article account codings"))
+    })
 }
 
 /// The active coding of `rate` percent, preferring the kind (goods or

@@ -82,12 +82,13 @@ pub struct Page {
 /// Page `cursor` (a page number we handed out; none = the first) of
 /// `collection` ("/customers") with these OData options.
 pub fn list_page(collection: &str, options: &[(&str, String)], cursor: Option<&str>) -> Result<Page, Error> {
-    let page = match cursor {
-        None => 1,
-        Some(text) => text.parse::<u32>().ok().filter(|p| *p > 0).ok_or_else(|| {
-            Error::Invalid(format!("cursor `{text}` is not a page number this connector handed out"))
-        })?,
-    };
+    let page =
+        match cursor {
+            None => 1,
+            Some(text) => text.parse::<u32>().ok().filter(|p| *p > 0).ok_or_else(|| {
+                Error::Invalid(format!("cursor `{text}` is not a page number this connector handed out"))
+            })?,
+        };
     let mut query: Vec<(&str, String)> = options.to_vec();
     query.push(("$page", page.to_string()));
     query.push(("$pagesize", settings::get()?.page_size.to_string()));

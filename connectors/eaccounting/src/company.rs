@@ -39,10 +39,8 @@ pub fn prices_include_vat_for(private_customer: bool) -> Result<bool, Error> {
 }
 
 /// Modules this connector uses, with what is lost without them.
-const MODULES: &[(&str, &str)] = &[
-    ("QuoteAndOrder", "quotes and orders cannot be created"),
-    ("Stock", "stock levels are not kept"),
-];
+const MODULES: &[(&str, &str)] =
+    &[("QuoteAndOrder", "quotes and orders cannot be created"), ("Stock", "stock levels are not kept")];
 
 pub fn check() -> Result<String, Error> {
     let what = "eAccounting company settings";

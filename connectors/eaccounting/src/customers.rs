@@ -63,7 +63,11 @@ fn fill(body: &mut Value, customer: &Customer) -> Result<(), Error> {
     };
     let billing = &customer.billing_address;
     let contact = customer.contact.clone().or_else(|| {
-        is_company.then(|| Contact { name: person.clone(), email: Some(customer.email.clone()), phone: customer.phone.clone() })
+        is_company.then(|| Contact {
+            name: person.clone(),
+            email: Some(customer.email.clone()),
+            phone: customer.phone.clone(),
+        })
     });
     let fields = [
         ("Name", json!(name)),

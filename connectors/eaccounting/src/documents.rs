@@ -11,9 +11,9 @@
 //! decides from the customer and the company (see `company`).
 
 use serde_json::{Map, Value, json};
+use trestle_guest::Error;
 use trestle_guest::log::{self, Level};
 use trestle_guest::types::{Address, LineKind, Order, OrderLine};
-use trestle_guest::Error;
 
 use crate::client::{self, literal};
 use crate::exports::trestle::sync::sales_document_sink::{DocumentKind, LineBooking, SalesDocument};
@@ -220,7 +220,11 @@ fn row(
         }
     }
     let mut row = Value::Object(row);
-    json::merge_custom_fields(&mut row, &line.custom_fields, &format!("order {} line {}", order.order_number, index + 1))?;
+    json::merge_custom_fields(
+        &mut row,
+        &line.custom_fields,
+        &format!("order {} line {}", order.order_number, index + 1),
+    )?;
     Ok(row)
 }
 
@@ -260,7 +264,13 @@ fn line_kind(kind: LineKind) -> &'static str {
 
 /// The API prices the rows itself (VAT from the article codings); a total
 /// or price basis other than the shop's is worth the user's attention.
-fn compare_totals(target: &Target, document: &SalesDocument, created: &Value, gross: bool, what: &str) -> Result<(), Error> {
+fn compare_totals(
+    target: &Target,
+    document: &SalesDocument,
+    created: &Value,
+    gross: bool,
+    what: &str,
+) -> Result<(), Error> {
     let total = json::number(created, target.total_field, what)?;
     let includes_vat = json::flag(created, "IncludesVat", what)?;
     let expected = document.order.total_incl_vat;

@@ -52,13 +52,13 @@ fn obtain(rejected: Option<&str>) -> Result<String, Error> {
     if let Some(token) = shared_token(rejected) {
         return Ok(token);
     }
-    let _ = REFRESH_LEASE_KEY; (|| -> Result<String, Error> {
+    lease::hold(REFRESH_LEASE_KEY, || {
         // Another run may have refreshed while we waited for the lease.
         match shared_token(rejected) {
             Some(token) => Ok(token),
             None => refresh(),
         }
-    })()
+    })
 }
 
 fn shared_token(rejected: Option<&str>) -> Option<String> {
@@ -78,9 +78,7 @@ fn current_refresh_token() -> Result<(String, bool), Error> {
         (_, Some(stored)) => Ok((stored, false)),
         // Spent already but nothing in state: it is all we have.
         (Some(spent), None) => Ok((spent, true)),
-        (None, None) => Err(Error::Auth(format!(
-            "the eAccounting connection has no refresh token yet; {RECONNECT}"
-        ))),
+        (None, None) => Err(Error::Auth(format!("the eAccounting connection has no refresh token yet; {RECONNECT}"))),
     }
 }
 
@@ -104,8 +102,7 @@ fn refresh() -> Result<String, Error> {
     if response.status != 200 {
         // A token from state that changed while we asked: another run
         // rotated it under us (the lease was overtaken).
-        let rotated_meanwhile =
-            !configured && state::get(REFRESH_TOKEN_KEY).is_some_and(|now| now != refresh_token);
+        let rotated_meanwhile = !configured && state::get(REFRESH_TOKEN_KEY).is_some_and(|now| now != refresh_token);
         return Err(refused(response.status, &response.body, rotated_meanwhile));
     }
     let what = "Visma identity server's token answer";
@@ -131,6 +128,7 @@ fn refused(status: u16, body: &[u8], rotated_meanwhile: bool) -> Error {
     let code = answer["error"].as_str().unwrap_or("");
     let detail = answer["error_description"].as_str().unwrap_or("");
     let text = format!("Visma identity server refused to refresh the access token: HTTP {status} {code} {detail}");
+    let text = text.trim_end().trim_end_matches('.');
     match code {
         "invalid_grant" => {
             state::delete(ACCESS_TOKEN_KEY);
@@ -139,10 +137,10 @@ fn refused(status: u16, body: &[u8], rotated_meanwhile: bool) -> Error {
             }
             Error::Auth(format!("{text}. The authorization was revoked or has expired; {RECONNECT}"))
         }
-        "invalid_client" | "unauthorized_client" => Error::Auth(format!(
-            "{text}. Check the client_id and client_secret settings of the eAccounting connection"
-        )),
-        _ if status == 429 || status >= 500 => from_status(status, None, text),
-        _ => Error::Fatal(text),
+        "invalid_client" | "unauthorized_client" => {
+            Error::Auth(format!("{text}. Check the client_id and client_secret settings of the eAccounting connection"))
+        }
+        _ if status == 429 || status >= 500 => from_status(status, None, text.to_string()),
+        _ => Error::Fatal(text.to_string()),
     }
 }

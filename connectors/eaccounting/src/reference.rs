@@ -104,12 +104,9 @@ fn to_reference_item(kind: Kind, item: &Value) -> Result<ReferenceItem, Error> {
                 ("available-for-sales", flag("AvailableForSales")?),
             ],
         ),
-        Kind::VatCodes => (
-            json::string(item, "Id", &what)?,
-            text("Code")?,
-            text("Description")?,
-            vec![("rate", number("VatRate")?)],
-        ),
+        Kind::VatCodes => {
+            (json::string(item, "Id", &what)?, text("Code")?, text("Description")?, vec![("rate", number("VatRate")?)])
+        }
         Kind::ArticleAccountCodings => (
             json::string(item, "Id", &what)?,
             text("VatRate")?,
@@ -138,10 +135,5 @@ fn to_reference_item(kind: Kind, item: &Value) -> Result<ReferenceItem, Error> {
             vec![("name-english", text("NameEnglish")?)],
         ),
     };
-    Ok(ReferenceItem {
-        id,
-        code,
-        name,
-        attributes: attributes.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-    })
+    Ok(ReferenceItem { id, code, name, attributes: attributes.into_iter().map(|(k, v)| (k.to_string(), v)).collect() })
 }

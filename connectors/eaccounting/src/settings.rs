@@ -62,13 +62,7 @@ pub fn described() -> Vec<Setting> {
             false,
             None,
         ),
-        setting(
-            "page_size",
-            "Items per page when listing",
-            false,
-            false,
-            Some(&DEFAULT_PAGE_SIZE.to_string()),
-        ),
+        setting("page_size", "Items per page when listing", false, false, Some(&DEFAULT_PAGE_SIZE.to_string())),
     ]
 }
 
@@ -90,10 +84,14 @@ fn read() -> Result<Settings, Error> {
     let optional = |name: &str| config::get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     let required = |name: &str| {
         optional(name).ok_or_else(|| {
-            Error::Invalid(format!("setting `{name}` of the eAccounting connection is missing; add it to the tenant config"))
+            Error::Invalid(format!(
+                "setting `{name}` of the eAccounting connection is missing; add it to the tenant config"
+            ))
         })
     };
-    let url = |name: &str, default: &str| optional(name).unwrap_or_else(|| default.to_string()).trim_end_matches('/').to_string();
+    let url = |name: &str, default: &str| {
+        optional(name).unwrap_or_else(|| default.to_string()).trim_end_matches('/').to_string()
+    };
     let page_size = match optional("page_size") {
         None => DEFAULT_PAGE_SIZE,
         Some(text) => text.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
