@@ -54,7 +54,10 @@ impl Tree {
     /// Names match ignoring case and surrounding spaces, as a shop owner
     /// would read them.
     fn child(&self, parent: Option<u64>, name: &str) -> Option<u64> {
-        self.entries.iter().find(|e| e.parent == parent && e.name.trim().eq_ignore_ascii_case(name.trim())).map(|e| e.id)
+        self.entries
+            .iter()
+            .find(|e| e.parent == parent && e.name.trim().eq_ignore_ascii_case(name.trim()))
+            .map(|e| e.id)
     }
 }
 
@@ -92,10 +95,9 @@ pub fn ensure(category: Category) -> Result<String, Error> {
 
 /// Puts the product with `sku` into category `category_id` (once).
 pub fn link(sku: &str, category_id: &str) -> Result<(), Error> {
-    let category_id: u64 = category_id
-        .trim()
-        .parse()
-        .map_err(|_| Error::Invalid(format!("`{category_id}` is not a CCV Shop category id (ids are whole numbers)")))?;
+    let category_id: u64 = category_id.trim().parse().map_err(|_| {
+        Error::Invalid(format!("`{category_id}` is not a CCV Shop category id (ids are whole numbers)"))
+    })?;
     let client = Client::from_config()?;
     let product = products::find_by_sku(&client, sku)?
         .ok_or_else(|| Error::NotFound(format!("CCV Shop has no product with SKU `{sku}`")))?;

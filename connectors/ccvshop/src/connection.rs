@@ -6,7 +6,7 @@ use trestle_guest::Error;
 use crate::client::{Client, api};
 use crate::exports::trestle::sync::connection::ConnectorSpec;
 use crate::json::{self, parse_timestamp};
-use crate::{reference, settings, signing};
+use crate::{errors, reference, settings, signing};
 
 pub const ROLES: &[&str] = &[
     "order-source",
@@ -48,8 +48,8 @@ pub fn check() -> Result<String, Error> {
     let skew = response.header("x-date").and_then(parse_timestamp).map(|server| (sent_at - server).num_seconds());
     if let Some(skew) = skew.filter(|s| s.abs() > SKEW_WARNING_SECS) {
         answer += &format!(
-            "; note: this system's clock is {} s {} the shop's, and CCV Shop refuses requests more than 5 minutes off",
-            skew.abs(),
+            "; note: this system's clock is {} {} the shop's, and CCV Shop refuses requests more than 5 minutes off",
+            errors::describe_duration(skew.unsigned_abs()),
             if skew < 0 { "behind" } else { "ahead of" }
         );
     }

@@ -12,15 +12,22 @@ use crate::json::parse_timestamp;
 const CLOCK_WINDOW_SECS: i64 = 5 * 60;
 /// CCV documents no Retry-After; clients wait out the minute window.
 const DEFAULT_RETRY_AFTER_MS: u64 = 60_000;
+/// The shop's own words are quoted up to this length: enough for support,
+/// short enough for an activity log line.
+const QUOTED_CHARS: usize = 160;
 
 /// `{code, status, developermessage}`, or the start of whatever came instead.
 fn api_message(response: &Response) -> (Option<String>, String) {
     let parsed: Option<serde_json::Value> = serde_json::from_slice(&response.body).ok();
     let field = |name: &str| parsed.as_ref().and_then(|v| v.get(name)).and_then(|v| v.as_str()).map(str::to_string);
-    let message = field("developermessage").unwrap_or_else(|| {
-        let text: String = response.text().chars().take(200).collect();
-        if text.trim().is_empty() { "no explanation given".into() } else { text }
-    });
+    let message = field("developermessage").unwrap_or_else(|| response.text());
+    let message = if message.trim().is_empty() {
+        "no explanation given".to_string()
+    } else if message.chars().count() > QUOTED_CHARS {
+        format!("{}…", message.chars().take(QUOTED_CHARS).collect::<String>())
+    } else {
+        message
+    };
     (field("code"), message)
 }
 
@@ -57,7 +64,8 @@ pub fn from_response(method: &str, uri: &str, response: &Response, sent_at: Date
             match code.as_deref() {
                 // 500.x codes that say the request itself is wrong: retrying cannot help.
                 Some(
-                    "500.20" | "500.21" | "500.22" | "500.24" | "500.25" | "500.40" | "500.50" | "500.60" | "500.70" | "500.80",
+                    "500.20" | "500.21" | "500.22" | "500.24" | "500.25" | "500.40" | "500.50" | "500.60" | "500.70"
+                    | "500.80",
                 ) => Error::Invalid(text),
                 Some("500.90") => Error::Auth(format!("{text}; install the required app in the shop")),
                 _ if status == 501 => Error::Fatal(text),
@@ -77,7 +85,7 @@ fn clock_skew_secs(response: &Response, sent_at: DateTime<Utc>) -> Option<i64> {
 }
 
 /// "6 minutes", "3 hours 20 minutes", "2 days".
-fn describe_duration(secs: u64) -> String {
+pub fn describe_duration(secs: u64) -> String {
     let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
     let (days, hours, minutes) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
     match (days, hours, minutes) {

@@ -53,7 +53,10 @@ impl connection_role::Guest for CcvShop {
 }
 
 impl order_source::Guest for CcvShop {
-    fn list_orders(filter: order_source::OrderFilter, cursor: Option<String>) -> Result<order_source::OrderPage, Error> {
+    fn list_orders(
+        filter: order_source::OrderFilter,
+        cursor: Option<String>,
+    ) -> Result<order_source::OrderPage, Error> {
         orders::list(filter, cursor)
     }
 

@@ -67,7 +67,9 @@ impl Wanted {
             .as_deref()
             .map(|text| {
                 parse_timestamp(text).ok_or_else(|| {
-                    Error::Invalid(format!("created-since `{text}` is not an RFC 3339 timestamp like 2025-01-31T00:00:00Z"))
+                    Error::Invalid(format!(
+                        "created-since `{text}` is not an RFC 3339 timestamp like 2025-01-31T00:00:00Z"
+                    ))
                 })
             })
             .transpose()?;
@@ -107,7 +109,9 @@ impl Wanted {
 fn order_number(text: &str) -> Result<u64, Error> {
     let digits = text.trim().rsplit(['-', ' ']).next().unwrap_or_default();
     whole_number(digits).ok_or_else(|| {
-        Error::Invalid(format!("`{text}` is not a CCV Shop order number (digits, optionally after a prefix such as ORD-)"))
+        Error::Invalid(format!(
+            "`{text}` is not a CCV Shop order number (digits, optionally after a prefix such as ORD-)"
+        ))
     })
 }
 
@@ -147,10 +151,13 @@ fn order(client: &Client, item: &Value) -> Result<Order, Error> {
     let coupon_code = o.opt_object("discountcoupon")?.map(|c| c.opt_str("code")).transpose()?.flatten();
     let total_incl_vat = o.f64("total_price")?;
     let total_vat = o.f64("total_tax")?;
-    let custom_fields = [("transaction_id", o.opt_str("transaction_id")?), ("track_and_trace_code", o.opt_str("track_and_trace_code")?)]
-        .into_iter()
-        .filter_map(|(k, v)| v.map(|v| (k.to_string(), Value::String(v).to_string())))
-        .collect();
+    let custom_fields = [
+        ("transaction_id", o.opt_str("transaction_id")?),
+        ("track_and_trace_code", o.opt_str("track_and_trace_code")?),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| (k.to_string(), Value::String(v).to_string())))
+    .collect();
     Ok(Order {
         source_id,
         order_number,

@@ -54,7 +54,8 @@ fn has_address(node: &Node) -> Result<bool, Error> {
 /// apart, or only free address lines; the country comes as full name and
 /// ISO code, of which we need the code.
 pub fn address(node: &Node) -> Result<Address, Error> {
-    let first_last = [node.opt_str("first_name")?, node.opt_str("last_name")?].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let first_last =
+        [node.opt_str("first_name")?, node.opt_str("last_name")?].into_iter().flatten().collect::<Vec<_>>().join(" ");
     let company = node.opt_str("company")?;
     let name = node
         .opt_str("full_name")?

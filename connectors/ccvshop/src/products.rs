@@ -29,7 +29,8 @@ pub fn list(filter: ProductFilter, cursor: Option<String>) -> Result<ProductPage
     let uri = match cursor {
         Some(cursor) => paging::resume(&cursor)?,
         None => {
-            let mut pairs = vec![("expand", "producttocategories".to_string()), ("size", client.settings.page_size.to_string())];
+            let mut pairs =
+                vec![("expand", "producttocategories".to_string()), ("size", client.settings.page_size.to_string())];
             if filter.active_only {
                 pairs.push(("active", "true".into()));
             }
@@ -77,7 +78,10 @@ pub fn get(sku: &str) -> Result<Option<Product>, Error> {
 
 /// The product whose `productnumber` is exactly `sku`, as CCV renders it.
 pub fn find_by_sku(client: &Client, sku: &str) -> Result<Option<Value>, Error> {
-    let uri = api(&format!("/products{}", query(&[("productnumber", sku.to_string()), ("expand", "producttocategories".into())])));
+    let uri = api(&format!(
+        "/products{}",
+        query(&[("productnumber", sku.to_string()), ("expand", "producttocategories".into())])
+    ));
     let page = paging::read(client, &uri)?;
     Ok(page.items.into_iter().find(|item| item.get("productnumber").and_then(Value::as_str) == Some(sku)))
 }
@@ -133,7 +137,8 @@ fn category_path(client: &Client, p: &Node, tree: &mut Option<Tree>) -> Result<V
     let links = match links_node.opt_array("collection")? {
         Some(links) => links,
         None => {
-            fetched = json!({ "producttocategories": paging::all(client, &paging::path_of(&links_node.str("href")?)?)? });
+            fetched =
+                json!({ "producttocategories": paging::all(client, &paging::path_of(&links_node.str("href")?)?)? });
             Node::root(&fetched, "CCV Shop product categories").array("producttocategories")?
         }
     };
@@ -212,8 +217,16 @@ fn update(client: &Client, product: &Product, mask: UpdateMask, current: &Value)
         set_if_changed("name", json!(product.name), text("name")?);
     }
     if mask.contains(UpdateMask::DESCRIPTIONS) {
-        set_if_changed("shortdescription", json!(product.short_description.clone().unwrap_or_default()), text("shortdescription")?);
-        set_if_changed("description", json!(product.long_description.clone().unwrap_or_default()), text("description")?);
+        set_if_changed(
+            "shortdescription",
+            json!(product.short_description.clone().unwrap_or_default()),
+            text("shortdescription")?,
+        );
+        set_if_changed(
+            "description",
+            json!(product.long_description.clone().unwrap_or_default()),
+            text("description")?,
+        );
     }
     if mask.contains(UpdateMask::PRICE) {
         set_if_changed("price", json!(price_incl_vat(product)), json!(round2(c.f64("price")?)));

@@ -51,7 +51,12 @@ pub fn lookup(kind: &str) -> Result<Vec<ReferenceItem>, Error> {
         PAYMENT_METHODS => payment_methods(&Client::from_config()?),
         ORDER_STATUSES => Ok(STATUSES
             .iter()
-            .map(|(n, name)| ReferenceItem { id: n.to_string(), code: n.to_string(), name: name.to_string(), attributes: Vec::new() })
+            .map(|(n, name)| ReferenceItem {
+                id: n.to_string(),
+                code: n.to_string(),
+                name: name.to_string(),
+                attributes: Vec::new(),
+            })
             .collect()),
         other => Err(Error::Invalid(format!(
             "CCV Shop has no reference data `{other}`; it offers {PAYMENT_METHODS} and {ORDER_STATUSES}"

@@ -25,7 +25,9 @@ pub struct Settings {
 impl Settings {
     pub fn load() -> Result<Self, Error> {
         let origin = origin_of(&read("base_url").ok_or_else(|| {
-            Error::Invalid("the setting `base_url` is missing: enter your shop's address, e.g. https://myshop.ccvshop.nl".into())
+            Error::Invalid(
+                "the setting `base_url` is missing: enter your shop's address, e.g. https://myshop.ccvshop.nl".into(),
+            )
         })?)?;
         let public_key = read("public_key").ok_or_else(|| missing_key("public_key", "public key"))?;
         let secret_key = read("secret_key").ok_or_else(|| missing_key("secret_key", "secret key"))?;
@@ -45,7 +47,9 @@ impl Settings {
                 if lang.len() == 2 && lang.chars().all(|c| c.is_ascii_alphabetic()) {
                     Ok(lang.to_ascii_lowercase())
                 } else {
-                    Err(Error::Invalid(format!("the setting `language` must be a two-letter code such as nl or en, not `{lang}`")))
+                    Err(Error::Invalid(format!(
+                        "the setting `language` must be a two-letter code such as nl or en, not `{lang}`"
+                    )))
                 }
             })
             .transpose()?;
@@ -90,7 +94,13 @@ pub fn declared() -> Vec<Setting> {
         default_value: default.map(str::to_string),
     };
     vec![
-        setting("base_url", "Your shop's address, e.g. https://myshop.ccvshop.nl (the API is under /api/rest/v1).", true, false, None),
+        setting(
+            "base_url",
+            "Your shop's address, e.g. https://myshop.ccvshop.nl (the API is under /api/rest/v1).",
+            true,
+            false,
+            None,
+        ),
         setting("public_key", "Public key of an API key (My web shop > Settings > API settings).", true, false, None),
         setting("secret_key", "Secret key of that API key; it signs every request and answer.", true, true, None),
         setting("page_size", "Records per request, 1 to 250.", false, false, Some("50")),

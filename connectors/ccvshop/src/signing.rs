@@ -31,9 +31,10 @@ pub struct Signed<'a> {
 impl Signed<'_> {
     fn mac(&self, secret_key: &str) -> HmacSha512 {
         let mut mac = HmacSha512::new_from_slice(secret_key.as_bytes()).expect("HMAC accepts keys of any length");
-        for (i, part) in [self.public_key.as_bytes(), self.method.as_bytes(), self.uri.as_bytes(), self.body, self.date.as_bytes()]
-            .iter()
-            .enumerate()
+        for (i, part) in
+            [self.public_key.as_bytes(), self.method.as_bytes(), self.uri.as_bytes(), self.body, self.date.as_bytes()]
+                .iter()
+                .enumerate()
         {
             if i > 0 {
                 mac.update(b"|");

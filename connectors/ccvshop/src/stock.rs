@@ -31,7 +31,10 @@ pub fn set(sku: &str, quantity: f64) -> Result<(), Error> {
         if let Some(combination) = hit.opt_object("attributecombination")?
             && combination.opt_str("sku_number")?.as_deref() == Some(sku)
         {
-            return client.patch(&api(&format!("/attributecombinations/{}", combination.u64("id")?)), &json!({ "stock": quantity }));
+            return client.patch(
+                &api(&format!("/attributecombinations/{}", combination.u64("id")?)),
+                &json!({ "stock": quantity }),
+            );
         }
     }
     Err(Error::NotFound(format!("CCV Shop has no product or variant with SKU `{sku}`")))
