@@ -2,12 +2,12 @@
 //! connector needs to call a REST API, and nothing else. The host decides
 //! which hosts are reachable; a refused request comes back as an error here.
 
+use crate::Error;
 use crate::bindings::wasi::http::outgoing_handler;
 use crate::bindings::wasi::http::types::{
     ErrorCode, Fields, IncomingBody, Method, OutgoingBody, OutgoingRequest, Scheme,
 };
 use crate::bindings::wasi::io::streams::StreamError;
-use crate::Error;
 
 /// Responses larger than this are refused rather than buffered: no API page
 /// we read comes near it, and a runaway body must not exhaust our memory.
@@ -154,9 +154,9 @@ fn fatal(what: &str) -> Error {
 
 fn transport_error(url: &str, e: ErrorCode) -> Error {
     match e {
-        ErrorCode::HttpRequestDenied => Error::Fatal(format!(
-            "the host refused the request to {url}: it is outside this connector's allowed hosts"
-        )),
+        ErrorCode::HttpRequestDenied => {
+            Error::Fatal(format!("the host refused the request to {url}: it is outside this connector's allowed hosts"))
+        }
         ErrorCode::HttpRequestUriInvalid => Error::Invalid(format!("{url} is not a valid URL")),
         other => Error::Transient(format!("request to {url} failed: {other:?}")),
     }

@@ -47,8 +47,8 @@ pub mod bindings {
     });
 }
 
-pub use bindings::trestle::sync::{config, log, state, types};
 pub use bindings::trestle::sync::errors::{Error, RateLimit};
+pub use bindings::trestle::sync::{config, log, state, types};
 
 /// Generates the exports of a connector's own world. `$world` names the
 /// roles it exports; `$wit` is the path from the crate to the `wit/` folder.

@@ -46,11 +46,15 @@ fn main() {
         std::fs::copy(&built, &dest)
             .unwrap_or_else(|e| panic!("cannot copy {} to {}: {e}", built.display(), dest.display()));
         let constant = name.to_uppercase();
-        generated += &format!("/// Path of the built `{package}` component{}.\n", if features.is_empty() { String::new() } else { format!(" (feature `{features}`)") });
+        generated += &format!(
+            "/// Path of the built `{package}` component{}.\n",
+            if features.is_empty() { String::new() } else { format!(" (feature `{features}`)") }
+        );
         generated += &format!("pub const {constant}: &str = {:?};\n", dest.display().to_string());
         if *shipped {
             generated += &format!("/// The `{package}` component's bytes, built into the binary.\n");
-            generated += &format!("pub const {constant}_BYTES: &[u8] = include_bytes!({:?});\n", dest.display().to_string());
+            generated +=
+                &format!("pub const {constant}_BYTES: &[u8] = include_bytes!({:?});\n", dest.display().to_string());
         }
     }
     std::fs::write(out_dir.join("artifacts.rs"), generated).expect("write artifacts.rs");
@@ -98,5 +102,9 @@ fn build(root: &Path, target_dir: &Path, package: &str, features: &str) {
         cmd.env_remove(var);
     }
     let status = cmd.status().unwrap_or_else(|e| panic!("cannot run cargo to build {package}: {e}"));
-    assert!(status.success(), "building the {package} component{} failed (see the errors above)", if features.is_empty() { String::new() } else { format!(" with feature {features}") });
+    assert!(
+        status.success(),
+        "building the {package} component{} failed (see the errors above)",
+        if features.is_empty() { String::new() } else { format!(" with feature {features}") }
+    );
 }

@@ -22,8 +22,9 @@ use trestle_host::{ComponentConfig, ComponentKind, Host, HostOptions, HttpPolicy
 fn main() {
     let cache = std::env::temp_dir().join(format!("trestle-bench-cache-{}", std::process::id()));
     let host = Host::new(HostOptions { database: None, cache_dir: Some(cache.clone()) }).unwrap();
-    let mapping =
-        host.load_file("country-codes", ComponentKind::Mapping, trestle_artifacts::COUNTRY_CODES_MAPPING.as_ref()).unwrap();
+    let mapping = host
+        .load_file("country-codes", ComponentKind::Mapping, trestle_artifacts::COUNTRY_CODES_MAPPING.as_ref())
+        .unwrap();
     let mut rows: Vec<(String, String, String)> = Vec::new();
 
     // 1. Instantiate from InstancePre in a fresh Store.
@@ -46,10 +47,18 @@ fn main() {
 
     // 3. 10,000 orders through the example mapping vs the same in native Rust.
     let native = time(n, || {
-        std::hint::black_box(native_map_order(std::hint::black_box(order.clone())));
+        std::hint::black_box(native_map_order(std::hint::black_box(order.clone())).unwrap());
     });
-    rows.push(("10,000 orders: wasm mapping".into(), format!("{:.1} ms", (wasm * n as u32).as_secs_f64() * 1e3), "".into()));
-    rows.push(("10,000 orders: native mapping".into(), format!("{:.1} ms", (native * n as u32).as_secs_f64() * 1e3), "".into()));
+    rows.push((
+        "10,000 orders: wasm mapping".into(),
+        format!("{:.1} ms", (wasm * n as u32).as_secs_f64() * 1e3),
+        "".into(),
+    ));
+    rows.push((
+        "10,000 orders: native mapping".into(),
+        format!("{:.1} ms", (native * n as u32).as_secs_f64() * 1e3),
+        "".into(),
+    ));
     rows.push(("wasm / native".into(), format!("{:.1}x", wasm.as_secs_f64() / native.as_secs_f64()), "<= 2x".into()));
 
     // 4. Flow -> connector forwarded call: a run with many extra calls minus a run with none.
@@ -63,11 +72,18 @@ fn main() {
     let n = 20;
     let cold = time(n, || {
         let fresh = Host::new(HostOptions { database: None, cache_dir: Some(cache.clone()) }).unwrap();
-        fresh.load_file("country-codes", ComponentKind::Mapping, trestle_artifacts::COUNTRY_CODES_MAPPING.as_ref()).unwrap();
+        fresh
+            .load_file("country-codes", ComponentKind::Mapping, trestle_artifacts::COUNTRY_CODES_MAPPING.as_ref())
+            .unwrap();
     });
-    rows.push(("cached start (new host + load from cache)".into(), format!("{:.2} ms", cold.as_secs_f64() * 1e3), "<= 5 ms".into()));
+    rows.push((
+        "cached start (new host + load from cache)".into(),
+        format!("{:.2} ms", cold.as_secs_f64() * 1e3),
+        "<= 5 ms".into(),
+    ));
     let load_only = time(n, || {
-        host.load_file("country-codes", ComponentKind::Mapping, trestle_artifacts::COUNTRY_CODES_MAPPING.as_ref()).unwrap();
+        host.load_file("country-codes", ComponentKind::Mapping, trestle_artifacts::COUNTRY_CODES_MAPPING.as_ref())
+            .unwrap();
     });
     rows.push(("  of which load from cache".into(), format!("{:.2} ms", load_only.as_secs_f64() * 1e3), "".into()));
 
@@ -93,7 +109,8 @@ fn us(d: Duration) -> String {
 }
 
 fn probe_run(host: &Host, extra_calls: u32) {
-    let connector = host.load_file("probe", ComponentKind::Connector, trestle_artifacts::PROBE_CONNECTOR.as_ref()).unwrap();
+    let connector =
+        host.load_file("probe", ComponentKind::Connector, trestle_artifacts::PROBE_CONNECTOR.as_ref()).unwrap();
     let flow = host.load_file("probe-flow", ComponentKind::Flow, trestle_artifacts::PROBE_FLOW.as_ref()).unwrap();
     let settings = |pairs: &[(&str, String)]| {
         ComponentConfig::new(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<BTreeMap<_, _>>(), [])
@@ -122,7 +139,8 @@ fn probe_run(host: &Host, extra_calls: u32) {
 /// The example mapping's logic, natively: the same country table.
 fn native_map_order(mut order: Order) -> Result<Order, String> {
     fn normalise(a: &mut Address) -> Result<(), String> {
-        let code = countries::to_alpha2(&a.country_code).ok_or_else(|| format!("unknown country `{}`", a.country_code))?;
+        let code =
+            countries::to_alpha2(&a.country_code).ok_or_else(|| format!("unknown country `{}`", a.country_code))?;
         a.country_code = code.to_string();
         Ok(())
     }

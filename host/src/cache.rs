@@ -60,7 +60,9 @@ impl ComponentCache {
 }
 
 fn compile(engine: &Engine, name: &str, bytes: &[u8]) -> anyhow::Result<Component> {
-    Component::new(engine, bytes).map_err(anyhow::Error::from).with_context(|| format!("{name} is not a valid WebAssembly component"))
+    Component::new(engine, bytes)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("{name} is not a valid WebAssembly component"))
 }
 
 /// Write-then-rename, so a concurrent reader never sees half a file; the

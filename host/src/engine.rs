@@ -63,7 +63,9 @@ pub struct LoadedComponent {
 
 impl Host {
     pub fn new(options: HostOptions) -> anyhow::Result<Self> {
-        let engine = Engine::new(&engine_config()?).map_err(anyhow::Error::from).context("cannot start the WebAssembly engine")?;
+        let engine = Engine::new(&engine_config()?)
+            .map_err(anyhow::Error::from)
+            .context("cannot start the WebAssembly engine")?;
         let storage = match &options.database {
             Some(path) => Storage::open(path)?,
             None => Storage::in_memory()?,
@@ -94,11 +96,24 @@ impl Host {
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("{} `{name}` cannot be linked", kind.as_str()))?;
-        Ok(Arc::new(LoadedComponent { name: name.into(), kind, hash: ComponentCache::content_hash(bytes), cache, component, pre }))
+        Ok(Arc::new(LoadedComponent {
+            name: name.into(),
+            kind,
+            hash: ComponentCache::content_hash(bytes),
+            cache,
+            component,
+            pre,
+        }))
     }
 
-    pub fn load_file(&self, name: &str, kind: ComponentKind, path: &std::path::Path) -> anyhow::Result<Arc<LoadedComponent>> {
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read {} `{name}` from {}", kind.as_str(), path.display()))?;
+    pub fn load_file(
+        &self,
+        name: &str,
+        kind: ComponentKind,
+        path: &std::path::Path,
+    ) -> anyhow::Result<Arc<LoadedComponent>> {
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read {} `{name}` from {}", kind.as_str(), path.display()))?;
         self.load(name, kind, &bytes)
     }
 
@@ -138,9 +153,11 @@ impl Host {
             setup.config.clone(),
             limits.log_bytes,
         )));
-        let state = (loaded.kind != ComponentKind::Mapping)
-            .then(|| StateScope::new(self.inner.storage.clone(), tenant, setup.namespace.as_deref().unwrap_or(&loaded.name)));
-        let mut data = GuestState::new(&loaded.name, loaded.kind, limits.clone(), setup.http, state, setup.config, activity);
+        let state = (loaded.kind != ComponentKind::Mapping).then(|| {
+            StateScope::new(self.inner.storage.clone(), tenant, setup.namespace.as_deref().unwrap_or(&loaded.name))
+        });
+        let mut data =
+            GuestState::new(&loaded.name, loaded.kind, limits.clone(), setup.http, state, setup.config, activity);
         data.roles = roles;
         data.mapping = setup.mapping;
         let mut store = Store::new(&self.inner.engine, data);
@@ -184,10 +201,14 @@ fn check_imports(engine: &Engine, name: &str, kind: ComponentKind, component: &C
     for (import, _) in component.component_type().imports(engine) {
         let ours = |i: &str| ["log@", "types@", "errors@"].iter().any(|p| i.starts_with(&format!("trestle:sync/{p}")));
         let why = match kind {
-            ComponentKind::Mapping if import.starts_with("wasi:http/") || (import.starts_with("trestle:sync/") && !ours(import)) => {
+            ComponentKind::Mapping
+                if import.starts_with("wasi:http/") || (import.starts_with("trestle:sync/") && !ours(import)) =>
+            {
                 "mapping modules may import only trestle:sync/log"
             }
-            ComponentKind::Flow if import.starts_with("wasi:http/") => "flows reach the outside only through connectors",
+            ComponentKind::Flow if import.starts_with("wasi:http/") => {
+                "flows reach the outside only through connectors"
+            }
             _ => continue,
         };
         anyhow::bail!("{} `{name}` imports {import}, which is not allowed: {why}", kind.as_str());

@@ -78,7 +78,13 @@ impl RoleRouter {
         }
     }
 
-    fn call(&mut self, interface: &Arc<str>, name: &Arc<str>, params: &[Val], results: &mut [Val]) -> wasmtime::Result<()> {
+    fn call(
+        &mut self,
+        interface: &Arc<str>,
+        name: &Arc<str>,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> wasmtime::Result<()> {
         let idx = *self
             .by_interface
             .get(&**interface)
@@ -207,11 +213,10 @@ pub fn link_roles(engine: &Engine, linker: &mut Linker<GuestState>, component: &
             }
             let (interface, function): (Arc<str>, Arc<str>) = (interface.clone(), Arc::from(fname));
             inst.func_new(fname, move |mut store, _ty, params, results| {
-                let router = store
-                    .data_mut()
-                    .roles
-                    .as_mut()
-                    .ok_or_else(|| wasmtime::format_err!("this component is not a flow: it has no roles to call"))?;
+                let router =
+                    store.data_mut().roles.as_mut().ok_or_else(|| {
+                        wasmtime::format_err!("this component is not a flow: it has no roles to call")
+                    })?;
                 router.call(&interface, &function, params, results)
             })?;
         }

@@ -89,10 +89,10 @@ impl GuestState {
         let bytes = self.stderr.contents();
         let text = String::from_utf8_lossy(&bytes);
         let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-        if let Some(i) = lines.iter().rposition(|l| l.contains("panicked at")) {
-            if let Some(message) = lines.get(i + 1).filter(|l| !l.starts_with("note:")) {
-                return Some(message.to_string());
-            }
+        if let Some(i) = lines.iter().rposition(|l| l.contains("panicked at"))
+            && let Some(message) = lines.get(i + 1).filter(|l| !l.starts_with("note:"))
+        {
+            return Some(message.to_string());
         }
         lines.iter().rev().find(|l| !l.starts_with("note:")).map(|l| l.to_string())
     }

@@ -44,9 +44,12 @@ impl Host {
         self.record_run_start(&run_id, &run.tenant, &flow_name)?;
         let result = self.run_flow_inner(&run, &run_id);
         let (outcome, summary) = match &result {
-            Ok(s) => ("ok", serde_json::json!({
-                "synced": s.synced, "skipped": s.skipped, "parked": s.parked, "failed": s.failed, "notes": s.notes,
-            })),
+            Ok(s) => (
+                "ok",
+                serde_json::json!({
+                    "synced": s.synced, "skipped": s.skipped, "parked": s.parked, "failed": s.failed, "notes": s.notes,
+                }),
+            ),
             Err(e) => ("failed", serde_json::json!({ "error": format!("{e:#}") })),
         };
         self.storage().conn().execute(
@@ -82,12 +85,8 @@ impl Host {
             slot.set_limits(limits.clone());
             slot
         });
-        let setup = StoreSetup {
-            config: run.config.clone(),
-            limits: run.limits.clone(),
-            mapping,
-            ..StoreSetup::default()
-        };
+        let setup =
+            StoreSetup { config: run.config.clone(), limits: run.limits.clone(), mapping, ..StoreSetup::default() };
         let (mut store, instance) = self.instantiate(&run.flow, &run.tenant, run_id, setup, Some(router))?;
         let guest = GuestIndices::new(&run.flow.pre)?.load(&mut store, &instance)?;
         let outcome = guest.call_run(&mut store, &run.trigger).map_err(|e| traps::explain(e, store.data()))?;

@@ -59,8 +59,7 @@ impl Storage {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create the folder for the database {}", dir.display()))?;
         }
-        let conn = Connection::open(path)
-            .with_context(|| format!("cannot open the database {}", path.display()))?;
+        let conn = Connection::open(path).with_context(|| format!("cannot open the database {}", path.display()))?;
         // WAL lets `trestle logs` read while a run writes; a busy timeout rides
         // out the short moments two processes write at once.
         conn.pragma_update(None, "journal_mode", "WAL")?;

@@ -20,8 +20,14 @@ fn config(pairs: &[(&str, &str)]) -> ComponentConfig {
     ComponentConfig::new(values, [])
 }
 
-fn probe_run(host: &Host, tenant: &str, connector_settings: &[(&str, &str)], mapping: Option<Arc<LoadedComponent>>) -> FlowRun {
-    let connector = host.load_file("probe", ComponentKind::Connector, trestle_artifacts::PROBE_CONNECTOR.as_ref()).unwrap();
+fn probe_run(
+    host: &Host,
+    tenant: &str,
+    connector_settings: &[(&str, &str)],
+    mapping: Option<Arc<LoadedComponent>>,
+) -> FlowRun {
+    let connector =
+        host.load_file("probe", ComponentKind::Connector, trestle_artifacts::PROBE_CONNECTOR.as_ref()).unwrap();
     let flow = host.load_file("probe-flow", ComponentKind::Flow, trestle_artifacts::PROBE_FLOW.as_ref()).unwrap();
     let connection = ConnectionSetup {
         name: "shop".into(),
@@ -44,8 +50,9 @@ fn probe_run(host: &Host, tenant: &str, connector_settings: &[(&str, &str)], map
 #[test]
 fn a_flow_reaches_its_connector_through_the_host_and_every_call_is_recorded() {
     let host = host();
-    let mapping =
-        host.load_file("country-codes", ComponentKind::Mapping, trestle_artifacts::COUNTRY_CODES_MAPPING.as_ref()).unwrap();
+    let mapping = host
+        .load_file("country-codes", ComponentKind::Mapping, trestle_artifacts::COUNTRY_CODES_MAPPING.as_ref())
+        .unwrap();
     let report = host.run_flow(probe_run(&host, "acme", &[("pages", "5")], Some(mapping))).unwrap();
     assert_eq!(report.summary.synced, 5);
     let q = |kind: &str| ActivityQuery { tenant: Some("acme".into()), kind: Some(kind.into()), ..Default::default() };
@@ -96,6 +103,10 @@ fn a_hostile_mapping_parks_records_instead_of_killing_the_run() {
     let bomb = host.load_file("bomb", ComponentKind::Mapping, trestle_artifacts::HOSTILE_MEMORY_BOMB.as_ref()).unwrap();
     let report = host.run_flow(probe_run(&host, "acme", &[("pages", "4")], Some(bomb))).unwrap();
     assert_eq!(report.summary.parked, 4);
-    assert!(report.summary.notes[0].contains("mapping module `bomb` hit its memory limit"), "{:?}", report.summary.notes);
+    assert!(
+        report.summary.notes[0].contains("mapping module `bomb` hit its memory limit"),
+        "{:?}",
+        report.summary.notes
+    );
     assert!(report.summary.notes[3].contains("switched off for this run"), "{:?}", report.summary.notes);
 }

@@ -27,7 +27,8 @@ fn map_once(host: &Host, name: &str, path: &str, limits: Option<Limits>) -> Resu
 }
 
 fn well_behaved(host: &Host) -> Order {
-    map_once(host, "country-codes", trestle_artifacts::COUNTRY_CODES_MAPPING, None).expect("the good tenant's mapping works")
+    map_once(host, "country-codes", trestle_artifacts::COUNTRY_CODES_MAPPING, None)
+        .expect("the good tenant's mapping works")
 }
 
 /// Runs the hostile module while a good tenant maps orders alongside.
@@ -97,7 +98,8 @@ fn a_mapping_that_imports_http_is_refused_at_load() {
 #[test]
 fn a_switched_off_mapping_stops_costing_time() {
     let host = host();
-    let component = host.load_file("loop", ComponentKind::Mapping, trestle_artifacts::HOSTILE_ENDLESS_LOOP.as_ref()).unwrap();
+    let component =
+        host.load_file("loop", ComponentKind::Mapping, trestle_artifacts::HOSTILE_ENDLESS_LOOP.as_ref()).unwrap();
     let mut slot = MappingSlot::new(host, component, "t", "r");
     for _ in 0..3 {
         assert!(slot.apply(Record::Order(sample_order())).is_err());
@@ -109,8 +111,9 @@ fn a_switched_off_mapping_stops_costing_time() {
 #[test]
 fn a_connector_cannot_reach_hosts_outside_its_allowlist() {
     let host = host();
-    let component =
-        host.load_file("wanderer", ComponentKind::Connector, trestle_artifacts::HOSTILE_FORBIDDEN_HOST.as_ref()).unwrap();
+    let component = host
+        .load_file("wanderer", ComponentKind::Connector, trestle_artifacts::HOSTILE_FORBIDDEN_HOST.as_ref())
+        .unwrap();
     // A real listener on the forbidden port proves the refusal is the host's,
     // not a closed port's.
     let forbidden = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -127,7 +130,8 @@ fn a_connector_cannot_reach_hosts_outside_its_allowlist() {
     assert!(err.contains("refused"), "{err}");
     forbidden.set_nonblocking(true).unwrap();
     assert!(forbidden.accept().is_err(), "nothing reached the forbidden host");
-    let log = host.activity(&trestle_host::ActivityQuery { tenant: Some("tenant-w".into()), ..Default::default() }).unwrap();
+    let log =
+        host.activity(&trestle_host::ActivityQuery { tenant: Some("tenant-w".into()), ..Default::default() }).unwrap();
     let denial = log.iter().find(|e| e.kind == "host").expect("the denial is in the activity log");
     assert!(denial.message.contains("allowed hosts are http://127.0.0.1:1"), "{}", denial.message);
     assert!(denial.message.contains(&forbidden.local_addr().unwrap().port().to_string()), "{}", denial.message);
@@ -144,8 +148,10 @@ fn the_example_mapping_normalises_countries_and_tags_the_order() {
 #[test]
 fn a_second_load_compiles_nothing() {
     let host = host();
-    let first = host.load_file("cc", ComponentKind::Mapping, trestle_artifacts::COUNTRY_CODES_MAPPING.as_ref()).unwrap();
-    let again = host.load_file("cc", ComponentKind::Mapping, trestle_artifacts::COUNTRY_CODES_MAPPING.as_ref()).unwrap();
+    let first =
+        host.load_file("cc", ComponentKind::Mapping, trestle_artifacts::COUNTRY_CODES_MAPPING.as_ref()).unwrap();
+    let again =
+        host.load_file("cc", ComponentKind::Mapping, trestle_artifacts::COUNTRY_CODES_MAPPING.as_ref()).unwrap();
     assert_eq!(first.hash, again.hash);
     assert_eq!(again.cache, trestle_host::cache::CacheOutcome::Cached);
 }

@@ -731,6 +731,7 @@ fn a_business_order_is_priced_net_and_a_priced_line_without_article_is_refused()
     let mut doc =
         document(DocumentKind::Order, &customer_id, shop_order("WEB-2001", buyer.clone(), &article, 3.0), &article);
     doc.delivery_method_id = Some(delivery["Id"].as_str().unwrap().into());
+    doc.order.custom_fields = vec![("YourReference".into(), "\"inkoop 77\"".into())];
     create_document(&mut session, &doc).unwrap();
     let order = f.books("orders").remove(0);
     assert_eq!(order["IncludesVat"], false);
@@ -738,6 +739,7 @@ fn a_business_order_is_priced_net_and_a_priced_line_without_article_is_refused()
     assert_eq!(order["OurReference"], "WEB-2001");
     assert_eq!(order["DeliveryMethodName"], delivery["Name"]);
     assert_eq!(order["DeliveryCity"], "Nieuwegein");
+    assert_eq!(order["YourReference"], "inkoop 77", "custom field merged into the payload");
 
     let mut paid_shipping =
         document(DocumentKind::Order, &customer_id, shop_order("WEB-2002", buyer, &article, 1.0), &article);

@@ -24,6 +24,7 @@ mod custom_fields;
 mod customers;
 mod errors;
 mod json;
+mod money;
 mod orders;
 mod paging;
 mod personalinfo;

@@ -10,6 +10,7 @@ use trestle_guest::types::{LineKind, Order, OrderLine};
 use crate::client::{Client, api, query};
 use crate::exports::trestle::sync::order_source::{OrderFilter, OrderPage};
 use crate::json::{Node, parse_timestamp, rfc3339};
+use crate::money::round2;
 use crate::{paging, personalinfo, reference};
 
 pub fn list(filter: OrderFilter, cursor: Option<String>) -> Result<OrderPage, Error> {
@@ -300,8 +301,4 @@ fn split_by_rate(kind: LineKind, name: &str, discount: f64, incl: bool, articles
             single_line(kind, format!("{name} ({rate}% VAT)"), -share, *rate, incl)
         })
         .collect()
-}
-
-pub fn round2(v: f64) -> f64 {
-    (v * 100.0).round() / 100.0
 }

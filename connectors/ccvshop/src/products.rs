@@ -11,7 +11,7 @@ use crate::client::{Client, api, query};
 use crate::exports::trestle::sync::product_sink::{UpdateMask, UpsertOutcome, UpsertResult};
 use crate::exports::trestle::sync::product_source::{ProductFilter, ProductPage};
 use crate::json::Node;
-use crate::orders::round2;
+use crate::money::round2;
 use crate::{custom_fields, paging};
 
 /// CCV products carry no currency; the shop prices everything in euro.

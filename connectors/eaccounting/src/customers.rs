@@ -26,6 +26,8 @@ pub fn find_by_email(email: &str) -> Result<Option<StoredCustomer>, Error> {
     Ok(Some(StoredCustomer { id: json::string(&found, "Id", "eAccounting customer")?, customer: from_api(&found)? }))
 }
 
+/// Of the defaults only the terms of payment apply: an eAccounting customer
+/// has no VAT code or revenue account (those come from article codings).
 pub fn create(customer: &Customer, defaults: &CustomerDefaults) -> Result<String, Error> {
     let terms = match &defaults.terms_of_payment_id {
         Some(id) => id.clone(),

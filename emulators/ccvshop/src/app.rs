@@ -38,10 +38,7 @@ pub fn router(app: AppState, faults: Arc<Faults>, stats: Arc<RequestStats>) -> R
 /// sees the path without the slash, the signature check the path as sent.
 async fn normalize_trailing_slash(mut request: Request, next: Next) -> Response {
     let uri = request.uri().clone();
-    let target = RequestTarget {
-        path: uri.path().to_string(),
-        query: uri.query().map(str::to_string),
-    };
+    let target = RequestTarget { path: uri.path().to_string(), query: uri.query().map(str::to_string) };
     let trimmed = uri.path().trim_end_matches('/');
     if trimmed.len() < uri.path().len() && !trimmed.is_empty() {
         let rebuilt = match uri.query() {

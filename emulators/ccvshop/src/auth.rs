@@ -24,8 +24,7 @@ const MAX_BODY: usize = 2 * 1024 * 1024;
 const CLOCK_WINDOW_SECS: i64 = 5 * 60;
 
 pub fn hmac_sha512_hex(key: &str, message: &[u8]) -> String {
-    let mut mac =
-        Hmac::<Sha512>::new_from_slice(key.as_bytes()).expect("HMAC accepts keys of any length");
+    let mut mac = Hmac::<Sha512>::new_from_slice(key.as_bytes()).expect("HMAC accepts keys of any length");
     mac.update(message);
     hex::encode(mac.finalize().into_bytes())
 }
@@ -40,37 +39,18 @@ pub fn string_to_sign(public: &str, method: &str, uri: &str, body: &[u8], date: 
 
 /// Axum middleware for the API routes: refuses unsigned or wrongly signed
 /// requests with 401 and signs every answer.
-pub async fn verify_and_sign(
-    State(app): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn verify_and_sign(State(app): State<AppState>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
     let uri = parts.extensions.get::<RequestTarget>().map_or_else(
-        || {
-            parts
-                .uri
-                .path_and_query()
-                .map_or_else(|| parts.uri.path().to_string(), |p| p.to_string())
-        },
+        || parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_string(), |p| p.to_string()),
         RequestTarget::path_and_query,
     );
     let method = parts.method.as_str().to_string();
     let response = match axum::body::to_bytes(body, MAX_BODY).await {
         Err(_) => ApiError::payload_too_big(MAX_BODY).into_response(),
-        Ok(bytes) => match verify(
-            &app.config,
-            &parts.headers,
-            &method,
-            &uri,
-            &bytes,
-            app.config.now(),
-        ) {
+        Ok(bytes) => match verify(&app.config, &parts.headers, &method, &uri, &bytes, app.config.now()) {
             Err(e) => e.into_response(),
-            Ok(()) => {
-                next.run(Request::from_parts(parts, Body::from(bytes)))
-                    .await
-            }
+            Ok(()) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
         },
     };
     sign(&app.config, &method, &uri, response).await
@@ -85,10 +65,7 @@ fn verify(
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let missing: Vec<&str> = ["x-public", "x-date", "x-hash"]
-        .into_iter()
-        .filter(|h| header(h).is_none())
-        .collect();
+    let missing: Vec<&str> = ["x-public", "x-date", "x-hash"].into_iter().filter(|h| header(h).is_none()).collect();
     if !missing.is_empty() {
         return Err(ApiError::unauthorized(
             "401.10",
@@ -104,10 +81,7 @@ fn verify(
         header("x-hash").unwrap_or_default(),
     );
     if public != config.public_key {
-        return Err(ApiError::unauthorized(
-            "401.11",
-            format!("unknown public key '{public}' in x-public"),
-        ));
+        return Err(ApiError::unauthorized("401.11", format!("unknown public key '{public}' in x-public")));
     }
     let sent = parse_date(date).ok_or_else(|| {
         ApiError::unauthorized(
@@ -146,27 +120,17 @@ fn verify(
 /// Accepts the forms seen in working clients: `Z`, `+00:00`, `+0000`, with
 /// or without fractional seconds.
 fn parse_date(date: &str) -> Option<DateTime<FixedOffset>> {
-    DateTime::parse_from_rfc3339(date)
-        .ok()
-        .or_else(|| DateTime::parse_from_str(date, "%Y-%m-%dT%H:%M:%S%.f%z").ok())
+    DateTime::parse_from_rfc3339(date).ok().or_else(|| DateTime::parse_from_str(date, "%Y-%m-%dT%H:%M:%S%.f%z").ok())
 }
 
 async fn sign(config: &Config, method: &str, uri: &str, response: Response) -> Response {
     let (mut parts, body) = response.into_parts();
     // Handlers answer from memory, so reading the body back cannot fail.
-    let bytes = axum::body::to_bytes(body, usize::MAX)
-        .await
-        .expect("in-memory response body");
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.expect("in-memory response body");
     let date = config.now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let hash = hmac_sha512_hex(
-        &config.secret_key,
-        &string_to_sign(&config.public_key, method, uri, &bytes, &date),
-    );
+    let hash = hmac_sha512_hex(&config.secret_key, &string_to_sign(&config.public_key, method, uri, &bytes, &date));
     for (name, value) in [("x-date", date), ("x-hash", hash)] {
-        parts.headers.insert(
-            name,
-            HeaderValue::from_str(&value).expect("hex and dates are valid header values"),
-        );
+        parts.headers.insert(name, HeaderValue::from_str(&value).expect("hex and dates are valid header values"));
     }
     Response::from_parts(parts, Body::from(bytes))
 }

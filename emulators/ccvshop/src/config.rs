@@ -61,11 +61,6 @@ pub struct RateLimits {
 
 impl Default for RateLimits {
     fn default() -> Self {
-        Self {
-            get: 150,
-            write: 100,
-            productqueries: 30,
-            window: Duration::from_secs(60),
-        }
+        Self { get: 150, write: 100, productqueries: 30, window: Duration::from_secs(60) }
     }
 }

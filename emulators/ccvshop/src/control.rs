@@ -84,10 +84,7 @@ pub fn routes(app: AppState) -> Router {
         .with_state(app)
 }
 
-async fn place_order(
-    State(app): State<AppState>,
-    Json(new): Json<NewOrder>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+async fn place_order(State(app): State<AppState>, Json(new): Json<NewOrder>) -> ApiResult<(StatusCode, Json<Value>)> {
     let id = app.place_order(&new)?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }

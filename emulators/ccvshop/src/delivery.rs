@@ -53,10 +53,7 @@ impl Dispatcher {
                     .build()
                     .expect("a plain HTTP client builds");
                 for Job { mut delivery, key } in jobs {
-                    let signature = hmac_sha512_hex(
-                        &key,
-                        format!("{}|{}", delivery.address, delivery.body).as_bytes(),
-                    );
+                    let signature = hmac_sha512_hex(&key, format!("{}|{}", delivery.address, delivery.body).as_bytes());
                     delivery.outcome = client
                         .post(&delivery.address)
                         .header("content-type", "application/json")
@@ -65,19 +62,11 @@ impl Dispatcher {
                         .send()
                         .map(|r| r.status().as_u16())
                         .map_err(|e| e.to_string());
-                    thread_log
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push(delivery);
+                    thread_log.lock().unwrap_or_else(|p| p.into_inner()).push(delivery);
                 }
             })
             .expect("the webhook thread starts");
-        Self {
-            enabled,
-            queue,
-            log,
-            base_url: OnceLock::new(),
-        }
+        Self { enabled, queue, log, base_url: OnceLock::new() }
     }
 
     /// Queues `payload` for every active webhook registered for `event`.
@@ -86,11 +75,7 @@ impl Dispatcher {
             return;
         }
         let body = payload.to_string();
-        for hook in shop
-            .webhooks
-            .values()
-            .filter(|h| h.is_active && h.event == event)
-        {
+        for hook in shop.webhooks.values().filter(|h| h.is_active && h.event == event) {
             let delivery = Delivery {
                 webhook_id: hook.id,
                 event: event.to_string(),
@@ -99,10 +84,7 @@ impl Dispatcher {
                 outcome: Err("not yet delivered".into()),
             };
             // Fails only once the thread is gone, i.e. while shutting down.
-            let _ = self.queue.send(Job {
-                delivery,
-                key: hook.key.clone(),
-            });
+            let _ = self.queue.send(Job { delivery, key: hook.key.clone() });
         }
     }
 
@@ -113,10 +95,6 @@ impl Dispatcher {
 
     /// Absolute URL of an API path, for payloads sent outside any request.
     pub fn api_url(&self, path: &str) -> String {
-        format!(
-            "{}{}{path}",
-            self.base_url.get().map_or("", String::as_str),
-            crate::links::API_PREFIX
-        )
+        format!("{}{}{path}", self.base_url.get().map_or("", String::as_str), crate::links::API_PREFIX)
     }
 }

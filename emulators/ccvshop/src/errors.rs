@@ -19,11 +19,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-        }
+        Self { status, code, message: message.into() }
     }
 
     /// Authentication failures; the sub code says which check failed
@@ -38,38 +34,26 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str, id: u64) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "404.10",
-            format!("{what} with id {id} does not exist"),
-        )
+        Self::new(StatusCode::NOT_FOUND, "404.10", format!("{what} with id {id} does not exist"))
     }
 
     pub fn invalid_resource(path: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             "404.20",
-            format!(
-                "invalid resource name: {path} is not a resource of this API (or not emulated)"
-            ),
+            format!("invalid resource name: {path} is not a resource of this API (or not emulated)"),
         )
     }
 
     pub fn method_not_allowed(method: &str, path: &str) -> Self {
-        Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "405.10",
-            format!("method {method} is not allowed on {path}"),
-        )
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "405.10", format!("method {method} is not allowed on {path}"))
     }
 
     pub fn rate_limited(resource: &str, limit: u32, retry_after_secs: u64) -> Self {
         Self::new(
             StatusCode::TOO_MANY_REQUESTS,
             "429.10",
-            format!(
-                "rate limit of {limit} requests per minute exceeded for {resource}; retry in {retry_after_secs} s"
-            ),
+            format!("rate limit of {limit} requests per minute exceeded for {resource}; retry in {retry_after_secs} s"),
         )
     }
 
@@ -103,13 +87,7 @@ impl IntoResponse for ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} {}: {}",
-            self.status.as_u16(),
-            self.code,
-            self.message
-        )
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
     }
 }
 
@@ -118,12 +96,10 @@ impl std::error::Error for ApiError {}
 /// Renders kit-injected faults as CCV would answer them.
 pub fn render_fault(kind: FaultKind) -> Response {
     match kind {
-        FaultKind::ServerError => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "503.10",
-            "service temporarily unavailable (injected fault)",
-        )
-        .into_response(),
+        FaultKind::ServerError => {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "503.10", "service temporarily unavailable (injected fault)")
+                .into_response()
+        }
         FaultKind::TooManyRequests => {
             let mut response = ApiError::rate_limited("this resource", 150, 60).into_response();
             response.headers_mut().insert("retry-after", 60.into());

@@ -29,10 +29,7 @@ impl Input {
 
     pub fn from_value(value: Value, schema: &Schema) -> ApiResult<Self> {
         let Value::Object(object) = value else {
-            return Err(ApiError::validation(format!(
-                "{}: request body must be a JSON object",
-                schema.name
-            )));
+            return Err(ApiError::validation(format!("{}: request body must be a JSON object", schema.name)));
         };
         for key in object.keys() {
             if let Some((_, instead)) = schema.renamed.iter().find(|(read, _)| read == key) {
@@ -49,29 +46,18 @@ impl Input {
                 )));
             }
         }
-        Ok(Self {
-            schema: schema.name,
-            object,
-        })
+        Ok(Self { schema: schema.name, object })
     }
 
     pub fn has(&self, key: &str) -> bool {
         self.object.get(key).is_some_and(|v| !v.is_null())
     }
 
-    fn typed<T>(
-        &self,
-        key: &str,
-        what: &str,
-        get: impl Fn(&Value) -> Option<T>,
-    ) -> ApiResult<Option<T>> {
+    fn typed<T>(&self, key: &str, what: &str, get: impl Fn(&Value) -> Option<T>) -> ApiResult<Option<T>> {
         match self.object.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(v) => get(v).map(Some).ok_or_else(|| {
-                ApiError::validation(format!(
-                    "{}: property '{key}' must be {what}, got {v}",
-                    self.schema
-                ))
+                ApiError::validation(format!("{}: property '{key}' must be {what}, got {v}", self.schema))
             }),
         }
     }
@@ -100,23 +86,13 @@ impl Input {
 
     pub fn array(&self, key: &str, schema: &Schema) -> ApiResult<Option<Vec<Input>>> {
         self.typed(key, "an array", |v| v.as_array().cloned())?
-            .map(|items| {
-                items
-                    .into_iter()
-                    .map(|v| Input::from_value(v, schema))
-                    .collect()
-            })
+            .map(|items| items.into_iter().map(|v| Input::from_value(v, schema)).collect())
             .transpose()
     }
 
     /// Fails with "required property missing" when `value` is `None`.
     pub fn required<T>(&self, key: &str, value: Option<T>) -> ApiResult<T> {
-        value.ok_or_else(|| {
-            ApiError::validation(format!(
-                "{}: required property '{key}' is missing",
-                self.schema
-            ))
-        })
+        value.ok_or_else(|| ApiError::validation(format!("{}: required property '{key}' is missing", self.schema)))
     }
 
     pub fn invalid(&self, key: &str, why: &str) -> ApiError {

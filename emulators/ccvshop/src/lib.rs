@@ -44,14 +44,6 @@ pub fn start_on_port(config: Config, port: u16) -> anyhow::Result<Handle> {
     let stats = RequestStats::new();
     let router = app::router(app.clone(), faults.clone(), stats.clone());
     let running = emulator_kit::server::spawn(router, port)?;
-    app.hooks
-        .base_url
-        .set(running.base_url())
-        .expect("a fresh dispatcher has no base URL yet");
-    Ok(Handle {
-        running,
-        app,
-        faults,
-        stats,
-    })
+    app.hooks.base_url.set(running.base_url()).expect("a fresh dispatcher has no base URL yet");
+    Ok(Handle { running, app, faults, stats })
 }

@@ -60,14 +60,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Links {
             .get("host")
             .and_then(|h| h.to_str().ok())
             .ok_or_else(|| ApiError::validation("the request has no Host header"))?;
-        let target = parts
-            .extensions
-            .get::<RequestTarget>()
-            .cloned()
-            .unwrap_or_else(|| RequestTarget {
-                path: parts.uri.path().to_string(),
-                query: parts.uri.query().map(str::to_string),
-            });
+        let target = parts.extensions.get::<RequestTarget>().cloned().unwrap_or_else(|| RequestTarget {
+            path: parts.uri.path().to_string(),
+            query: parts.uri.query().map(str::to_string),
+        });
         Ok(Self::new(format!("http://{host}"), target))
     }
 }

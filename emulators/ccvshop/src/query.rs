@@ -43,22 +43,15 @@ impl QueryParams {
     }
 
     pub fn str(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.pairs.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
     /// A typed filter value; `what` describes the expected form for the error.
     pub fn parse<T: FromStr>(&self, name: &str, what: &str) -> ApiResult<Option<T>> {
         self.str(name)
             .map(|v| {
-                v.parse::<T>().map_err(|_| {
-                    ApiError::validation(format!(
-                        "query parameter '{name}' must be {what}, got '{v}'"
-                    ))
-                })
+                v.parse::<T>()
+                    .map_err(|_| ApiError::validation(format!("query parameter '{name}' must be {what}, got '{v}'")))
             })
             .transpose()
     }
@@ -72,9 +65,7 @@ impl QueryParams {
         self.str(name)
             .map(|v| {
                 NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
-                    ApiError::validation(format!(
-                        "query parameter '{name}' must be a date like 2020-01-31, got '{v}'"
-                    ))
+                    ApiError::validation(format!("query parameter '{name}' must be a date like 2020-01-31, got '{v}'"))
                 })
             })
             .transpose()
@@ -101,7 +92,6 @@ impl QueryParams {
 
     /// The comma-separated `expand` list.
     pub fn expands(&self, name: &str) -> bool {
-        self.str("expand")
-            .is_some_and(|e| e.split(',').any(|x| x.trim() == name))
+        self.str("expand").is_some_and(|e| e.split(',').any(|x| x.trim() == name))
     }
 }

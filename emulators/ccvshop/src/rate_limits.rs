@@ -10,12 +10,7 @@ use crate::errors::ApiError;
 use crate::state::AppState;
 
 /// Axum middleware for the API routes; a no-op when limits are off.
-pub async fn enforce(
-    State(app): State<AppState>,
-    matched: MatchedPath,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn enforce(State(app): State<AppState>, matched: MatchedPath, request: Request, next: Next) -> Response {
     let (Some(limiter), Some(limits)) = (&app.limiter, &app.config.rate_limits) else {
         return next.run(request).await;
     };
@@ -34,9 +29,7 @@ pub async fn enforce(
         Err(wait) => {
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             let mut response = ApiError::rate_limited(&key, limit, secs).into_response();
-            response
-                .headers_mut()
-                .insert("retry-after", HeaderValue::from(secs));
+            response.headers_mut().insert("retry-after", HeaderValue::from(secs));
             response
         }
     }

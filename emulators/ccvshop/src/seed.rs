@@ -8,8 +8,8 @@ use emulator_kit::seed::{self, CatalogueItem, round2};
 use crate::config::Config;
 use crate::model::people::is_other_eu_country;
 use crate::model::{
-    AttributeCombination, Category, Coupon, Customer, Order, OrderRow, Paymethod, Product,
-    ProductToCategory, Shop, TaxTariff, User,
+    AttributeCombination, Category, Coupon, Customer, Order, OrderRow, Paymethod, Product, ProductToCategory, Shop,
+    TaxTariff, User,
 };
 
 /// Package every seeded product ships in (`/packages` is not emulated).
@@ -20,17 +20,11 @@ pub const DEFAULT_PACKAGE_ID: u64 = 1;
 const STATUSES: &[u8] = &[1, 2, 4, 5, 6, 7, 8, 13];
 
 fn epoch() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 1, 6, 8, 0, 0)
-        .single()
-        .expect("valid seed epoch")
+    Utc.with_ymd_and_hms(2025, 1, 6, 8, 0, 0).single().expect("valid seed epoch")
 }
 
 pub fn shop(config: &Config) -> Shop {
-    let mut shop = Shop {
-        next_ordernumber: 1000,
-        next_invoicenumber: 2025000,
-        ..Shop::default()
-    };
+    let mut shop = Shop { next_ordernumber: 1000, next_invoicenumber: 2025000, ..Shop::default() };
     let catalogue = seed::catalogue(config.seed, config.products);
     add_paymethods(&mut shop);
     add_catalogue(&mut shop, &catalogue);
@@ -62,13 +56,8 @@ fn add_paymethods(shop: &mut Shop) {
         ("manual", "invoice", "Pay by invoice", 1.95),
     ] {
         let id = shop.new_id();
-        let paymethod = Paymethod {
-            id,
-            psp: psp.into(),
-            method: method.into(),
-            label: label.into(),
-            extra_costs_fixed: costs,
-        };
+        let paymethod =
+            Paymethod { id, psp: psp.into(), method: method.into(), label: label.into(), extra_costs_fixed: costs };
         shop.paymethods.insert(id, paymethod);
     }
 }
@@ -89,11 +78,7 @@ fn add_catalogue(shop: &mut Shop, catalogue: &[CatalogueItem]) {
             createdate: created,
             modifydate: created + Duration::days(3),
             price: item.price_incl_vat(),
-            discount: if i % 6 == 2 {
-                round2(item.price_incl_vat() * 0.1)
-            } else {
-                0.0
-            },
+            discount: if i % 6 == 2 { round2(item.price_incl_vat() * 0.1) } else { 0.0 },
             purchaseprice: round2(item.price_excl_vat * 0.55),
             taxtariff: TaxTariff::from_rate(item.vat_rate).expect("kit rates are 21, 9 or 0"),
             stock: item.stock,
@@ -115,17 +100,11 @@ fn add_catalogue(shop: &mut Shop, catalogue: &[CatalogueItem]) {
                 active: true,
                 combination: variant.attributes.clone(),
             };
-            shop.attribute_combinations
-                .insert(combination_id, combination);
+            shop.attribute_combinations.insert(combination_id, combination);
         }
         let category_id = category_path(shop, &item.category);
         let link_id = shop.new_id();
-        let link = ProductToCategory {
-            id: link_id,
-            product_id: id,
-            category_id,
-            position: i as u64 + 1,
-        };
+        let link = ProductToCategory { id: link_id, product_id: id, category_id, position: i as u64 + 1 };
         shop.product_to_categories.insert(link_id, link);
     }
 }
@@ -134,26 +113,12 @@ fn add_catalogue(shop: &mut Shop, catalogue: &[CatalogueItem]) {
 fn category_path(shop: &mut Shop, path: &[String]) -> u64 {
     let mut parent = None;
     for name in path {
-        let existing = shop
-            .categories
-            .values()
-            .find(|c| &c.name == name && c.parent_id == parent)
-            .map(|c| c.id);
+        let existing = shop.categories.values().find(|c| &c.name == name && c.parent_id == parent).map(|c| c.id);
         let id = existing.unwrap_or_else(|| {
             let id = shop.new_id();
-            let position = shop
-                .categories
-                .values()
-                .filter(|c| c.parent_id == parent)
-                .count() as u64
-                + 1;
-            let category = Category {
-                id,
-                name: name.clone(),
-                description: format!("All {name}"),
-                position,
-                parent_id: parent,
-            };
+            let position = shop.categories.values().filter(|c| c.parent_id == parent).count() as u64 + 1;
+            let category =
+                Category { id, name: name.clone(), description: format!("All {name}"), position, parent_id: parent };
             shop.categories.insert(id, category);
             id
         });
@@ -186,9 +151,7 @@ fn seeded_order(shop: &mut Shop, i: usize) -> Order {
         id,
         ordernumber: None,
         invoicenumber: None,
-        create_date: epoch()
-            + Duration::hours(7 * i as i64)
-            + Duration::minutes((i * 13 % 60) as i64),
+        create_date: epoch() + Duration::hours(7 * i as i64) + Duration::minutes((i * 13 % 60) as i64),
         status,
         is_completed,
         paid,
@@ -207,10 +170,7 @@ fn seeded_order(shop: &mut Shop, i: usize) -> Order {
         },
         paymethod_costs: paymethod.extra_costs_fixed,
         extra_costs: if i % 13 == 5 { 2.5 } else { 0.0 },
-        coupon: (i % 7 == 3).then(|| Coupon {
-            code: format!("WELCOME{}", i % 3 + 5),
-            discount: 5.0,
-        }),
+        coupon: (i % 7 == 3).then(|| Coupon { code: format!("WELCOME{}", i % 3 + 5), discount: 5.0 }),
         track_and_trace_code: matches!(status, Some(5..=7)).then(|| format!("3SABCD{:07}", i)),
         track_and_trace_carrier: matches!(status, Some(5..=7)).then(|| "postnl".to_string()),
         rows,
@@ -221,21 +181,9 @@ fn seeded_order(shop: &mut Shop, i: usize) -> Order {
 
 /// One to four rows from the catalogue (variants via their combination);
 /// every 10th order also buys an item the books do not know.
-fn seeded_rows(
-    shop: &mut Shop,
-    i: usize,
-    prices_include_tax: bool,
-    zero_vat: bool,
-) -> Vec<OrderRow> {
-    let sellable: Vec<u64> = shop
-        .products
-        .values()
-        .filter(|p| p.active && p.in_books)
-        .map(|p| p.id)
-        .collect();
-    let mut picks: Vec<u64> = (0..1 + i % 4)
-        .map(|k| sellable[(i * 7 + k * 5) % sellable.len()])
-        .collect();
+fn seeded_rows(shop: &mut Shop, i: usize, prices_include_tax: bool, zero_vat: bool) -> Vec<OrderRow> {
+    let sellable: Vec<u64> = shop.products.values().filter(|p| p.active && p.in_books).map(|p| p.id).collect();
+    let mut picks: Vec<u64> = (0..1 + i % 4).map(|k| sellable[(i * 7 + k * 5) % sellable.len()]).collect();
     picks.dedup();
     if i.is_multiple_of(10)
         && let Some(unknown) = shop.products.values().find(|p| !p.in_books)
@@ -252,13 +200,8 @@ fn seeded_rows(
                 .filter(|c| c.product_id == product_id)
                 .nth((i + k) % 4)
                 .map(|c| c.id);
-            let mut row = row_for_product(
-                shop,
-                product_id,
-                combination_id,
-                (1 + (i + k) % 3) as f64,
-                prices_include_tax,
-            );
+            let mut row =
+                row_for_product(shop, product_id, combination_id, (1 + (i + k) % 3) as f64, prices_include_tax);
             if zero_vat {
                 row.tax = 0.0;
             }
@@ -285,11 +228,7 @@ pub fn row_for_product(
     let rate = product.taxtariff.rate();
     // Catalogue prices include VAT; excl.-VAT orders carry them net.
     let to_basis = |v: f64| {
-        if prices_include_tax {
-            v
-        } else {
-            round2(v / (1.0 + rate / 100.0))
-        }
+        if prices_include_tax { v } else { round2(v / (1.0 + rate / 100.0)) }
     };
     OrderRow {
         id,
@@ -306,8 +245,6 @@ pub fn row_for_product(
         unit: product.unit.clone(),
         weight: product.weight,
         package_id: product.package_id,
-        attributes: combination
-            .map(|c| c.combination.clone())
-            .unwrap_or_default(),
+        attributes: combination.map(|c| c.combination.clone()).unwrap_or_default(),
     }
 }

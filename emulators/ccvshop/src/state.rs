@@ -21,10 +21,7 @@ pub struct Shared {
 
 impl Shared {
     pub fn new(config: Config) -> AppState {
-        let limiter = config
-            .rate_limits
-            .as_ref()
-            .map(|l| RateLimiter::new(l.window));
+        let limiter = config.rate_limits.as_ref().map(|l| RateLimiter::new(l.window));
         Arc::new(Self {
             shop: Mutex::new(seed::shop(&config)),
             limiter,

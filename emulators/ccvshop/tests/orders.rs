@@ -10,34 +10,21 @@ use serde_json::{Value, json};
 fn paging_follows_next_until_null_without_total() {
     let api = start();
     let first = api.get("/api/rest/v1/orders?size=7");
-    for key in [
-        "href", "start", "size", "first", "previous", "next", "items",
-    ] {
+    for key in ["href", "start", "size", "first", "previous", "next", "items"] {
         assert!(first.get(key).is_some(), "envelope has {key}");
     }
     assert!(first.get("total").is_none());
     assert!(first["previous"].is_null());
-    assert!(
-        first["next"]
-            .as_str()
-            .unwrap()
-            .starts_with("http://127.0.0.1:"),
-        "next is absolute"
-    );
+    assert!(first["next"].as_str().unwrap().starts_with("http://127.0.0.1:"), "next is absolute");
     let all = api.get_all("/api/rest/v1/orders?size=7");
-    let ids: std::collections::BTreeSet<u64> =
-        all.iter().map(|o| o["id"].as_u64().unwrap()).collect();
+    let ids: std::collections::BTreeSet<u64> = all.iter().map(|o| o["id"].as_u64().unwrap()).collect();
     assert_eq!(ids.len(), all.len(), "no order twice");
     // The default list holds completed orders only: 57 of the 60 seeded.
     assert_eq!(all.len(), 57);
     assert!(all.iter().all(|o| o["is_completed"] == true));
     let baskets = api.get_all("/api/rest/v1/orders?is_completed=false");
     assert_eq!(baskets.len(), 3);
-    assert!(
-        baskets
-            .iter()
-            .all(|o| o["ordernumber"].is_null() && o["ordernumber_full"].is_null())
-    );
+    assert!(baskets.iter().all(|o| o["ordernumber"].is_null() && o["ordernumber_full"].is_null()));
 }
 
 #[test]
@@ -69,20 +56,11 @@ fn each_filter_narrows_the_list() {
     assert_eq!(by_number.len(), 1);
     assert_eq!(by_number[0]["id"], all[3]["id"]);
     // Seeded orders start 2025-01-06 08:00 and follow every 7 hours.
-    let day =
-        api.get_all("/api/rest/v1/orders?min_create_date=2025-01-07&max_create_date=2025-01-07");
+    let day = api.get_all("/api/rest/v1/orders?min_create_date=2025-01-07&max_create_date=2025-01-07");
     assert!(!day.is_empty());
-    assert!(
-        day.iter()
-            .all(|o| o["create_date"].as_str().unwrap().starts_with("2025-01-07"))
-    );
+    assert!(day.iter().all(|o| o["create_date"].as_str().unwrap().starts_with("2025-01-07")));
     let since = api.get_all("/api/rest/v1/orders?min_create_date=2025-01-15&size=100");
-    assert!(
-        since.len() < all.len()
-            && since
-                .iter()
-                .all(|o| o["create_date"].as_str().unwrap() >= "2025-01-15")
-    );
+    assert!(since.len() < all.len() && since.iter().all(|o| o["create_date"].as_str().unwrap() >= "2025-01-15"));
     let desc = api.get("/api/rest/v1/orders?orderby=ordernumber_desc&size=2");
     assert!(desc["items"][0]["ordernumber"].as_u64() > desc["items"][1]["ordernumber"].as_u64());
 }
@@ -94,12 +72,7 @@ fn bad_filters_are_refused_with_a_reason() {
     assert!(e["developermessage"].as_str().unwrap().contains("email"));
     api.error("GET", "/api/rest/v1/orders?is_paid=yes", None, 400);
     api.error("GET", "/api/rest/v1/orders?status=new", None, 400);
-    api.error(
-        "GET",
-        "/api/rest/v1/orders?min_create_date=31-01-2020",
-        None,
-        400,
-    );
+    api.error("GET", "/api/rest/v1/orders?min_create_date=31-01-2020", None, 400);
     api.error("GET", "/api/rest/v1/orders?orderby=total_price", None, 400);
 }
 
@@ -109,14 +82,8 @@ fn unknown_ids_paths_and_methods() {
     let e = api.error("GET", "/api/rest/v1/orders/999999", None, 404);
     assert!(e["developermessage"].as_str().unwrap().contains("999999"));
     api.error("GET", "/api/rest/v1/orders/abc", None, 400);
-    assert_eq!(
-        api.error("GET", "/api/rest/v1/nonsense", None, 404)["code"],
-        "404.20"
-    );
-    assert_eq!(
-        api.error("DELETE", "/api/rest/v1/orders/60", None, 405)["code"],
-        "405.10"
-    );
+    assert_eq!(api.error("GET", "/api/rest/v1/nonsense", None, 404)["code"], "404.20");
+    assert_eq!(api.error("DELETE", "/api/rest/v1/orders/60", None, 405)["code"], "405.10");
     api.error("GET", "/api/rest/v1/orderrows/999999", None, 404);
 }
 
@@ -127,9 +94,7 @@ fn seeded_money_is_consistent() {
     let mut orders = api.get_all("/api/rest/v1/orders?size=250&expand=orderrows");
     orders.extend(api.get_all("/api/rest/v1/orders?size=250&expand=orderrows&is_completed=false"));
     for o in &orders {
-        let rows = o["orderrows"]["collection"]
-            .as_array()
-            .expect("expanded rows");
+        let rows = o["orderrows"]["collection"].as_array().expect("expanded rows");
         assert!(!rows.is_empty());
         let incl = o["order_row_taxes_included"] == true;
         let mut row_sum = 0;
@@ -138,10 +103,7 @@ fn seeded_money_is_consistent() {
         for r in rows {
             let unit = money(&r["price"]) - money(&r["discount"]);
             assert_eq!(cents(money(&r["selling_price"])), cents(unit));
-            assert_eq!(
-                cents(money(&r["total_price"])),
-                cents(unit * money(&r["count"]))
-            );
+            assert_eq!(cents(money(&r["total_price"])), cents(unit * money(&r["count"])));
             let total = cents(money(&r["total_price"]));
             let rate = money(&r["tax"]);
             let t = if incl {
@@ -153,12 +115,7 @@ fn seeded_money_is_consistent() {
             tax += t;
             gross += if incl { total } else { total + t };
         }
-        assert_eq!(
-            row_sum,
-            cents(money(&o["total_orderrow_price"])),
-            "order {}",
-            o["id"]
-        );
+        assert_eq!(row_sum, cents(money(&o["total_orderrow_price"])), "order {}", o["id"]);
         let ship_rate = money(&o["shipping_tax_percentage"]);
         for key in ["total_shipping", "paymethod_costs", "extra_costs"] {
             let amount = cents(money(&o[key]));
@@ -177,23 +134,9 @@ fn seeded_money_is_consistent() {
             (tax_rows(rows, incl) as f64 * discount as f64 / row_sum as f64).round() as i64
         };
         tax -= discount_tax;
-        gross -= if incl {
-            discount
-        } else {
-            discount + discount_tax
-        };
-        assert_eq!(
-            tax,
-            cents(money(&o["total_tax"])),
-            "total_tax of order {}",
-            o["id"]
-        );
-        assert_eq!(
-            gross,
-            cents(money(&o["total_price"])),
-            "total_price of order {}",
-            o["id"]
-        );
+        gross -= if incl { discount } else { discount + discount_tax };
+        assert_eq!(tax, cents(money(&o["total_tax"])), "total_tax of order {}", o["id"]);
+        assert_eq!(gross, cents(money(&o["total_price"])), "total_price of order {}", o["id"]);
         if o["is_intra_community_order"] == true {
             assert_eq!(o["total_tax"], 0.0);
         }
@@ -205,12 +148,7 @@ fn tax_rows(rows: &[Value], incl: bool) -> i64 {
         .map(|r| {
             let total = cents(money(&r["total_price"])) as f64;
             let rate = money(&r["tax"]);
-            (if incl {
-                total * rate / (100.0 + rate)
-            } else {
-                total * rate / 100.0
-            })
-            .round() as i64
+            (if incl { total * rate / (100.0 + rate) } else { total * rate / 100.0 }).round() as i64
         })
         .sum()
 }
@@ -221,38 +159,20 @@ fn seed_covers_every_kind_of_order() {
     let orders = api.get_all("/api/rest/v1/orders?size=250&expand=orderrows");
     let any = |f: &dyn Fn(&Value) -> bool| orders.iter().any(f);
     assert!(any(&|o| o["user"]["id"].is_null()), "guest order");
-    assert!(any(&|o| o["customer"]["customertype"] == "b2b"
-        && !o["customer"]["billingaddress"]["company"].is_null()));
+    assert!(any(&|o| o["customer"]["customertype"] == "b2b" && !o["customer"]["billingaddress"]["company"].is_null()));
     assert!(any(&|o| o["customer"]["customertype"] == "b2c"));
-    assert!(any(
-        &|o| o["customer"]["billingaddress"]["country_code"] != "NL"
-    ));
-    assert!(any(&|o| {
-        !o["customer"]["billingaddress"]["housenumber_suffix"].is_null()
-    }));
+    assert!(any(&|o| o["customer"]["billingaddress"]["country_code"] != "NL"));
+    assert!(any(&|o| { !o["customer"]["billingaddress"]["housenumber_suffix"].is_null() }));
     assert!(any(&|o| o["is_intra_community_order"] == true));
     assert!(any(&|o| o["taxes_included"] == true) && any(&|o| o["taxes_included"] == false));
-    assert!(any(
-        &|o| !o["discountcoupon"].is_null() && money(&o["total_discounts"]) > 0.0
-    ));
-    assert!(
-        any(&|o| money(&o["total_shipping"]) > 0.0) && any(&|o| money(&o["paymethod_costs"]) > 0.0)
-    );
-    let rows: Vec<&Value> = orders
-        .iter()
-        .flat_map(|o| o["orderrows"]["collection"].as_array().unwrap())
-        .collect();
+    assert!(any(&|o| !o["discountcoupon"].is_null() && money(&o["total_discounts"]) > 0.0));
+    assert!(any(&|o| money(&o["total_shipping"]) > 0.0) && any(&|o| money(&o["paymethod_costs"]) > 0.0));
+    let rows: Vec<&Value> = orders.iter().flat_map(|o| o["orderrows"]["collection"].as_array().unwrap()).collect();
     for rate in [21.0, 9.0, 0.0] {
         assert!(rows.iter().any(|r| r["tax"] == rate), "a row at {rate} %");
     }
-    assert!(
-        rows.iter().any(|r| money(&r["discount"]) > 0.0),
-        "row discount"
-    );
-    assert!(
-        rows.iter().any(|r| !r["sub_sku_number"].is_null()),
-        "variant row"
-    );
+    assert!(rows.iter().any(|r| money(&r["discount"]) > 0.0), "row discount");
+    assert!(rows.iter().any(|r| !r["sub_sku_number"].is_null()), "variant row");
     // Rows reference catalogue SKUs; a few SKUs are unknown to the books.
     let state = api.handle.state();
     let not_in_books: Vec<&str> = state["shop"]["products"]
@@ -262,10 +182,7 @@ fn seed_covers_every_kind_of_order() {
         .filter(|p| p["in_books"] == false)
         .map(|p| p["productnumber"].as_str().unwrap())
         .collect();
-    assert!(
-        rows.iter()
-            .any(|r| not_in_books.contains(&r["product_number"].as_str().unwrap()))
-    );
+    assert!(rows.iter().any(|r| not_in_books.contains(&r["product_number"].as_str().unwrap())));
 }
 
 #[test]
@@ -281,12 +198,7 @@ fn order_rows_list_and_single() {
 #[test]
 fn post_order_validates_and_creates() {
     let api = start();
-    let e = api.error(
-        "POST",
-        "/api/rest/v1/orders",
-        Some(r#"{"orderrows":[{"product_id":5,"count":1}]}"#),
-        400,
-    );
+    let e = api.error("POST", "/api/rest/v1/orders", Some(r#"{"orderrows":[{"product_id":5,"count":1}]}"#), 400);
     assert!(e["developermessage"].as_str().unwrap().contains("customer"));
     let customer = json!({"email": "x@example.nl", "billingaddress": {"first_name": "Jan", "last_name": "Vos", "country_code": "NL", "street": "Dam", "housenumber": 1}});
     let no_count = json!({"customer": customer, "orderrows": [{"product_id": 5}]}).to_string();
@@ -303,18 +215,13 @@ fn post_order_validates_and_creates() {
             .unwrap()
             .contains("country_code")
     );
-    let body =
-        json!({"customer": customer, "orderrows": [{"product_id": 5, "count": 2}], "paid": true})
-            .to_string();
+    let body = json!({"customer": customer, "orderrows": [{"product_id": 5, "count": 2}], "paid": true}).to_string();
     let response = api.send("POST", "/api/rest/v1/orders", Some(&body));
     assert_eq!(response.status(), 201);
     let created: Value = response.json().unwrap();
     assert!(created["ordernumber"].as_u64().unwrap() > 1000);
     assert_eq!(created["paid"], true);
-    assert_eq!(
-        api.get(created["href"].as_str().unwrap())["id"],
-        created["id"]
-    );
+    assert_eq!(api.get(created["href"].as_str().unwrap())["id"], created["id"]);
 }
 
 #[test]
@@ -322,11 +229,7 @@ fn patch_order_returns_204_and_changes_status() {
     let api = start();
     let order = api.get("/api/rest/v1/orders?status=1&size=1")["items"][0].clone();
     let uri = format!("/api/rest/v1/orders/{}", order["id"]);
-    let response = api.send(
-        "PATCH",
-        &uri,
-        Some(r#"{"status":5,"track_and_trace_code":"3SXYZ"}"#),
-    );
+    let response = api.send("PATCH", &uri, Some(r#"{"status":5,"track_and_trace_code":"3SXYZ"}"#));
     assert_eq!(response.status(), 204);
     assert!(response.text().unwrap().is_empty());
     let after = api.get(&uri);

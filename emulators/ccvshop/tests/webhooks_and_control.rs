@@ -45,17 +45,8 @@ fn listener() -> (String, mpsc::Receiver<Received>) {
             }
             let mut body = vec![0; length];
             reader.read_exact(&mut body).unwrap();
-            stream
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
-                .unwrap();
-            if tx
-                .send(Received {
-                    path,
-                    hash,
-                    body: String::from_utf8(body).unwrap(),
-                })
-                .is_err()
-            {
+            stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").unwrap();
+            if tx.send(Received { path, hash, body: String::from_utf8(body).unwrap() }).is_err() {
                 return;
             }
         }
@@ -82,16 +73,11 @@ fn order_events_reach_the_listener_signed() {
     let id = api
         .handle
         .place_order(&NewOrder {
-            rows: vec![NewOrderRow {
-                sku: "SKU-00005-L".into(),
-                count: 2.0,
-            }],
+            rows: vec![NewOrderRow { sku: "SKU-00005-L".into(), count: 2.0 }],
             ..NewOrder::default()
         })
         .unwrap();
-    let event = received
-        .recv_timeout(std::time::Duration::from_secs(10))
-        .expect("orders.created delivered");
+    let event = received.recv_timeout(std::time::Duration::from_secs(10)).expect("orders.created delivered");
     assert_eq!(event.path, "/hook");
     let payload: Value = serde_json::from_str(&event.body).unwrap();
     assert_eq!(payload["id"], id);
@@ -103,24 +89,12 @@ fn order_events_reach_the_listener_signed() {
     assert_eq!(rows[0]["sub_sku_number"], "SKU-00005-L");
 
     api.handle.mark_order_paid(id).unwrap();
-    let event = received
-        .recv_timeout(std::time::Duration::from_secs(10))
-        .expect("orders.updated.ispaid delivered");
+    let event = received.recv_timeout(std::time::Duration::from_secs(10)).expect("orders.updated.ispaid delivered");
     let payload: Value = serde_json::from_str(&event.body).unwrap();
-    assert_eq!(
-        (payload["id"].as_u64(), payload["paid"].as_bool()),
-        (Some(id), Some(true))
-    );
+    assert_eq!((payload["id"].as_u64(), payload["paid"].as_bool()), (Some(id), Some(true)));
     assert_eq!(api.get(&format!("/api/rest/v1/orders/{id}"))["paid"], true);
-    eventually("two logged deliveries", || {
-        (api.handle.webhook_deliveries().len() == 2).then_some(())
-    });
-    assert!(
-        api.handle
-            .webhook_deliveries()
-            .iter()
-            .all(|d| d.outcome == Ok(200))
-    );
+    eventually("two logged deliveries", || (api.handle.webhook_deliveries().len() == 2).then_some(()));
+    assert!(api.handle.webhook_deliveries().iter().all(|d| d.outcome == Ok(200)));
 }
 
 #[test]
@@ -133,39 +107,19 @@ fn webhook_resource_validates_and_deactivates() {
         Some(&json!({"event": "orders.exploded", "address": url}).to_string()),
         400,
     );
-    api.error(
-        "POST",
-        "/api/rest/v1/webhooks",
-        Some(r#"{"event":"orders.created"}"#),
-        400,
-    );
+    api.error("POST", "/api/rest/v1/webhooks", Some(r#"{"event":"orders.created"}"#), 400);
     let hook = register(&api, "orders.updated.status", &url);
     let uri = hook["href"].as_str().unwrap();
     api.error("PATCH", uri, Some(r#"{"event":"orders.created"}"#), 400);
-    assert_eq!(
-        api.send("PATCH", uri, Some(r#"{"is_active":false}"#))
-            .status(),
-        204
-    );
-    let order = api.get("/api/rest/v1/orders?status=1&size=1")["items"][0]["id"]
-        .as_u64()
-        .unwrap();
+    assert_eq!(api.send("PATCH", uri, Some(r#"{"is_active":false}"#)).status(), 204);
+    let order = api.get("/api/rest/v1/orders?status=1&size=1")["items"][0]["id"].as_u64().unwrap();
     api.handle.set_order_status(order, 2).unwrap();
-    assert_eq!(
-        api.send("PATCH", uri, Some(r#"{"is_active":true}"#))
-            .status(),
-        204
-    );
+    assert_eq!(api.send("PATCH", uri, Some(r#"{"is_active":true}"#)).status(), 204);
     api.handle.set_order_status(order, 5).unwrap();
-    let event = received
-        .recv_timeout(std::time::Duration::from_secs(10))
-        .unwrap();
+    let event = received.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
     let payload: Value = serde_json::from_str(&event.body).unwrap();
     assert_eq!(
-        (
-            payload["status"].as_u64(),
-            payload["previous_status"].as_u64()
-        ),
+        (payload["status"].as_u64(), payload["previous_status"].as_u64()),
         (Some(5), Some(2)),
         "only the active hook fired"
     );
@@ -187,16 +141,10 @@ fn control_endpoints_change_and_reset_the_shop() {
         .unwrap();
     let id = placed["id"].as_u64().unwrap();
     assert_eq!(api.get(&format!("/api/rest/v1/orders/{id}"))["paid"], true);
-    let status = api
-        .client
-        .put(format!("{base}/_emulator/orders/{id}/status"))
-        .json(&json!({"status": 7}))
-        .send()
-        .unwrap();
+    let status =
+        api.client.put(format!("{base}/_emulator/orders/{id}/status")).json(&json!({"status": 7})).send().unwrap();
     assert_eq!(status.status(), 204);
-    let product = api
-        .get_all("/api/rest/v1/products?productnumber=SKU-00002")
-        .remove(0);
+    let product = api.get_all("/api/rest/v1/products?productnumber=SKU-00002").remove(0);
     let patched = api
         .client
         .patch(format!("{base}/_emulator/products/{}", product["id"]))
@@ -211,47 +159,14 @@ fn control_endpoints_change_and_reset_the_shop() {
         .send()
         .unwrap();
     assert_eq!(refused.status(), 400);
-    let state: Value = api
-        .client
-        .get(format!("{base}/_emulator/state"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let state: Value = api.client.get(format!("{base}/_emulator/state")).send().unwrap().json().unwrap();
     assert_eq!(state["shop"]["orders"][id.to_string()]["status"], 7);
-    let stats: Value = api
-        .client
-        .get(format!("{base}/_emulator/stats"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    assert!(
-        stats["endpoints"]["GET /api/rest/v1/orders/{id}"]
-            .as_u64()
-            .unwrap()
-            >= 1
-    );
-    assert!(
-        stats["endpoints"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .all(|k| !k.contains("_emulator"))
-    );
-    assert_eq!(
-        api.client
-            .post(format!("{base}/_emulator/reset"))
-            .send()
-            .unwrap()
-            .status(),
-        204
-    );
+    let stats: Value = api.client.get(format!("{base}/_emulator/stats")).send().unwrap().json().unwrap();
+    assert!(stats["endpoints"]["GET /api/rest/v1/orders/{id}"].as_u64().unwrap() >= 1);
+    assert!(stats["endpoints"].as_object().unwrap().keys().all(|k| !k.contains("_emulator")));
+    assert_eq!(api.client.post(format!("{base}/_emulator/reset")).send().unwrap().status(), 204);
     api.error("GET", &format!("/api/rest/v1/orders/{id}"), None, 404);
-    assert_eq!(
-        api.get(&format!("/api/rest/v1/products/{}", product["id"]))["price"],
-        product["price"]
-    );
+    assert_eq!(api.get(&format!("/api/rest/v1/products/{}", product["id"]))["price"], product["price"]);
     let unknown = api
         .client
         .post(format!("{base}/_emulator/orders"))

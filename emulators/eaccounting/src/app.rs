@@ -23,8 +23,7 @@ pub struct App {
 impl App {
     pub fn new(config: Config) -> Arc<Self> {
         let mut tokens = Tokens::new(config.access_token_lifetime);
-        let initial_refresh_token =
-            tokens.consent_offline(&config.client_id, config.scopes.clone());
+        let initial_refresh_token = tokens.consent_offline(&config.client_id, config.scopes.clone());
         Arc::new(Self {
             books: Mutex::new(Books::seeded(&config)),
             tokens: Mutex::new(tokens),
@@ -50,8 +49,6 @@ impl App {
         *self.books() = Books::seeded(&self.config);
         self.limiter.reset();
         self.stats.reset();
-        self.faults
-            .set(emulator_kit::FaultConfig::default())
-            .expect("default fault config is valid");
+        self.faults.set(emulator_kit::FaultConfig::default()).expect("default fault config is valid");
     }
 }

@@ -15,21 +15,13 @@ use crate::tokens::Grant;
 
 /// Axum middleware: refuses requests without a good bearer token (401) and
 /// hands the grant to the handlers as a request extension.
-pub async fn authenticate(
-    State(app): State<Arc<App>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let header = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let Some(token) = header
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
-    else {
-        return ApiError::unauthorized("Authorization has been denied for this request: send 'Authorization: Bearer <access_token>'.")
-            .into_response();
+pub async fn authenticate(State(app): State<Arc<App>>, mut request: Request, next: Next) -> Response {
+    let header = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim) else {
+        return ApiError::unauthorized(
+            "Authorization has been denied for this request: send 'Authorization: Bearer <access_token>'.",
+        )
+        .into_response();
     };
     let grant = app.tokens().authenticate(token);
     match grant {
@@ -48,18 +40,11 @@ pub async fn authenticate(
 /// Checks the grant holds `ea:api` and one of the scopes the official
 /// document lists for `operation` ("GET /vatcodes", "PUT /articles/{id}").
 pub fn require_scopes(grant: &Grant, operation: &str) -> Result<(), ApiError> {
-    let forbidden =
-        |message: String| ApiError::new(StatusCode::FORBIDDEN, code::NO_ACCESS_TO_SCOPES, message);
+    let forbidden = |message: String| ApiError::new(StatusCode::FORBIDDEN, code::NO_ACCESS_TO_SCOPES, message);
     if !grant.has_scope("ea:api") {
-        return Err(forbidden(format!(
-            "{operation} requires the scope ea:api, which the token does not have."
-        )));
+        return Err(forbidden(format!("{operation} requires the scope ea:api, which the token does not have.")));
     }
-    let accepted: Vec<&str> = schemas()
-        .scopes(operation)
-        .iter()
-        .filter_map(|s| s.as_str())
-        .collect();
+    let accepted: Vec<&str> = schemas().scopes(operation).iter().filter_map(|s| s.as_str()).collect();
     if accepted.is_empty() || accepted.iter().any(|s| grant.has_scope(s)) {
         return Ok(());
     }

@@ -88,11 +88,7 @@ impl Kind {
 
     /// The property a path `{id}` is matched against.
     pub fn key(self) -> &'static str {
-        if self == Kind::Countries {
-            "Code"
-        } else {
-            "Id"
-        }
+        if self == Kind::Countries { "Code" } else { "Id" }
     }
 
     /// What one item is called in messages.
@@ -115,18 +111,12 @@ impl Kind {
 
     pub fn writes(self) -> Writes {
         let (create, update, delete) = match self {
-            Kind::Customers | Kind::Orders | Kind::Quotes | Kind::CustomerInvoiceDrafts => {
-                (true, true, true)
-            }
+            Kind::Customers | Kind::Orders | Kind::Quotes | Kind::CustomerInvoiceDrafts => (true, true, true),
             Kind::Articles => (true, true, false),
             Kind::CustomerInvoices => (true, false, false),
             _ => (false, false, false),
         };
-        Writes {
-            create,
-            update,
-            delete,
-        }
+        Writes { create, update, delete }
     }
 }
 
@@ -147,10 +137,7 @@ pub fn round2(value: f64) -> f64 {
 
 impl Books {
     pub fn new(collections: BTreeMap<Kind, Vec<Value>>, company: Value) -> Self {
-        Self {
-            collections,
-            company,
-        }
+        Self { collections, company }
     }
 
     pub fn seeded(config: &Config) -> Self {
@@ -158,19 +145,12 @@ impl Books {
     }
 
     pub fn all(&self, kind: Kind) -> &[Value] {
-        self.collections
-            .get(&kind)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
+        self.collections.get(&kind).map(Vec::as_slice).unwrap_or_default()
     }
 
     /// By key; GUIDs compare case-insensitively, as .NET parses them.
     pub fn find(&self, kind: Kind, key: &str) -> Option<&Value> {
-        self.all(kind).iter().find(|item| {
-            item[kind.key()]
-                .as_str()
-                .is_some_and(|k| k.eq_ignore_ascii_case(key))
-        })
+        self.all(kind).iter().find(|item| item[kind.key()].as_str().is_some_and(|k| k.eq_ignore_ascii_case(key)))
     }
 
     pub fn put(&mut self, kind: Kind, item: Value) {
@@ -184,11 +164,7 @@ impl Books {
 
     pub fn remove(&mut self, kind: Kind, key: &str) {
         if let Some(items) = self.collections.get_mut(&kind) {
-            items.retain(|i| {
-                !i[kind.key()]
-                    .as_str()
-                    .is_some_and(|k| k.eq_ignore_ascii_case(key))
-            });
+            items.retain(|i| !i[kind.key()].as_str().is_some_and(|k| k.eq_ignore_ascii_case(key)));
         }
     }
 
@@ -206,11 +182,8 @@ impl Books {
 
     /// Everything, for `GET /_emulator/state`.
     pub fn dump(&self) -> Value {
-        let mut state: serde_json::Map<String, Value> = self
-            .collections
-            .iter()
-            .map(|(kind, items)| (kind.path().to_string(), json!(items)))
-            .collect();
+        let mut state: serde_json::Map<String, Value> =
+            self.collections.iter().map(|(kind, items)| (kind.path().to_string(), json!(items))).collect();
         state.insert("companysettings".into(), self.company.clone());
         Value::Object(state)
     }

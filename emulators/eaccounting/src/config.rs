@@ -35,14 +35,7 @@ impl Default for Config {
             client_secret: "trestle-demo-secret".into(),
             redirect_uris: vec!["http://localhost:8765/callback".into()],
             access_token_lifetime: Duration::from_secs(3600),
-            scopes: [
-                "ea:api",
-                "offline_access",
-                "ea:sales",
-                "ea:accounting_readonly",
-            ]
-            .map(String::from)
-            .to_vec(),
+            scopes: ["ea:api", "offline_access", "ea:sales", "ea:accounting_readonly"].map(String::from).to_vec(),
             seed: 42,
             catalogue_size: 60,
             customers: 12,

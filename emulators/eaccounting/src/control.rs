@@ -34,14 +34,9 @@ impl App {
             .iter()
             .find(|a| a["Number"] == number)
             .cloned()
-            .ok_or_else(|| {
-                anyhow::anyhow!("no article with number '{number}' in the emulated books")
-            })?;
+            .ok_or_else(|| anyhow::anyhow!("no article with number '{number}' in the emulated books"))?;
         let rate = books
-            .find(
-                Kind::ArticleAccountCodings,
-                article["CodingId"].as_str().unwrap_or_default(),
-            )
+            .find(Kind::ArticleAccountCodings, article["CodingId"].as_str().unwrap_or_default())
             .and_then(|c| c["VatRatePercent"].as_f64())
             .unwrap_or_default();
         let mut changed = article;
@@ -74,23 +69,15 @@ impl App {
 
 pub fn routes(app: Arc<App>) -> Router {
     Router::new()
-        .route(
-            "/_emulator/state",
-            get(|State(app): State<Arc<App>>| async move { Json(app.state()) }),
-        )
-        .route(
-            "/_emulator/reset",
-            post(|State(app): State<Arc<App>>| async move { done(|| app.reset()) }),
-        )
+        .route("/_emulator/state", get(|State(app): State<Arc<App>>| async move { Json(app.state()) }))
+        .route("/_emulator/reset", post(|State(app): State<Arc<App>>| async move { done(|| app.reset()) }))
         .route(
             "/_emulator/grants/revoke",
             post(|State(app): State<Arc<App>>| async move { done(|| app.tokens().revoke_all()) }),
         )
         .route(
             "/_emulator/tokens/expire",
-            post(|State(app): State<Arc<App>>| async move {
-                done(|| app.tokens().expire_access_tokens())
-            }),
+            post(|State(app): State<Arc<App>>| async move { done(|| app.tokens().expire_access_tokens()) }),
         )
         .route("/_emulator/grants", post(new_grant))
         .route("/_emulator/articles/{number}", patch(change_article))
@@ -104,9 +91,7 @@ fn done(action: impl FnOnce()) -> StatusCode {
 
 /// A fresh consent for the demo user: `{"refresh_token": …}`.
 async fn new_grant(State(app): State<Arc<App>>) -> Json<Value> {
-    let token = app
-        .tokens()
-        .consent_offline(&app.config.client_id, app.config.scopes.clone());
+    let token = app.tokens().consent_offline(&app.config.client_id, app.config.scopes.clone());
     Json(json!({ "refresh_token": token }))
 }
 

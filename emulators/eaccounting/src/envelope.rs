@@ -12,12 +12,8 @@ pub fn page(items: Vec<Value>, query: &ListQuery) -> Value {
     // Zero results give zero pages: a client looping while
     // CurrentPage < TotalNumberOfPages stops after the first request.
     let pages = total.div_ceil(size);
-    let data: Vec<Value> = items
-        .into_iter()
-        .skip((query.page as usize - 1) * size)
-        .take(size)
-        .map(|item| query.project(item))
-        .collect();
+    let data: Vec<Value> =
+        items.into_iter().skip((query.page as usize - 1) * size).take(size).map(|item| query.project(item)).collect();
     json!({
         "Meta": {
             "CurrentPage": query.page,

@@ -35,12 +35,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, error_code: &str, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            error_code: error_code.to_string(),
-            message: message.into(),
-            key: None,
-        }
+        Self { field: field.into(), error_code: error_code.to_string(), message: message.into(), key: None }
     }
 }
 
@@ -65,35 +60,20 @@ struct Body<'a> {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: u32, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            errors: Vec::new(),
-        }
+        Self { status, code, message: message.into(), errors: Vec::new() }
     }
 
     pub fn validation(message: impl Into<String>, errors: Vec<FieldError>) -> Self {
-        Self {
-            errors,
-            ..Self::new(StatusCode::BAD_REQUEST, code::VALIDATION, message)
-        }
+        Self { errors, ..Self::new(StatusCode::BAD_REQUEST, code::VALIDATION, message) }
     }
 
     /// A single field that breaks a rule, e.g. a reference to a missing entity.
     pub fn field(code: u32, field: FieldError) -> Self {
-        Self {
-            errors: vec![field.clone()],
-            ..Self::new(StatusCode::BAD_REQUEST, code, field.message)
-        }
+        Self { errors: vec![field.clone()], ..Self::new(StatusCode::BAD_REQUEST, code, field.message) }
     }
 
     pub fn not_found(what: &str, id: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            code::NOT_FOUND,
-            format!("{what} with id '{id}' was not found."),
-        )
+        Self::new(StatusCode::NOT_FOUND, code::NOT_FOUND, format!("{what} with id '{id}' was not found."))
     }
 
     pub fn query(message: impl Into<String>) -> Self {
@@ -137,15 +117,11 @@ impl IntoResponse for ApiError {
         };
         let json = serde_json::to_vec(&body).expect("error body serialises");
         let mut response = (self.status, json).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json;charset=UTF-8"),
-        );
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json;charset=UTF-8"));
         if self.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer error=\"invalid_token\""),
-            );
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
         }
         response
     }

@@ -73,10 +73,7 @@ impl Filter {
         let mut parser = Parser { tokens, at: 0 };
         let filter = parser.or()?;
         if let Some(token) = parser.tokens.get(parser.at) {
-            return Err(syntax(format!(
-                "unexpected {} after a complete expression",
-                describe(token)
-            )));
+            return Err(syntax(format!("unexpected {} after a complete expression", describe(token))));
         }
         filter.check(schema)?;
         Ok(filter)
@@ -154,11 +151,9 @@ fn operand_type(schema: &str, operand: &Operand) -> Result<Option<FieldType>, Ap
 }
 
 fn property_type(schema: &str, field: &str) -> Result<FieldType, ApiError> {
-    schemas().field_type(schema, field).ok_or_else(|| {
-        ApiError::query(format!(
-            "Could not find a property named '{field}' on type '{schema}'."
-        ))
-    })
+    schemas()
+        .field_type(schema, field)
+        .ok_or_else(|| ApiError::query(format!("Could not find a property named '{field}' on type '{schema}'.")))
 }
 
 /// The value of `operand` on `item`; a stored string is read as a GUID or
@@ -171,9 +166,7 @@ fn resolve(operand: &Operand, item: &Value, other: &Operand) -> Literal {
             Value::Bool(b) => Literal::Bool(*b),
             Value::Number(n) => Literal::Number(n.as_f64().unwrap_or_default()),
             Value::String(s) => match other {
-                Operand::Literal(Literal::Guid(_)) => {
-                    uuid::Uuid::try_parse(s).map_or(Literal::Null, Literal::Guid)
-                }
+                Operand::Literal(Literal::Guid(_)) => uuid::Uuid::try_parse(s).map_or(Literal::Null, Literal::Guid),
                 Operand::Literal(Literal::DateTime(_)) => {
                     DateTime::parse_from_rfc3339(s).map_or(Literal::Null, Literal::DateTime)
                 }
@@ -217,11 +210,7 @@ impl Parser {
     }
 
     fn next(&mut self) -> Result<Token, ApiError> {
-        let token = self
-            .tokens
-            .get(self.at)
-            .cloned()
-            .ok_or_else(|| syntax("the expression ends too early"))?;
+        let token = self.tokens.get(self.at).cloned().ok_or_else(|| syntax("the expression ends too early"))?;
         self.at += 1;
         Ok(token)
     }
@@ -231,11 +220,7 @@ impl Parser {
         if token == wanted {
             Ok(())
         } else {
-            Err(syntax(format!(
-                "expected {} but found {}",
-                describe(&wanted),
-                describe(&token)
-            )))
+            Err(syntax(format!("expected {} but found {}", describe(&wanted), describe(&token))))
         }
     }
 
@@ -274,20 +259,14 @@ impl Parser {
             let field = match self.operand()? {
                 Operand::Field(field) => field,
                 Operand::Literal(_) => {
-                    return Err(syntax(format!(
-                        "{} expects a property first",
-                        func_name(func)
-                    )));
+                    return Err(syntax(format!("{} expects a property first", func_name(func))));
                 }
             };
             self.expect(Token::Comma)?;
             let needle = match self.operand()? {
                 Operand::Literal(Literal::String(s)) => s,
                 _ => {
-                    return Err(syntax(format!(
-                        "{} expects a quoted string second",
-                        func_name(func)
-                    )));
+                    return Err(syntax(format!("{} expects a quoted string second", func_name(func))));
                 }
             };
             self.expect(Token::Close)?;
@@ -295,14 +274,9 @@ impl Parser {
         }
         let left = self.operand()?;
         let op = match self.next()? {
-            Token::Word(w) => {
-                operator(&w).ok_or_else(|| syntax(format!("'{w}' is not a comparison operator")))?
-            }
+            Token::Word(w) => operator(&w).ok_or_else(|| syntax(format!("'{w}' is not a comparison operator")))?,
             other => {
-                return Err(syntax(format!(
-                    "expected a comparison operator but found {}",
-                    describe(&other)
-                )));
+                return Err(syntax(format!("expected a comparison operator but found {}", describe(&other))));
             }
         };
         let right = self.operand()?;
@@ -326,10 +300,7 @@ impl Parser {
         match self.next()? {
             Token::Quoted(s) => Ok(Operand::Literal(Literal::String(s))),
             Token::Word(w) => word_operand(&w),
-            other => Err(syntax(format!(
-                "expected a property or a value but found {}",
-                describe(&other)
-            ))),
+            other => Err(syntax(format!("expected a property or a value but found {}", describe(&other)))),
         }
     }
 }
@@ -351,9 +322,7 @@ fn word_operand(word: &str) -> Result<Operand, ApiError> {
         return if word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             Ok(Operand::Field(word.to_string()))
         } else {
-            Err(syntax(format!(
-                "'{word}' is neither a property name nor a value (property paths are not supported)"
-            )))
+            Err(syntax(format!("'{word}' is neither a property name nor a value (property paths are not supported)")))
         };
     }
     if looks_like_date(word) {
@@ -452,9 +421,7 @@ fn tokenize(text: &str) -> Result<Vec<Token>, ApiError> {
 }
 
 fn syntax(detail: impl std::fmt::Display) -> ApiError {
-    ApiError::query(format!(
-        "The query specified in the URI is not valid: $filter syntax error, {detail}."
-    ))
+    ApiError::query(format!("The query specified in the URI is not valid: $filter syntax error, {detail}."))
 }
 
 fn describe(token: &Token) -> String {
@@ -496,22 +463,14 @@ mod tests {
     use serde_json::json;
 
     fn keeps(filter: &str, item: &Value) -> bool {
-        Filter::parse(filter, "CustomerApi")
-            .unwrap_or_else(|e| panic!("{filter}: {}", e.message))
-            .matches(item)
+        Filter::parse(filter, "CustomerApi").unwrap_or_else(|e| panic!("{filter}: {}", e.message)).matches(item)
     }
 
     #[test]
     fn precedence_and_grouping() {
         let item = json!({"Name": "Anna", "IsActive": false, "CustomerNumber": "7"});
-        assert!(keeps(
-            "Name eq 'x' or Name eq 'Anna' and CustomerNumber eq '7'",
-            &item
-        ));
-        assert!(!keeps(
-            "(Name eq 'x' or Name eq 'Anna') and CustomerNumber eq '8'",
-            &item
-        ));
+        assert!(keeps("Name eq 'x' or Name eq 'Anna' and CustomerNumber eq '7'", &item));
+        assert!(!keeps("(Name eq 'x' or Name eq 'Anna') and CustomerNumber eq '8'", &item));
         assert!(keeps("not IsActive eq true", &item));
     }
 
@@ -522,22 +481,10 @@ mod tests {
 
     #[test]
     fn type_mismatch_and_unknown_property_are_query_errors() {
-        for bad in [
-            "Name eq 5",
-            "Nope eq 'x'",
-            "IsActive gt true",
-            "Id eq 'not-a-guid'",
-            "Name eq",
-            "(Name eq 'a'",
-        ] {
+        for bad in ["Name eq 5", "Nope eq 'x'", "IsActive gt true", "Id eq 'not-a-guid'", "Name eq", "(Name eq 'a'"] {
             let e = Filter::parse(bad, "CustomerApi").unwrap_err();
             assert_eq!(e.code, 6000, "{bad}: {}", e.message);
         }
-        assert_eq!(
-            Filter::parse("ChangedUtc gt 2024-13-45", "CustomerApi")
-                .unwrap_err()
-                .code,
-            6001
-        );
+        assert_eq!(Filter::parse("ChangedUtc gt 2024-13-45", "CustomerApi").unwrap_err().code, 6001);
     }
 }

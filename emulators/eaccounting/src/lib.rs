@@ -56,33 +56,20 @@ fn router(app: Arc<App>) -> Router {
     let api = resources::routes()
         .route_layer(from_fn_with_state(app.clone(), throttle::limit))
         .route_layer(from_fn_with_state(app.clone(), bearer::authenticate))
-        .route_layer(from_fn_with_state(
-            app.faults.clone(),
-            emulator_kit::faults::inject,
-        ))
-        .route_layer(from_fn_with_state(
-            app.stats.clone(),
-            emulator_kit::stats::count,
-        ))
+        .route_layer(from_fn_with_state(app.faults.clone(), emulator_kit::faults::inject))
+        .route_layer(from_fn_with_state(app.stats.clone(), emulator_kit::stats::count))
         .with_state(app.clone());
     Router::new()
         .merge(api)
         .merge(oauth::routes(app.clone()))
         .merge(control::routes(app.clone()))
-        .merge(emulator_kit::control::routes(
-            app.faults.clone(),
-            app.stats.clone(),
-        ))
+        .merge(emulator_kit::control::routes(app.faults.clone(), app.stats.clone()))
 }
 
 /// How `value` breaks the official component schema `component` (e.g.
 /// "ArticleApi", "PaginatedResponseOfArticleApi"), one message per problem.
 pub fn schema_violations(component: &str, value: &Value) -> Vec<String> {
-    schema::schemas()
-        .validate(component, value)
-        .into_iter()
-        .map(|e| format!("{}: {}", e.field, e.message))
-        .collect()
+    schema::schemas().validate(component, value).into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect()
 }
 
 impl Handle {
@@ -114,9 +101,7 @@ impl Handle {
 
     /// Another consent of the demo user: a fresh refresh token.
     pub fn new_refresh_token(&self) -> String {
-        self.app
-            .tokens()
-            .consent_offline(&self.app.config.client_id, self.app.config.scopes.clone())
+        self.app.tokens().consent_offline(&self.app.config.client_id, self.app.config.scopes.clone())
     }
 
     pub fn set_faults(&self, faults: FaultConfig) -> anyhow::Result<()> {

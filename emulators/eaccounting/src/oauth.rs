@@ -34,21 +34,13 @@ struct OAuthError {
 }
 
 fn oauth_error(error: &'static str, description: impl Into<String>) -> OAuthError {
-    OAuthError {
-        error,
-        description: description.into(),
-    }
+    OAuthError { error, description: description.into() }
 }
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let body = json!({ "error": self.error, "error_description": self.description });
-        (
-            StatusCode::BAD_REQUEST,
-            [(header::CACHE_CONTROL, "no-store")],
-            Json(body),
-        )
-            .into_response()
+        (StatusCode::BAD_REQUEST, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
     }
 }
 
@@ -56,31 +48,19 @@ type Form = HashMap<String, String>;
 
 /// Reads a form body; the token endpoint accepts nothing else.
 fn read_form(headers: &HeaderMap, body: &[u8]) -> Result<Form, OAuthError> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if !content_type.starts_with("application/x-www-form-urlencoded") {
         return Err(oauth_error(
             "invalid_request",
-            format!(
-                "Content-Type must be application/x-www-form-urlencoded, got '{content_type}'."
-            ),
+            format!("Content-Type must be application/x-www-form-urlencoded, got '{content_type}'."),
         ));
     }
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|e| {
-        oauth_error(
-            "invalid_request",
-            format!("The form body cannot be read: {e}"),
-        )
-    })?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+        .map_err(|e| oauth_error("invalid_request", format!("The form body cannot be read: {e}")))?;
     let mut form = Form::new();
     for (name, value) in pairs {
         if form.insert(name.clone(), value).is_some() {
-            return Err(oauth_error(
-                "invalid_request",
-                format!("Parameter '{name}' is repeated."),
-            ));
+            return Err(oauth_error("invalid_request", format!("Parameter '{name}' is repeated.")));
         }
     }
     Ok(form)
@@ -97,24 +77,12 @@ fn authenticate_client(app: &App, headers: &HeaderMap, form: &Form) -> Result<St
                 .decode(encoded.trim())
                 .ok()
                 .and_then(|bytes| String::from_utf8(bytes).ok())
-                .and_then(|text| {
-                    text.split_once(':')
-                        .map(|(id, secret)| (id.to_string(), secret.to_string()))
-                })
-                .ok_or_else(|| {
-                    oauth_error(
-                        "invalid_client",
-                        "The Basic authorization header is malformed.",
-                    )
-                })
+                .and_then(|text| text.split_once(':').map(|(id, secret)| (id.to_string(), secret.to_string())))
+                .ok_or_else(|| oauth_error("invalid_client", "The Basic authorization header is malformed."))
         })
         .transpose()?;
-    let posted = form.get("client_secret").map(|secret| {
-        (
-            form.get("client_id").cloned().unwrap_or_default(),
-            secret.clone(),
-        )
-    });
+    let posted =
+        form.get("client_secret").map(|secret| (form.get("client_id").cloned().unwrap_or_default(), secret.clone()));
     let (id, secret) = match (basic, posted) {
         (Some(_), Some(_)) => {
             return Err(oauth_error(
@@ -131,10 +99,7 @@ fn authenticate_client(app: &App, headers: &HeaderMap, form: &Form) -> Result<St
         }
     };
     if id != app.config.client_id || secret != app.config.client_secret {
-        return Err(oauth_error(
-            "invalid_client",
-            "Unknown client or wrong client secret.",
-        ));
+        return Err(oauth_error("invalid_client", "Unknown client or wrong client secret."));
     }
     Ok(id)
 }
@@ -170,9 +135,7 @@ fn issue_token(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Response, 
         other => {
             return Err(oauth_error(
                 "unsupported_grant_type",
-                format!(
-                    "Grant type '{other}' is not supported; use authorization_code or refresh_token."
-                ),
+                format!("Grant type '{other}' is not supported; use authorization_code or refresh_token."),
             ));
         }
     };
@@ -189,12 +152,7 @@ fn token_response(app: &App, issued: Issued) -> Response {
     if let Some(refresh) = issued.refresh_token {
         body["refresh_token"] = json!(refresh);
     }
-    (
-        StatusCode::OK,
-        [(header::CACHE_CONTROL, "no-store")],
-        Json(body),
-    )
-        .into_response()
+    (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
 }
 
 async fn revocation(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -227,28 +185,15 @@ async fn authorize(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> Resp
     }
     let state = query.get("state").map(String::as_str);
     if param("response_type") != "code" {
-        return redirect(
-            redirect_uri,
-            &[("error", "unsupported_response_type")],
-            state,
-        );
+        return redirect(redirect_uri, &[("error", "unsupported_response_type")], state);
     }
-    let scopes: Vec<String> = param("scope")
-        .split_whitespace()
-        .map(String::from)
-        .collect();
+    let scopes: Vec<String> = param("scope").split_whitespace().map(String::from).collect();
     if scopes.is_empty() || scopes.iter().any(|s| !app.config.scopes.contains(s)) {
         return redirect(redirect_uri, &[("error", "invalid_scope")], state);
     }
     let scope_text = scopes.join(" ");
-    let code = app
-        .tokens()
-        .issue_code(&app.config.client_id, scopes, redirect_uri);
-    redirect(
-        redirect_uri,
-        &[("code", &code), ("scope", &scope_text)],
-        state,
-    )
+    let code = app.tokens().issue_code(&app.config.client_id, scopes, redirect_uri);
+    redirect(redirect_uri, &[("code", &code), ("scope", &scope_text)], state)
 }
 
 fn redirect(redirect_uri: &str, params: &[(&str, &str)], state: Option<&str>) -> Response {
@@ -258,21 +203,9 @@ fn redirect(redirect_uri: &str, params: &[(&str, &str)], state: Option<&str>) ->
     }
     let query = serde_urlencoded::to_string(&pairs).expect("string pairs encode");
     let separator = if redirect_uri.contains('?') { '&' } else { '?' };
-    (
-        StatusCode::FOUND,
-        [(
-            header::LOCATION,
-            format!("{redirect_uri}{separator}{query}"),
-        )],
-    )
-        .into_response()
+    (StatusCode::FOUND, [(header::LOCATION, format!("{redirect_uri}{separator}{query}"))]).into_response()
 }
 
 fn error_page(message: String) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        message,
-    )
-        .into_response()
+    (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], message).into_response()
 }

@@ -26,13 +26,8 @@ impl ListQuery {
     pub fn parse(raw: Option<&str>, schema: &str, max_page_size: u32) -> Result<Self, ApiError> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or_default())
             .map_err(|e| ApiError::query(format!("The query string cannot be read: {e}")))?;
-        let mut query = ListQuery {
-            page: 1,
-            page_size: DEFAULT_PAGE_SIZE,
-            filter: None,
-            order_by: Vec::new(),
-            select: None,
-        };
+        let mut query =
+            ListQuery { page: 1, page_size: DEFAULT_PAGE_SIZE, filter: None, order_by: Vec::new(), select: None };
         for (name, value) in pairs {
             match name.as_str() {
                 "$page" => query.page = positive(&name, &value)?,
@@ -55,21 +50,15 @@ impl ListQuery {
 
     /// Filters and sorts `items`; paging is left to the envelope.
     pub fn apply(&self, items: Vec<Value>) -> Vec<Value> {
-        let mut kept: Vec<Value> = items
-            .into_iter()
-            .filter(|item| self.filter.as_ref().is_none_or(|f| f.matches(item)))
-            .collect();
+        let mut kept: Vec<Value> =
+            items.into_iter().filter(|item| self.filter.as_ref().is_none_or(|f| f.matches(item))).collect();
         if !self.order_by.is_empty() {
             kept.sort_by(|a, b| {
                 self.order_by
                     .iter()
                     .map(|(field, descending)| {
                         let ordering = order_values(&a[field], &b[field]);
-                        if *descending {
-                            ordering.reverse()
-                        } else {
-                            ordering
-                        }
+                        if *descending { ordering.reverse() } else { ordering }
                     })
                     .find(|o| *o != Ordering::Equal)
                     .unwrap_or(Ordering::Equal)
@@ -81,34 +70,24 @@ impl ListQuery {
     /// Applies `$select` to one item of the page.
     pub fn project(&self, item: Value) -> Value {
         match (&self.select, item) {
-            (Some(fields), Value::Object(map)) => Value::Object(
-                map.into_iter()
-                    .filter(|(k, _)| fields.contains(k))
-                    .collect(),
-            ),
+            (Some(fields), Value::Object(map)) => {
+                Value::Object(map.into_iter().filter(|(k, _)| fields.contains(k)).collect())
+            }
             (_, item) => item,
         }
     }
 }
 
 fn positive(name: &str, value: &str) -> Result<u32, ApiError> {
-    value
-        .parse::<u32>()
-        .ok()
-        .filter(|n| *n >= 1)
-        .ok_or_else(|| {
-            ApiError::query(format!(
-                "The query option {name} must be a whole number of at least 1, got '{value}'."
-            ))
-        })
+    value.parse::<u32>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+        ApiError::query(format!("The query option {name} must be a whole number of at least 1, got '{value}'."))
+    })
 }
 
 fn known_field(schema: &str, field: &str) -> Result<FieldType, ApiError> {
-    schemas().field_type(schema, field).ok_or_else(|| {
-        ApiError::query(format!(
-            "Could not find a property named '{field}' on type '{schema}'."
-        ))
-    })
+    schemas()
+        .field_type(schema, field)
+        .ok_or_else(|| ApiError::query(format!("Could not find a property named '{field}' on type '{schema}'.")))
 }
 
 fn order_by(value: &str, schema: &str) -> Result<Vec<(String, bool)>, ApiError> {
@@ -116,21 +95,15 @@ fn order_by(value: &str, schema: &str) -> Result<Vec<(String, bool)>, ApiError> 
         .split(',')
         .map(|clause| {
             let mut words = clause.split_whitespace();
-            let field = words
-                .next()
-                .ok_or_else(|| ApiError::query("$orderby has an empty clause."))?;
+            let field = words.next().ok_or_else(|| ApiError::query("$orderby has an empty clause."))?;
             if known_field(schema, field)? == FieldType::Structured {
-                return Err(ApiError::query(format!(
-                    "$orderby cannot sort on the structured property '{field}'."
-                )));
+                return Err(ApiError::query(format!("$orderby cannot sort on the structured property '{field}'.")));
             }
             let descending = match words.next() {
                 None | Some("asc") => false,
                 Some("desc") => true,
                 Some(other) => {
-                    return Err(ApiError::query(format!(
-                        "$orderby direction must be asc or desc, got '{other}'."
-                    )));
+                    return Err(ApiError::query(format!("$orderby direction must be asc or desc, got '{other}'.")));
                 }
             };
             Ok((field.to_string(), descending))
@@ -139,21 +112,15 @@ fn order_by(value: &str, schema: &str) -> Result<Vec<(String, bool)>, ApiError> 
 }
 
 fn select(value: &str, schema: &str) -> Result<Vec<String>, ApiError> {
-    value
-        .split(',')
-        .map(str::trim)
-        .map(|field| known_field(schema, field).map(|_| field.to_string()))
-        .collect()
+    value.split(',').map(str::trim).map(|field| known_field(schema, field).map(|_| field.to_string())).collect()
 }
 
 /// Nulls first, then numbers, strings and booleans in their natural order.
 fn order_values(a: &Value, b: &Value) -> Ordering {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x
-            .as_f64()
-            .unwrap_or_default()
-            .partial_cmp(&y.as_f64().unwrap_or_default())
-            .unwrap_or(Ordering::Equal),
+        (Value::Number(x), Value::Number(y)) => {
+            x.as_f64().unwrap_or_default().partial_cmp(&y.as_f64().unwrap_or_default()).unwrap_or(Ordering::Equal)
+        }
         (Value::String(x), Value::String(y)) => x.cmp(y),
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
         (Value::Null, Value::Null) => Ordering::Equal,

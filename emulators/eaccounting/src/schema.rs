@@ -42,19 +42,13 @@ pub fn schemas() -> &'static Schemas {
 impl Schemas {
     pub fn component(&self, name: &str) -> &Value {
         let schema = &self.document["components"]["schemas"][name];
-        assert!(
-            schema.is_object(),
-            "schema {name} is not in the embedded subset"
-        );
+        assert!(schema.is_object(), "schema {name} is not in the embedded subset");
         schema
     }
 
     /// Scopes of which any one grants `METHOD /collection[/{id}]`.
     pub fn scopes(&self, operation: &str) -> &[Value] {
-        self.document["x-scopes"][operation]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
+        self.document["x-scopes"][operation].as_array().map(Vec::as_slice).unwrap_or_default()
     }
 
     /// Rule breaks of `instance` against component `name`, as eAccounting's
@@ -74,24 +68,14 @@ impl Schemas {
                         FieldError::new(field, "Required", message)
                     }
                     ValidationErrorKind::MaxLength { limit } => {
-                        let message = format!(
-                            "The field {path} must be a string with a maximum length of {limit}."
-                        );
+                        let message = format!("The field {path} must be a string with a maximum length of {limit}.");
                         FieldError::new(path, "MaxLength", message)
                     }
                     ValidationErrorKind::Minimum { .. } | ValidationErrorKind::Maximum { .. } => {
-                        FieldError::new(
-                            path.clone(),
-                            "Range",
-                            format!("The field {path} is out of range: {e}"),
-                        )
+                        FieldError::new(path.clone(), "Range", format!("The field {path} is out of range: {e}"))
                     }
                     ValidationErrorKind::Type { .. } | ValidationErrorKind::Format { .. } => {
-                        FieldError::new(
-                            path.clone(),
-                            "InvalidValue",
-                            format!("The value for {path} is not valid: {e}"),
-                        )
+                        FieldError::new(path.clone(), "InvalidValue", format!("The value for {path} is not valid: {e}"))
                     }
                     _ => FieldError::new(path.clone(), "Invalid", format!("{path}: {e}")),
                 }
@@ -113,9 +97,7 @@ impl Schemas {
                     .should_validate_formats(true)
                     .with_format("date-time", is_accepted_date_time)
                     .build(&root)
-                    .unwrap_or_else(|e| {
-                        panic!("schema {name} of the embedded subset does not compile: {e}")
-                    });
+                    .unwrap_or_else(|e| panic!("schema {name} of the embedded subset does not compile: {e}"));
                 Arc::new(validator)
             })
             .clone()
@@ -132,19 +114,14 @@ impl Schemas {
             Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
             _ => Vec::new(),
         };
-        Some(
-            match (
-                types.iter().find(|t| **t != "null").copied(),
-                property["format"].as_str(),
-            ) {
-                (Some("string"), Some("uuid")) => FieldType::Guid,
-                (Some("string"), Some("date-time")) => FieldType::DateTime,
-                (Some("string"), _) => FieldType::String,
-                (Some("integer" | "number"), _) => FieldType::Number,
-                (Some("boolean"), _) => FieldType::Bool,
-                _ => FieldType::Structured,
-            },
-        )
+        Some(match (types.iter().find(|t| **t != "null").copied(), property["format"].as_str()) {
+            (Some("string"), Some("uuid")) => FieldType::Guid,
+            (Some("string"), Some("date-time")) => FieldType::DateTime,
+            (Some("string"), _) => FieldType::String,
+            (Some("integer" | "number"), _) => FieldType::Number,
+            (Some("boolean"), _) => FieldType::Bool,
+            _ => FieldType::Structured,
+        })
     }
 
     /// Every property of component `name` with the value the API shows when
@@ -169,24 +146,14 @@ impl Schemas {
         let properties = &self.component(name)["properties"];
         input
             .iter()
-            .filter(|(field, _)| {
-                properties
-                    .get(field.as_str())
-                    .is_some_and(|p| p["readOnly"] != true)
-            })
+            .filter(|(field, _)| properties.get(field.as_str()).is_some_and(|p| p["readOnly"] != true))
             .map(|(field, value)| (field.clone(), value.clone()))
             .collect()
     }
 
     fn blank_at_depth(&self, name: &str, depth: usize) -> Map<String, Value> {
-        let properties = self.component(name)["properties"]
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
-        properties
-            .iter()
-            .map(|(field, property)| (field.clone(), self.blank_value(property, depth)))
-            .collect()
+        let properties = self.component(name)["properties"].as_object().cloned().unwrap_or_default();
+        properties.iter().map(|(field, property)| (field.clone(), self.blank_value(property, depth))).collect()
     }
 
     fn blank_value(&self, property: &Value, depth: usize) -> Value {
@@ -226,24 +193,13 @@ fn is_accepted_date_time(text: &str) -> bool {
 
 /// JSON pointer `/Rows/0/ArticleId` → `Rows[0].ArticleId`.
 fn dotnet_path(pointer: &str) -> String {
-    pointer
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .fold(String::new(), |path, segment| {
-            if segment.chars().all(|c| c.is_ascii_digit()) {
-                format!("{path}[{segment}]")
-            } else {
-                join(&path, segment)
-            }
-        })
+    pointer.split('/').filter(|s| !s.is_empty()).fold(String::new(), |path, segment| {
+        if segment.chars().all(|c| c.is_ascii_digit()) { format!("{path}[{segment}]") } else { join(&path, segment) }
+    })
 }
 
 fn join(path: &str, field: &str) -> String {
-    if path.is_empty() {
-        field.to_string()
-    } else {
-        format!("{path}.{field}")
-    }
+    if path.is_empty() { field.to_string() } else { format!("{path}.{field}") }
 }
 
 #[cfg(test)]
@@ -261,10 +217,7 @@ mod tests {
         let errors = schemas().validate("ArticleApi", &json!({"Name": "x"}));
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         for required in ["Number", "IsActive", "CodingId", "UnitId"] {
-            assert!(
-                fields.contains(&required),
-                "{required} missing from {fields:?}"
-            );
+            assert!(fields.contains(&required), "{required} missing from {fields:?}");
         }
     }
 }

@@ -17,11 +17,7 @@ pub const SEEDED_AT: &str = "2024-01-01T08:00:00Z";
 
 /// A stable GUID per seeded entity, so ids survive restarts and resets.
 pub fn guid(seed: u64, kind: &str, key: &str) -> String {
-    uuid::Uuid::new_v5(
-        &uuid::Uuid::NAMESPACE_OID,
-        format!("eaccounting/{seed}/{kind}/{key}").as_bytes(),
-    )
-    .to_string()
+    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, format!("eaccounting/{seed}/{kind}/{key}").as_bytes()).to_string()
 }
 
 struct Seeder {
@@ -45,25 +41,14 @@ impl Seeder {
 }
 
 pub fn books(config: &Config) -> Books {
-    let mut s = Seeder {
-        seed: config.seed,
-        collections: BTreeMap::new(),
-    };
+    let mut s = Seeder { seed: config.seed, collections: BTreeMap::new() };
     let terms = terms_of_payment(&mut s);
     vat_codes(&mut s);
     let codings = codings(&mut s);
     countries(&mut s);
     let units = units(&mut s);
-    for (name, code) in [
-        ("PostNL", "POSTNL"),
-        ("DHL Parcel", "DHL"),
-        ("Afhalen", "PICKUP"),
-    ] {
-        s.add(
-            Kind::DeliveryMethods,
-            code,
-            json!({"Name": name, "NameEnglish": name, "Code": code}),
-        );
+    for (name, code) in [("PostNL", "POSTNL"), ("DHL Parcel", "DHL"), ("Afhalen", "PICKUP")] {
+        s.add(Kind::DeliveryMethods, code, json!({"Name": name, "NameEnglish": name, "Code": code}));
     }
     let items = catalogue(config.seed, config.catalogue_size);
     let article_count = articles(&mut s, &items, &codings, &units);
@@ -153,11 +138,7 @@ fn countries(s: &mut Seeder) {
         ("US", "Verenigde Staten", "United States", false),
     ];
     for (code, name, english, eu) in rows {
-        s.add(
-            Kind::Countries,
-            code,
-            json!({"Code": code, "Name": name, "NameEnglish": english, "IsEuMember": eu}),
-        );
+        s.add(Kind::Countries, code, json!({"Code": code, "Name": name, "NameEnglish": english, "IsEuMember": eu}));
     }
 }
 
@@ -190,10 +171,7 @@ fn articles(
         let unit = units.get(item.unit.as_str()).unwrap_or(&units["pcs"]);
         let mut add = |number: &str, name: String, ean: Option<&str>, stock: f64| {
             let name: String = name.chars().take(50).collect();
-            let barcodes: Vec<Value> = ean
-                .into_iter()
-                .map(|e| json!({"Barcode": e, "BarcodeType": 0}))
-                .collect();
+            let barcodes: Vec<Value> = ean.into_iter().map(|e| json!({"Barcode": e, "BarcodeType": 0})).collect();
             s.add(
                 Kind::Articles,
                 number,
@@ -208,21 +186,11 @@ fn articles(
             count += 1;
         };
         if item.variants.is_empty() {
-            add(
-                &item.sku,
-                item.name.clone(),
-                item.ean.as_deref(),
-                item.stock,
-            );
+            add(&item.sku, item.name.clone(), item.ean.as_deref(), item.stock);
         } else {
             for variant in &item.variants {
                 let label: Vec<&str> = variant.attributes.iter().map(|(_, v)| v.as_str()).collect();
-                add(
-                    &variant.sku,
-                    format!("{} {}", item.name, label.join(" ")),
-                    Some(&variant.ean),
-                    variant.stock,
-                );
+                add(&variant.sku, format!("{} {}", item.name, label.join(" ")), Some(&variant.ean), variant.stock);
             }
         }
     }
@@ -230,10 +198,7 @@ fn articles(
 }
 
 fn customer(s: &mut Seeder, number: usize, person: &Person, terms: &Value) {
-    let name = person
-        .company
-        .clone()
-        .unwrap_or_else(|| format!("{} {}", person.first_name, person.last_name));
+    let name = person.company.clone().unwrap_or_else(|| format!("{} {}", person.first_name, person.last_name));
     let street = match &person.house_number_suffix {
         Some(suffix) => format!("{} {} {suffix}", person.street, person.house_number),
         None => format!("{} {}", person.street, person.house_number),

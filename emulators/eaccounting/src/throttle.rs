@@ -17,20 +17,13 @@ pub async fn limit(State(app): State<Arc<App>>, request: Request, next: Next) ->
     let Some(per_minute) = app.config.rate_limit_per_minute else {
         return next.run(request).await;
     };
-    let client = request
-        .extensions()
-        .get::<Grant>()
-        .map(|g| g.client_id.clone())
-        .unwrap_or_default();
+    let client = request.extensions().get::<Grant>().map(|g| g.client_id.clone()).unwrap_or_default();
     let endpoint = request
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| request.uri().path().to_string());
-    match app
-        .limiter
-        .check(&format!("{client} {endpoint}"), per_minute)
-    {
+    match app.limiter.check(&format!("{client} {endpoint}"), per_minute) {
         Ok(()) => next.run(request).await,
         Err(wait) => ApiError::too_many_requests(per_minute, wait.as_secs().max(1)).into_response(),
     }

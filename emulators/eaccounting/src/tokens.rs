@@ -108,12 +108,7 @@ impl Tokens {
 
     fn add_grant(&mut self, client_id: &str, scopes: Vec<String>) -> u64 {
         let id = self.grants.len() as u64 + 1;
-        self.grants.push(Grant {
-            id,
-            client_id: client_id.to_string(),
-            scopes,
-            revoked: false,
-        });
+        self.grants.push(Grant { id, client_id: client_id.to_string(), scopes, revoked: false });
         id
     }
 
@@ -130,32 +125,15 @@ impl Tokens {
         token
     }
 
-    pub fn issue_code(
-        &mut self,
-        client_id: &str,
-        scopes: Vec<String>,
-        redirect_uri: &str,
-    ) -> String {
+    pub fn issue_code(&mut self, client_id: &str, scopes: Vec<String>, redirect_uri: &str) -> String {
         let grant = self.add_grant(client_id, scopes);
         let code = random_token();
         let expires_at = Instant::now() + CODE_LIFETIME;
-        self.codes.insert(
-            code.clone(),
-            Code {
-                grant,
-                redirect_uri: redirect_uri.to_string(),
-                expires_at,
-            },
-        );
+        self.codes.insert(code.clone(), Code { grant, redirect_uri: redirect_uri.to_string(), expires_at });
         code
     }
 
-    pub fn redeem_code(
-        &mut self,
-        code: &str,
-        client_id: &str,
-        redirect_uri: &str,
-    ) -> Result<Issued, Refusal> {
+    pub fn redeem_code(&mut self, code: &str, client_id: &str, redirect_uri: &str) -> Result<Issued, Refusal> {
         // Removed on first presentation, right or wrong: codes are single use.
         let entry = self.codes.remove(code).ok_or(Refusal::Unknown)?;
         let grant = self.grant(entry.grant);
@@ -190,13 +168,7 @@ impl Tokens {
     fn issue(&mut self, grant_id: u64) -> Issued {
         let access_token = random_token();
         let expires_at = Instant::now() + self.lifetime;
-        self.access.insert(
-            access_token.clone(),
-            Access {
-                grant: grant_id,
-                expires_at,
-            },
-        );
+        self.access.insert(access_token.clone(), Access { grant: grant_id, expires_at });
         let grant = self.grant(grant_id).clone();
         // Without offline_access the connection ends with the access token.
         let refresh_token = grant.has_scope("offline_access").then(|| {
@@ -204,11 +176,7 @@ impl Tokens {
             self.refresh.insert(token.clone(), (grant_id, false));
             token
         });
-        Issued {
-            access_token,
-            refresh_token,
-            scopes: grant.scopes,
-        }
+        Issued { access_token, refresh_token, scopes: grant.scopes }
     }
 
     /// The grant behind a bearer token, if the token is still good.
@@ -227,11 +195,7 @@ impl Tokens {
     /// Revokes the grant behind a refresh or access token (RFC 7009 says an
     /// unknown token is not an error). Returns whether one was revoked.
     pub fn revoke_token(&mut self, token: &str, client_id: &str) -> bool {
-        let grant = self
-            .refresh
-            .get(token)
-            .map(|(g, _)| *g)
-            .or_else(|| self.access.get(token).map(|a| a.grant));
+        let grant = self.refresh.get(token).map(|(g, _)| *g).or_else(|| self.access.get(token).map(|a| a.grant));
         match grant {
             Some(id) if self.grant(id).client_id == client_id => {
                 self.grants[(id - 1) as usize].revoked = true;

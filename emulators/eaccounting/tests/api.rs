@@ -29,10 +29,7 @@ fn lists_are_enveloped_and_paged() {
     assert_eq!(meta["CurrentPage"], 1);
     assert_eq!(meta["PageSize"], 50);
     assert!(total > 50, "seed makes more than one page of articles");
-    assert_eq!(
-        meta["TotalNumberOfPages"].as_u64().unwrap(),
-        total.div_ceil(50)
-    );
+    assert_eq!(meta["TotalNumberOfPages"].as_u64().unwrap(), total.div_ceil(50));
     assert!(meta["ServerTimeUtc"].as_str().unwrap().ends_with('Z'));
     assert_eq!(body["Data"].as_array().unwrap().len(), 50);
 
@@ -45,15 +42,9 @@ fn lists_are_enveloped_and_paged() {
     let (_, clamped) = c.get("/articles?$pagesize=100000");
     assert_eq!(clamped["Meta"]["PageSize"], 1000);
     let (status, bad) = c.get("/articles?$pagesize=0");
-    assert_eq!(
-        (status, bad["ErrorCode"].as_i64()),
-        (StatusCode::BAD_REQUEST, Some(6000))
-    );
+    assert_eq!((status, bad["ErrorCode"].as_i64()), (StatusCode::BAD_REQUEST, Some(6000)));
     let (status, top) = c.get("/articles?$top=5");
-    assert_eq!(
-        (status, top["ErrorCode"].as_i64()),
-        (StatusCode::BAD_REQUEST, Some(6000))
-    );
+    assert_eq!((status, top["ErrorCode"].as_i64()), (StatusCode::BAD_REQUEST, Some(6000)));
 }
 
 #[test]
@@ -65,10 +56,7 @@ fn get_by_id_is_bare_and_unknown_ids_are_404() {
     assert_eq!(one, article);
     assert!(schema_violations("ArticleApi", &one).is_empty());
     let (status, missing) = c.get(&format!("/articles/{}", uuid::Uuid::nil()));
-    assert_eq!(
-        (status, missing["ErrorCode"].as_i64()),
-        (StatusCode::NOT_FOUND, Some(3000))
-    );
+    assert_eq!((status, missing["ErrorCode"].as_i64()), (StatusCode::NOT_FOUND, Some(3000)));
     let (status, _) = c.get("/countries/SE");
     assert_eq!(status, StatusCode::OK);
     let (status, company) = c.get("/companysettings");
@@ -96,19 +84,8 @@ fn filter_operators_and_combinations() {
     let by_email = c.list(&format!("/customers?$filter=EmailAddress eq '{email}'"));
     assert_eq!(by_email.len(), 1);
     assert_eq!(by_email[0]["Id"], anna["Id"]);
-    assert_eq!(
-        c.list(&format!("/customers?$filter=EmailAddress ne '{email}'"))
-            .len(),
-        customers.len() - 1
-    );
-    assert_eq!(
-        c.list(&format!(
-            "/customers?$filter=Id eq {}",
-            anna["Id"].as_str().unwrap()
-        ))
-        .len(),
-        1
-    );
+    assert_eq!(c.list(&format!("/customers?$filter=EmailAddress ne '{email}'")).len(), customers.len() - 1);
+    assert_eq!(c.list(&format!("/customers?$filter=Id eq {}", anna["Id"].as_str().unwrap())).len(), 1);
 
     let cheap = c.list("/articles?$filter=NetPrice lt 50&$pagesize=1000");
     let dear = c.list("/articles?$filter=NetPrice gt 50&$pagesize=1000");
@@ -117,36 +94,16 @@ fn filter_operators_and_combinations() {
     let both = c.list("/articles?$filter=NetPrice lt 50 or NetPrice gt 50&$pagesize=1000");
     assert_eq!(both.len(), cheap.len() + dear.len());
     let narrow = c.list("/articles?$filter=NetPrice gt 50 and IsActive eq false&$pagesize=1000");
-    assert!(
-        narrow
-            .iter()
-            .all(|a| a["IsActive"] == false && a["NetPrice"].as_f64().unwrap() > 50.0)
-    );
+    assert!(narrow.iter().all(|a| a["IsActive"] == false && a["NetPrice"].as_f64().unwrap() > 50.0));
 
     let sku = c.list("/articles?$filter=Number eq 'SKU-00001'");
     assert_eq!(sku.len(), 1);
     let shirts = c.list("/articles?$filter=contains(Name,'T-shirt')&$pagesize=1000");
-    assert!(
-        !shirts.is_empty()
-            && shirts
-                .iter()
-                .all(|a| a["Name"].as_str().unwrap().contains("T-shirt"))
-    );
+    assert!(!shirts.is_empty() && shirts.iter().all(|a| a["Name"].as_str().unwrap().contains("T-shirt")));
     let skus = c.list("/articles?$filter=startswith(Number,'SKU-0000')&$pagesize=1000");
-    assert!(
-        skus.len() >= 9
-            && skus
-                .iter()
-                .all(|a| a["Number"].as_str().unwrap().starts_with("SKU-0000"))
-    );
-    assert!(
-        !c.list("/articles?$filter=ChangedUtc gt 2023-12-31")
-            .is_empty()
-    );
-    assert!(
-        c.list("/articles?$filter=ChangedUtc gt 2024-06-01T00:00:00Z")
-            .is_empty()
-    );
+    assert!(skus.len() >= 9 && skus.iter().all(|a| a["Number"].as_str().unwrap().starts_with("SKU-0000")));
+    assert!(!c.list("/articles?$filter=ChangedUtc gt 2023-12-31").is_empty());
+    assert!(c.list("/articles?$filter=ChangedUtc gt 2024-06-01T00:00:00Z").is_empty());
 
     for (filter, code) in [
         ("Nope eq 1", 6000),
@@ -157,16 +114,8 @@ fn filter_operators_and_combinations() {
         ("ChangedUtc gt 2024-02-31", 6001),
     ] {
         let (status, body) = c.get(&format!("/articles?$filter={filter}"));
-        assert_eq!(
-            (status, body["ErrorCode"].as_i64()),
-            (StatusCode::BAD_REQUEST, Some(code)),
-            "{filter}: {body}"
-        );
-        assert!(
-            body["DeveloperErrorMessage"]
-                .as_str()
-                .is_some_and(|m| !m.is_empty())
-        );
+        assert_eq!((status, body["ErrorCode"].as_i64()), (StatusCode::BAD_REQUEST, Some(code)), "{filter}: {body}");
+        assert!(body["DeveloperErrorMessage"].as_str().is_some_and(|m| !m.is_empty()));
     }
 }
 
@@ -177,45 +126,23 @@ fn validation_errors_name_each_field() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["ErrorCode"], 2000);
     let fields = error_fields(&body);
-    for field in [
-        "Name",
-        "InvoiceCity",
-        "InvoicePostalCode",
-        "IsPrivatePerson",
-        "IsActive",
-        "TermsOfPaymentId",
-    ] {
-        assert!(
-            fields.contains(&field.to_string()),
-            "{field} missing in {fields:?}"
-        );
+    for field in ["Name", "InvoiceCity", "InvoicePostalCode", "IsPrivatePerson", "IsActive", "TermsOfPaymentId"] {
+        assert!(fields.contains(&field.to_string()), "{field} missing in {fields:?}");
     }
-    let name_error = body["Errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["Field"] == "Name")
-        .unwrap();
+    let name_error = body["Errors"].as_array().unwrap().iter().find(|e| e["Field"] == "Name").unwrap();
     assert!(name_error["Message"].as_str().unwrap().contains("50"));
 
     let mut unknown_terms = customer_body(&c);
     unknown_terms["TermsOfPaymentId"] = json!(uuid::Uuid::new_v4().to_string());
     let (status, body) = c.post("/customers", &unknown_terms);
-    assert_eq!(
-        (status, body["ErrorCode"].as_i64()),
-        (StatusCode::BAD_REQUEST, Some(3000))
-    );
+    assert_eq!((status, body["ErrorCode"].as_i64()), (StatusCode::BAD_REQUEST, Some(3000)));
     assert_eq!(error_fields(&body), vec!["TermsOfPaymentId"]);
 
-    let (status, body) = c.post(
-        "/orders",
-        &json!({"CustomerId": uuid::Uuid::nil(), "Rows": [{"Quantity": 1}]}),
-    );
+    let (status, body) = c.post("/orders", &json!({"CustomerId": uuid::Uuid::nil(), "Rows": [{"Quantity": 1}]}));
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let fields = error_fields(&body);
     assert!(
-        fields.contains(&"CurrencyCode".to_string())
-            && fields.contains(&"Rows[0].LineNumber".to_string()),
+        fields.contains(&"CurrencyCode".to_string()) && fields.contains(&"Rows[0].LineNumber".to_string()),
         "{fields:?}"
     );
 }
@@ -226,15 +153,8 @@ fn customers_and_articles_are_created_and_updated() {
     let (status, created) = c.post("/customers", &customer_body(&c));
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert!(schema_violations("CustomerApi", &created).is_empty());
-    assert_eq!(
-        created["CustomerNumber"],
-        (c.list("/customers?$pagesize=1000").len()).to_string()
-    );
-    assert_eq!(
-        c.list("/customers?$filter=EmailAddress eq 'guest@example.nl'")
-            .len(),
-        1
-    );
+    assert_eq!(created["CustomerNumber"], (c.list("/customers?$pagesize=1000").len()).to_string());
+    assert_eq!(c.list("/customers?$filter=EmailAddress eq 'guest@example.nl'").len(), 1);
     let mut duplicate = customer_body(&c);
     duplicate["CustomerNumber"] = created["CustomerNumber"].clone();
     assert_eq!(c.post("/customers", &duplicate).1["ErrorCode"], 4000);
@@ -255,20 +175,10 @@ fn customers_and_articles_are_created_and_updated() {
     assert_eq!(body["GrossPrice"], 121.0);
     let mut renamed = good.clone();
     renamed["Name"] = json!("Renamed");
-    let (status, updated) = c.send(
-        reqwest::Method::PUT,
-        &format!("/articles/{}", body["Id"].as_str().unwrap()),
-        Some(&renamed),
-    );
-    assert_eq!(
-        (status, updated["Name"].as_str()),
-        (StatusCode::OK, Some("Renamed"))
-    );
-    assert_eq!(
-        c.post("/articles", &good).1["ErrorCode"],
-        4000,
-        "article numbers are unique"
-    );
+    let (status, updated) =
+        c.send(reqwest::Method::PUT, &format!("/articles/{}", body["Id"].as_str().unwrap()), Some(&renamed));
+    assert_eq!((status, updated["Name"].as_str()), (StatusCode::OK, Some("Renamed")));
+    assert_eq!(c.post("/articles", &good).1["ErrorCode"], 4000, "article numbers are unique");
 }
 
 #[test]
@@ -285,53 +195,29 @@ fn orders_reserve_stock_and_invoices_take_it() {
                        "OrderDate": "2024-05-01", "Rows": rows});
     let (status, created) = c.post("/orders", &order);
     assert_eq!(status, StatusCode::CREATED, "{created}");
-    assert!(
-        schema_violations("OrderApi", &created).is_empty(),
-        "{:?}",
-        schema_violations("OrderApi", &created)
-    );
+    assert!(schema_violations("OrderApi", &created).is_empty(), "{:?}", schema_violations("OrderApi", &created));
     assert_eq!(created["Number"], 1);
     assert!(created["Amount"].as_f64().unwrap() > 0.0);
     let after = c.get(&format!("/articles/{id}")).1;
     assert_eq!(after["StockBalanceReserved"], 3.0);
-    assert_eq!(
-        after["StockBalanceAvailable"].as_f64().unwrap(),
-        balance - 3.0
-    );
+    assert_eq!(after["StockBalanceAvailable"].as_f64().unwrap(), balance - 3.0);
 
-    let (status, _) = c.send(
-        reqwest::Method::DELETE,
-        &format!("/orders/{}", created["Id"].as_str().unwrap()),
-        None,
-    );
+    let (status, _) = c.send(reqwest::Method::DELETE, &format!("/orders/{}", created["Id"].as_str().unwrap()), None);
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(
-        c.get(&format!("/articles/{id}")).1["StockBalanceReserved"],
-        0.0
-    );
+    assert_eq!(c.get(&format!("/articles/{id}")).1["StockBalanceReserved"], 0.0);
 
     let invoice = json!({"CustomerId": customer["Id"], "EuThirdParty": false, "RotReducedInvoicingType": 0,
                          "Rows": [{"ArticleId": id, "Quantity": 2}]});
     let (status, created) = c.post("/customerinvoices", &invoice);
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(created["InvoiceNumber"], 1);
-    assert_eq!(
-        c.get(&format!("/articles/{id}")).1["StockBalance"]
-            .as_f64()
-            .unwrap(),
-        balance - 2.0
-    );
+    assert_eq!(c.get(&format!("/articles/{id}")).1["StockBalance"].as_f64().unwrap(), balance - 2.0);
 
     let draft = json!({"CustomerId": customer["Id"], "EuThirdParty": false, "RotReducedInvoicingType": 0,
                        "Rows": [{"ArticleId": id, "Quantity": 1, "IsTextRow": false, "ReversedConstructionServicesVatFree": false}]});
-    assert_eq!(
-        c.post("/customerinvoicedrafts", &draft).0,
-        StatusCode::CREATED
-    );
-    let (status, quote) = c.post(
-        "/quotes",
-        &json!({"CustomerId": customer["Id"], "Rows": [{"ArticleId": id, "Quantity": 1}]}),
-    );
+    assert_eq!(c.post("/customerinvoicedrafts", &draft).0, StatusCode::CREATED);
+    let (status, quote) =
+        c.post("/quotes", &json!({"CustomerId": customer["Id"], "Rows": [{"ArticleId": id, "Quantity": 1}]}));
     assert_eq!(status, StatusCode::CREATED, "{quote}");
     assert!(schema_violations("QuoteApi", &quote).is_empty());
 }
@@ -339,43 +225,19 @@ fn orders_reserve_stock_and_invoices_take_it() {
 #[test]
 fn bookkeeper_changes_and_reset_through_the_control_api() {
     let c = connect();
-    c.emu
-        .change_article(
-            "SKU-00001",
-            &ArticleChange {
-                stock_balance: Some(7.0),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    assert_eq!(
-        c.first("/articles?$filter=Number eq 'SKU-00001'")["StockBalanceAvailable"],
-        7.0
-    );
+    c.emu.change_article("SKU-00001", &ArticleChange { stock_balance: Some(7.0), ..Default::default() }).unwrap();
+    assert_eq!(c.first("/articles?$filter=Number eq 'SKU-00001'")["StockBalanceAvailable"], 7.0);
     let patched = common::http()
         .patch(format!("{}/_emulator/articles/SKU-00001", c.emu.base_url()))
         .json(&json!({"NetPrice": 10.0}))
         .send()
         .unwrap();
     assert_eq!(patched.status(), StatusCode::OK);
-    assert_eq!(
-        c.first("/articles?$filter=Number eq 'SKU-00001'")["NetPrice"],
-        10.0
-    );
-    let reset = common::http()
-        .post(format!("{}/_emulator/reset", c.emu.base_url()))
-        .send()
-        .unwrap();
+    assert_eq!(c.first("/articles?$filter=Number eq 'SKU-00001'")["NetPrice"], 10.0);
+    let reset = common::http().post(format!("{}/_emulator/reset", c.emu.base_url())).send().unwrap();
     assert_eq!(reset.status(), StatusCode::NO_CONTENT);
-    assert_ne!(
-        c.first("/articles?$filter=Number eq 'SKU-00001'")["NetPrice"],
-        10.0
-    );
-    let state: Value = common::http()
-        .get(format!("{}/_emulator/state", c.emu.base_url()))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    assert_ne!(c.first("/articles?$filter=Number eq 'SKU-00001'")["NetPrice"], 10.0);
+    let state: Value =
+        common::http().get(format!("{}/_emulator/state", c.emu.base_url())).send().unwrap().json().unwrap();
     assert!(state["books"]["articles"].as_array().unwrap().len() > 50);
 }

@@ -52,25 +52,20 @@ fn committed_subset_matches_the_official_openapi_document() {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let official = manifest.join(OFFICIAL);
     if !official.exists() {
-        println!(
-            "note: {} is absent; schema subset check skipped",
-            official.display()
-        );
+        println!("note: {} is absent; schema subset check skipped", official.display());
         return;
     }
     let text = std::fs::read_to_string(&official).expect("official OpenAPI document is readable");
-    let document: Value =
-        serde_yaml::from_str(&text).expect("official OpenAPI document is valid YAML");
+    let document: Value = serde_yaml::from_str(&text).expect("official OpenAPI document is valid YAML");
     let expected = cut_subset(&document);
     let committed_path = manifest.join(SUBSET);
     if std::env::var_os("EACCOUNTING_WRITE_SCHEMA_SUBSET").is_some() {
         let pretty = serde_json::to_string_pretty(&expected).expect("subset serialises");
         std::fs::write(&committed_path, pretty + "\n").expect("subset is writable");
     }
-    let committed: Value = serde_json::from_str(
-        &std::fs::read_to_string(&committed_path).expect("committed subset is readable"),
-    )
-    .expect("committed subset is JSON");
+    let committed: Value =
+        serde_json::from_str(&std::fs::read_to_string(&committed_path).expect("committed subset is readable"))
+            .expect("committed subset is JSON");
     assert!(
         committed == expected,
         "{SUBSET} differs from {OFFICIAL}; rerun this test with EACCOUNTING_WRITE_SCHEMA_SUBSET=1 and review the diff"
@@ -80,12 +75,7 @@ fn committed_subset_matches_the_official_openapi_document() {
 fn cut_subset(document: &Value) -> Value {
     let all = &document["components"]["schemas"];
     let mut wanted: Vec<String> = ROOT_SCHEMAS.iter().map(|s| s.to_string()).collect();
-    wanted.extend(
-        ROOT_SCHEMAS
-            .iter()
-            .filter(|s| s.ends_with("Api"))
-            .map(|s| format!("PaginatedResponseOf{s}")),
-    );
+    wanted.extend(ROOT_SCHEMAS.iter().filter(|s| s.ends_with("Api")).map(|s| format!("PaginatedResponseOf{s}")));
     let mut schemas = BTreeMap::new();
     while let Some(name) = wanted.pop() {
         if schemas.contains_key(&name) {
@@ -135,11 +125,7 @@ fn scopes(document: &Value) -> BTreeMap<String, Vec<String>> {
         if !served {
             continue;
         }
-        let key_path = if rest.is_empty() {
-            format!("/{collection}")
-        } else {
-            format!("/{collection}/{{id}}")
-        };
+        let key_path = if rest.is_empty() { format!("/{collection}") } else { format!("/{collection}/{{id}}") };
         for (method, operation) in item.as_object().into_iter().flatten() {
             let description = operation["description"].as_str().unwrap_or_default();
             let listed: Vec<String> = description

@@ -76,11 +76,7 @@ enum Decision {
 impl Faults {
     pub fn new(render: FaultRenderer) -> Arc<Self> {
         Arc::new(Self {
-            inner: Mutex::new(FaultState {
-                config: FaultConfig::default(),
-                rng: StdRng::seed_from_u64(0),
-                seen: 0,
-            }),
+            inner: Mutex::new(FaultState { config: FaultConfig::default(), rng: StdRng::seed_from_u64(0), seen: 0 }),
             render,
         })
     }

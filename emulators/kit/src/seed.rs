@@ -158,16 +158,12 @@ const COUNTRIES: &[Country] = &[
         cities: &[("Stockholm", "111 22"), ("Göteborg", "411 05")],
         streets: &["Drottninggatan", "Avenyn"],
     },
-    Country {
-        code: "US",
-        name: "United States",
-        cities: &[("Portland", "97201")],
-        streets: &["Main Street"],
-    },
+    Country { code: "US", name: "United States", cities: &[("Portland", "97201")], streets: &["Main Street"] },
 ];
 const FIRST: &[&str] = &["Anna", "Sven", "Daan", "Emma", "Lucas", "Julia", "Noah", "Sophie", "Liam", "Eva"];
 const LAST: &[&str] = &["de Vries", "Jansen", "Andersson", "Müller", "Peeters", "Bakker", "Lindqvist", "Smith"];
-const COMPANIES: &[&str] = &["Bakkerij Jansen B.V.", "Nordic Design AB", "Müller GmbH", "Peeters BVBA", "Studio Smith LLC"];
+const COMPANIES: &[&str] =
+    &["Bakkerij Jansen B.V.", "Nordic Design AB", "Müller GmbH", "Peeters BVBA", "Studio Smith LLC"];
 
 /// `count` buyers: about a third are companies, most live in NL, the rest
 /// spread over BE, DE, SE and the US; some house numbers have a suffix.
@@ -182,7 +178,13 @@ pub fn people(seed: u64, count: usize) -> Vec<Person> {
             let company = (i % 3 == 1).then(|| COMPANIES[i % COMPANIES.len()].to_string());
             let vat_number = company.as_ref().map(|_| format!("{}{:09}B01", country.code, 100_000_000 + i));
             Person {
-                email: format!("{}.{}{}@example.{}", first_name.to_lowercase(), last_name.to_lowercase().replace(' ', ""), i + 1, country.code.to_lowercase()),
+                email: format!(
+                    "{}.{}{}@example.{}",
+                    first_name.to_lowercase(),
+                    last_name.to_lowercase().replace(' ', ""),
+                    i + 1,
+                    country.code.to_lowercase()
+                ),
                 first_name,
                 last_name,
                 company,

@@ -54,38 +54,21 @@ impl Emulators {
             seed: options.seed,
             orders: options.orders,
             products: options.products,
-            rate_limits: options
-                .rate_limits
-                .then(ccvshop_emulator::RateLimits::default),
+            rate_limits: options.rate_limits.then(ccvshop_emulator::RateLimits::default),
             ..ccvshop_emulator::Config::default()
         };
         let books_defaults = eaccounting_emulator::Config::default();
         let books = eaccounting_emulator::Config {
             seed: options.seed,
             catalogue_size: options.products,
-            rate_limit_per_minute: books_defaults
-                .rate_limit_per_minute
-                .filter(|_| options.rate_limits),
+            rate_limit_per_minute: books_defaults.rate_limit_per_minute.filter(|_| options.rate_limits),
             ..books_defaults
         };
-        let ccvshop =
-            ccvshop_emulator::start_on_port(shop, options.ccv_port).with_context(|| {
-                format!(
-                    "starting the CCV Shop emulator on port {}",
-                    options.ccv_port
-                )
-            })?;
+        let ccvshop = ccvshop_emulator::start_on_port(shop, options.ccv_port)
+            .with_context(|| format!("starting the CCV Shop emulator on port {}", options.ccv_port))?;
         let eaccounting = eaccounting_emulator::start_on_port(books, options.eaccounting_port)
-            .with_context(|| {
-                format!(
-                    "starting the eAccounting emulator on port {}",
-                    options.eaccounting_port
-                )
-            })?;
-        Ok(Self {
-            ccvshop,
-            eaccounting,
-        })
+            .with_context(|| format!("starting the eAccounting emulator on port {}", options.eaccounting_port))?;
+        Ok(Self { ccvshop, eaccounting })
     }
 
     /// What a tenant's connection config needs to reach each emulator.

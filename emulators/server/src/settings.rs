@@ -14,10 +14,7 @@ pub struct ConnectionSettings {
 }
 
 impl ConnectionSettings {
-    pub(crate) fn of(
-        shop: &ccvshop_emulator::Handle,
-        books: &eaccounting_emulator::Handle,
-    ) -> Self {
+    pub(crate) fn of(shop: &ccvshop_emulator::Handle, books: &eaccounting_emulator::Handle) -> Self {
         let shop_config = shop.config();
         let books_config = books.config();
         // The shop's own domain, as on a real shop; the connector adds `/api/rest/v1`.
@@ -35,10 +32,7 @@ impl ConnectionSettings {
             ("client_secret", books_config.client_secret.clone()),
             ("refresh_token", books.initial_refresh_token()),
         ];
-        Self {
-            ccvshop: owned(ccvshop),
-            eaccounting: owned(eaccounting),
-        }
+        Self { ccvshop: owned(ccvshop), eaccounting: owned(eaccounting) }
     }
 }
 
@@ -49,10 +43,7 @@ fn owned<const N: usize>(pairs: [(&str, String); N]) -> BTreeMap<String, String>
 /// A short block for a terminal: one titled, aligned list per side.
 impl fmt::Display for ConnectionSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sides = [
-            ("CCV Shop", &self.ccvshop),
-            ("eAccounting", &self.eaccounting),
-        ];
+        let sides = [("CCV Shop", &self.ccvshop), ("eAccounting", &self.eaccounting)];
         for (i, (title, values)) in sides.into_iter().enumerate() {
             if i > 0 {
                 writeln!(f)?;

@@ -27,14 +27,7 @@ fn value_of<'a>(lines: &'a [String], key: &str) -> Option<&'a str> {
 #[test]
 fn binary_prints_bound_urls_and_serves_them() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_trestle-emulators"))
-        .args([
-            "--ccv-port",
-            "0",
-            "--eaccounting-port",
-            "0",
-            "--orders",
-            "5",
-        ])
+        .args(["--ccv-port", "0", "--eaccounting-port", "0", "--orders", "5"])
         .stdout(Stdio::piped())
         .spawn()
         .expect("the binary starts");

@@ -10,7 +10,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "trestle", version, about = "Sync a CCV Shop web shop with Visma eAccounting, sandboxed in WebAssembly")]
+#[command(
+    name = "trestle",
+    version,
+    about = "Sync a CCV Shop web shop with Visma eAccounting, sandboxed in WebAssembly"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

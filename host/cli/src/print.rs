@@ -8,7 +8,11 @@ pub fn order_diff(before: &Order, after: &Order) {
     let changes = [
         ("billing country", &before.billing_address.country_code, &after.billing_address.country_code),
         ("delivery country", &before.delivery_address.country_code, &after.delivery_address.country_code),
-        ("customer country", &before.customer.billing_address.country_code, &after.customer.billing_address.country_code),
+        (
+            "customer country",
+            &before.customer.billing_address.country_code,
+            &after.customer.billing_address.country_code,
+        ),
     ];
     println!("Changed by the mapping:");
     for (what, b, a) in changes.iter().filter(|(_, b, a)| b != a) {

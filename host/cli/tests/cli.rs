@@ -46,11 +46,8 @@ fn a_config_without_flows_runs_its_mapping_over_a_sample_order() {
 #[test]
 fn a_bad_config_is_refused_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("t.toml"),
-        "tenant = \"t1\"\n[flows.orders]\nroles = { order-source = \"shop\" }\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("t.toml"), "tenant = \"t1\"\n[flows.orders]\nroles = { order-source = \"shop\" }\n")
+        .unwrap();
     let out = trestle(&["run", "--config", "t.toml"], dir.path());
     let said = text(&out);
     assert!(!out.status.success());

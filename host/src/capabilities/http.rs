@@ -86,8 +86,12 @@ pub struct FilteredHttp {
 }
 
 type ResponseFuture = Box<
-    dyn Future<Output = wasmtime_wasi_http::Result<(http::Response<WasiBody>, Box<dyn Future<Output = Result<(), HttpError>> + Send>)>>
-        + Send,
+    dyn Future<
+            Output = wasmtime_wasi_http::Result<(
+                http::Response<WasiBody>,
+                Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+            )>,
+        > + Send,
 >;
 
 impl WasiHttpHooks for FilteredHttp {
@@ -119,7 +123,8 @@ mod tests {
 
     #[test]
     fn only_the_configured_origins_pass() {
-        let p = HttpPolicy::from_base_urls(["http://127.0.0.1:8080/api/rest/v1", "https://identity.example.com"]).unwrap();
+        let p =
+            HttpPolicy::from_base_urls(["http://127.0.0.1:8080/api/rest/v1", "https://identity.example.com"]).unwrap();
         assert!(p.check(&"http://127.0.0.1:8080/api/rest/v1/orders?x=1".parse().unwrap()).is_ok());
         assert!(p.check(&"https://identity.example.com/connect/token".parse().unwrap()).is_ok());
         let other_port = p.check(&"http://127.0.0.1:9090/".parse().unwrap()).unwrap_err();

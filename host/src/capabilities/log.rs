@@ -76,10 +76,8 @@ impl ActivityWriter {
     /// A component's own log line; counts against its budget.
     pub fn log(&mut self, level: &str, message: &str, fields: &[(String, String)]) -> Result<(), LogLimitExceeded> {
         self.charge(message.len() + fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>())?;
-        let fields: serde_json::Map<String, serde_json::Value> = fields
-            .iter()
-            .map(|(k, v)| (k.clone(), serde_json::Value::String(self.redactor.redact(v))))
-            .collect();
+        let fields: serde_json::Map<String, serde_json::Value> =
+            fields.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(self.redactor.redact(v)))).collect();
         let entry = Entry {
             kind: "log",
             level: level.to_string(),
@@ -125,7 +123,12 @@ impl ActivityWriter {
 
     /// Something the host did or refused on the component's behalf.
     pub fn host(&mut self, level: &str, message: &str) {
-        self.push(Entry { kind: "host", level: level.to_string(), message: self.redactor.redact(message), ..Entry::default() });
+        self.push(Entry {
+            kind: "host",
+            level: level.to_string(),
+            message: self.redactor.redact(message),
+            ..Entry::default()
+        });
         self.flush();
     }
 

@@ -105,21 +105,25 @@ pub const ROLES: &[&str] = &[
 
 impl TenantConfig {
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the tenant config {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the tenant config {}", path.display()))?;
         let mut config = Self::parse(&text).with_context(|| format!("in {}", path.display()))?;
         let dir = path.parent().unwrap_or(Path::new("."));
-        config.database = Some(dir.join(config.database.clone().unwrap_or_else(|| PathBuf::from(".trestle/trestle.db"))));
+        config.database =
+            Some(dir.join(config.database.clone().unwrap_or_else(|| PathBuf::from(".trestle/trestle.db"))));
         Ok(config)
     }
 
     pub fn parse(text: &str) -> anyhow::Result<Self> {
-        let config: TenantConfig = toml::from_str(text).map_err(|e| anyhow::anyhow!("the tenant config is not valid: {e}"))?;
+        let config: TenantConfig =
+            toml::from_str(text).map_err(|e| anyhow::anyhow!("the tenant config is not valid: {e}"))?;
         config.validate()?;
         Ok(config)
     }
 
     fn validate(&self) -> anyhow::Result<()> {
-        if self.tenant.trim().is_empty() || !self.tenant.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+        if self.tenant.trim().is_empty() || !self.tenant.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
             bail!("`tenant` must be a non-empty id of letters, digits, '-', '_' or '.', got {:?}", self.tenant);
         }
         for (flow, f) in &self.flows {
@@ -148,28 +152,25 @@ impl SettingValue {
             SettingValue::Number(n) => n.to_string(),
             SettingValue::Float(f) => f.to_string(),
             SettingValue::Bool(b) => b.to_string(),
-            SettingValue::Env { env } => std::env::var(env)
-                .with_context(|| format!("setting `{key}` is read from the environment variable {env}, which is not set"))?,
+            SettingValue::Env { env } => std::env::var(env).with_context(|| {
+                format!("setting `{key}` is read from the environment variable {env}, which is not set")
+            })?,
         })
     }
 }
 
 /// Resolves every setting of a table.
-pub fn resolve_settings(table: &str, settings: &BTreeMap<String, SettingValue>) -> anyhow::Result<BTreeMap<String, String>> {
-    settings
-        .iter()
-        .map(|(k, v)| Ok((k.clone(), v.resolve(&format!("{table}.{k}"))?)))
-        .collect()
+pub fn resolve_settings(
+    table: &str,
+    settings: &BTreeMap<String, SettingValue>,
+) -> anyhow::Result<BTreeMap<String, String>> {
+    settings.iter().map(|(k, v)| Ok((k.clone(), v.resolve(&format!("{table}.{k}"))?))).collect()
 }
 
 /// The settings that name where a connector may connect: `base_url` and
 /// every `*_base_url`. They make up its HTTP allowlist.
 pub fn base_urls(settings: &BTreeMap<String, String>) -> Vec<&str> {
-    settings
-        .iter()
-        .filter(|(k, _)| *k == "base_url" || k.ends_with("_base_url"))
-        .map(|(_, v)| v.as_str())
-        .collect()
+    settings.iter().filter(|(k, _)| *k == "base_url" || k.ends_with("_base_url")).map(|(_, v)| v.as_str()).collect()
 }
 
 #[cfg(test)]

@@ -27,7 +27,13 @@ pub struct PreparedTenant {
     pub mapping: Option<(Arc<LoadedComponent>, Option<Limits>)>,
 }
 
-fn load(host: &Host, source: &dyn ComponentSource, kind: ComponentKind, name: &str, key: &str) -> anyhow::Result<Arc<LoadedComponent>> {
+fn load(
+    host: &Host,
+    source: &dyn ComponentSource,
+    kind: ComponentKind,
+    name: &str,
+    key: &str,
+) -> anyhow::Result<Arc<LoadedComponent>> {
     match source.builtin(kind, name) {
         Some(bytes) => host.load(name, kind, bytes),
         None if name.ends_with(".wasm") => {
@@ -40,9 +46,8 @@ fn load(host: &Host, source: &dyn ComponentSource, kind: ComponentKind, name: &s
 
 impl PreparedTenant {
     pub fn prepare(host: &Host, source: &dyn ComponentSource, config: TenantConfig) -> anyhow::Result<Self> {
-        let defaults = Limits::defaults(ComponentKind::Connector)
-            .with_overrides(&config.limits)
-            .context("in [limits]")?;
+        let defaults =
+            Limits::defaults(ComponentKind::Connector).with_overrides(&config.limits).context("in [limits]")?;
         let mut connections = BTreeMap::new();
         for (name, c) in &config.connections {
             let key = format!("connections.{name}");
@@ -57,22 +62,24 @@ impl PreparedTenant {
                 http: HttpPolicy::deny_all(),
                 limits: Some(defaults.clone()),
             };
-            let spec = probe.spec(host, &config.tenant).with_context(|| format!("asking `{}` for its settings", c.connector))?;
+            let spec = probe
+                .spec(host, &config.tenant)
+                .with_context(|| format!("asking `{}` for its settings", c.connector))?;
             for setting in spec.settings.iter().filter(|s| s.required) {
                 if !values.contains_key(&setting.name) && setting.default_value.is_none() {
                     anyhow::bail!("`{key}.{}` is missing: {}", setting.name, setting.description);
                 }
             }
             let secrets = spec.settings.iter().filter(|s| s.secret).map(|s| s.name.clone());
-            connections.insert(
-                name.clone(),
-                ConnectionSetup { config: ComponentConfig::new(values, secrets), http, ..probe },
-            );
+            connections
+                .insert(name.clone(), ConnectionSetup { config: ComponentConfig::new(values, secrets), http, ..probe });
         }
         let mapping = match &config.mapping {
             Some(m) => {
                 let component = load(host, source, ComponentKind::Mapping, &m.module, "mapping.module")?;
-                let limits = Limits::defaults(ComponentKind::Mapping).with_overrides(&m.limits).context("in [mapping.limits]")?;
+                let limits = Limits::defaults(ComponentKind::Mapping)
+                    .with_overrides(&m.limits)
+                    .context("in [mapping.limits]")?;
                 Some((component, Some(limits)))
             }
             None => None,
@@ -81,23 +88,36 @@ impl PreparedTenant {
     }
 
     /// One run of the flow `name` as the config describes it.
-    pub fn flow_run(&self, host: &Host, source: &dyn ComponentSource, name: &str, trigger: Trigger) -> anyhow::Result<FlowRun> {
+    pub fn flow_run(
+        &self,
+        host: &Host,
+        source: &dyn ComponentSource,
+        name: &str,
+        trigger: Trigger,
+    ) -> anyhow::Result<FlowRun> {
         let flow = self.config.flows.get(name).with_context(|| {
             let known: Vec<&str> = self.config.flows.keys().map(String::as_str).collect();
-            format!("the tenant config has no flow `{name}`; it has: {}", if known.is_empty() { "none".into() } else { known.join(", ") })
+            format!(
+                "the tenant config has no flow `{name}`; it has: {}",
+                if known.is_empty() { "none".into() } else { known.join(", ") }
+            )
         })?;
         let key = format!("flows.{name}");
-        let component = load(host, source, ComponentKind::Flow, flow.component.as_deref().unwrap_or(name), &format!("{key}.component"))?;
+        let component = load(
+            host,
+            source,
+            ComponentKind::Flow,
+            flow.component.as_deref().unwrap_or(name),
+            &format!("{key}.component"),
+        )?;
         let mut by_connection: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for (role, connection) in &flow.roles {
             by_connection.entry(connection.as_str()).or_default().push(role.clone());
         }
-        let connections = by_connection
-            .into_iter()
-            .map(|(c, roles)| (self.connections[c].clone(), roles))
-            .collect();
+        let connections = by_connection.into_iter().map(|(c, roles)| (self.connections[c].clone(), roles)).collect();
         let settings = resolve_settings(&format!("{key}.settings"), &flow.settings)?;
-        let limits = Limits::defaults(ComponentKind::Flow).with_overrides(&self.config.limits).context("in [limits]")?;
+        let limits =
+            Limits::defaults(ComponentKind::Flow).with_overrides(&self.config.limits).context("in [limits]")?;
         Ok(FlowRun {
             tenant: self.config.tenant.clone(),
             flow: component,

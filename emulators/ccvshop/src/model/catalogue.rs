@@ -31,15 +31,11 @@ impl TaxTariff {
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        [TaxTariff::Normal, TaxTariff::Reduced, TaxTariff::Zero]
-            .into_iter()
-            .find(|t| t.name() == name)
+        [TaxTariff::Normal, TaxTariff::Reduced, TaxTariff::Zero].into_iter().find(|t| t.name() == name)
     }
 
     pub fn from_rate(rate: f64) -> Option<Self> {
-        [TaxTariff::Normal, TaxTariff::Reduced, TaxTariff::Zero]
-            .into_iter()
-            .find(|t| t.rate() == rate)
+        [TaxTariff::Normal, TaxTariff::Reduced, TaxTariff::Zero].into_iter().find(|t| t.rate() == rate)
     }
 }
 

@@ -39,8 +39,7 @@ pub fn find<'a, T>(map: &'a BTreeMap<u64, T>, what: &str, id: u64) -> ApiResult<
 }
 
 pub fn find_mut<'a, T>(map: &'a mut BTreeMap<u64, T>, what: &str, id: u64) -> ApiResult<&'a mut T> {
-    map.get_mut(&id)
-        .ok_or_else(|| ApiError::not_found(what, id))
+    map.get_mut(&id).ok_or_else(|| ApiError::not_found(what, id))
 }
 
 impl Shop {

@@ -103,16 +103,10 @@ struct Part {
 
 fn part(amount: f64, rate: f64, includes_tax: bool) -> Part {
     if includes_tax {
-        Part {
-            tax: round2(amount * rate / (100.0 + rate)),
-            incl: amount,
-        }
+        Part { tax: round2(amount * rate / (100.0 + rate)), incl: amount }
     } else {
         let tax = round2(amount * rate / 100.0);
-        Part {
-            tax,
-            incl: round2(amount + tax),
-        }
+        Part { tax, incl: round2(amount + tax) }
     }
 }
 
@@ -128,11 +122,7 @@ pub struct Totals {
 impl Order {
     pub fn totals(&self) -> Totals {
         let incl = self.prices_include_tax;
-        let rows: Vec<Part> = self
-            .rows
-            .iter()
-            .map(|r| part(r.total_price(), r.tax, incl))
-            .collect();
+        let rows: Vec<Part> = self.rows.iter().map(|r| part(r.total_price(), r.tax, incl)).collect();
         let row_total: f64 = round2(self.rows.iter().map(OrderRow::total_price).sum());
         let row_tax: f64 = round2(rows.iter().map(|p| p.tax).sum());
         let row_incl: f64 = round2(rows.iter().map(|p| p.incl).sum());
@@ -140,23 +130,13 @@ impl Order {
             .map(|amount| part(amount, self.shipping_tax_percentage, incl));
         // A coupon lowers every rate in proportion to the rows' share.
         let discount = self.coupon.as_ref().map_or(0.0, |c| c.discount);
-        let discount_tax = if row_total == 0.0 {
-            0.0
-        } else {
-            round2(row_tax * discount / row_total)
-        };
-        let discount_incl = if incl {
-            discount
-        } else {
-            round2(discount + discount_tax)
-        };
+        let discount_tax = if row_total == 0.0 { 0.0 } else { round2(row_tax * discount / row_total) };
+        let discount_incl = if incl { discount } else { round2(discount + discount_tax) };
         Totals {
             total_orderrow_price: row_total,
             total_discounts: discount,
             total_tax: round2(row_tax + costs.iter().map(|p| p.tax).sum::<f64>() - discount_tax),
-            total_price: round2(
-                row_incl + costs.iter().map(|p| p.incl).sum::<f64>() - discount_incl,
-            ),
+            total_price: round2(row_incl + costs.iter().map(|p| p.incl).sum::<f64>() - discount_incl),
         }
     }
 }

@@ -18,15 +18,8 @@ pub enum CustomerType {
 
 impl Customer {
     pub fn from_person(person: Person) -> Self {
-        let customertype = if person.company.is_some() {
-            CustomerType::B2b
-        } else {
-            CustomerType::B2c
-        };
-        Self {
-            person,
-            customertype,
-        }
+        let customertype = if person.company.is_some() { CustomerType::B2b } else { CustomerType::B2c };
+        Self { person, customertype }
     }
 }
 
@@ -53,18 +46,15 @@ pub fn country_name(code: &str) -> String {
         ("GB", "United Kingdom"),
         ("US", "United States"),
     ];
-    NAMES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map_or_else(|| code.to_string(), |(_, n)| n.to_string())
+    NAMES.iter().find(|(c, _)| *c == code).map_or_else(|| code.to_string(), |(_, n)| n.to_string())
 }
 
 /// EU member states other than the shop's own (NL): buyers there with a VAT
 /// number get intra-community (0 %) orders.
 pub fn is_other_eu_country(code: &str) -> bool {
     const EU: &[&str] = &[
-        "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE",
-        "IT", "LT", "LU", "LV", "MT", "PL", "PT", "RO", "SE", "SI", "SK",
+        "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU",
+        "LV", "MT", "PL", "PT", "RO", "SE", "SI", "SK",
     ];
     EU.contains(&code)
 }

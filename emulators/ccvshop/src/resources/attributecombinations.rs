@@ -18,14 +18,7 @@ use crate::state::AppState;
 
 const COMBINATION_PATCH: Schema = Schema {
     name: "internal.resource.attributecombinations.patch.v1",
-    fields: &[
-        "stock",
-        "product_number",
-        "sku_number",
-        "ean_number",
-        "active",
-        "stock_delivery_type",
-    ],
+    fields: &["stock", "product_number", "sku_number", "ean_number", "active", "stock_delivery_type"],
     renamed: &[],
 };
 
@@ -56,30 +49,18 @@ pub fn render(links: &Links, c: &AttributeCombination) -> Value {
     })
 }
 
-pub async fn list(
-    State(app): State<AppState>,
-    links: Links,
-    query: QueryParams,
-    Id(id): Id,
-) -> ApiResult<Json<Value>> {
+pub async fn list(State(app): State<AppState>, links: Links, query: QueryParams, Id(id): Id) -> ApiResult<Json<Value>> {
     query.allow("attributecombinations", &[])?;
     let shop = app.shop();
     find(&shop.products, "product", id)?;
-    let items = shop
-        .attribute_combinations
-        .values()
-        .filter(|c| c.product_id == id)
-        .map(|c| render(&links, c))
-        .collect();
+    let items =
+        shop.attribute_combinations.values().filter(|c| c.product_id == id).map(|c| render(&links, c)).collect();
     Ok(Json(paging::page(&links, &query, items)?))
 }
 
 pub async fn get(State(app): State<AppState>, links: Links, Id(id): Id) -> ApiResult<Json<Value>> {
     let shop = app.shop();
-    Ok(Json(render(
-        &links,
-        find(&shop.attribute_combinations, "attributecombination", id)?,
-    )))
+    Ok(Json(render(&links, find(&shop.attribute_combinations, "attributecombination", id)?)))
 }
 
 pub async fn patch(State(app): State<AppState>, Id(id): Id, body: Bytes) -> ApiResult<StatusCode> {

@@ -17,13 +17,7 @@ use crate::state::AppState;
 
 const CATEGORY_POST: Schema = Schema {
     name: "internal.resource.categories.post.v1",
-    fields: &[
-        "name",
-        "description",
-        "parentcategory_id",
-        "position",
-        "show_on_website",
-    ],
+    fields: &["name", "description", "parentcategory_id", "position", "show_on_website"],
     renamed: &[("parentcategory", "parentcategory_id")],
 };
 
@@ -44,18 +38,10 @@ pub fn render(links: &Links, c: &Category) -> Value {
     })
 }
 
-pub async fn list(
-    State(app): State<AppState>,
-    links: Links,
-    query: QueryParams,
-) -> ApiResult<Json<Value>> {
+pub async fn list(State(app): State<AppState>, links: Links, query: QueryParams) -> ApiResult<Json<Value>> {
     query.allow("categories", &[])?;
     let shop = app.shop();
-    let items = shop
-        .categories
-        .values()
-        .map(|c| render(&links, c))
-        .collect();
+    let items = shop.categories.values().map(|c| render(&links, c)).collect();
     Ok(Json(paging::page(&links, &query, items)?))
 }
 
@@ -68,28 +54,16 @@ pub async fn children(
     query.allow("categories/{id}/categories", &[])?;
     let shop = app.shop();
     find(&shop.categories, "category", id)?;
-    let items = shop
-        .categories
-        .values()
-        .filter(|c| c.parent_id == Some(id))
-        .map(|c| render(&links, c))
-        .collect();
+    let items = shop.categories.values().filter(|c| c.parent_id == Some(id)).map(|c| render(&links, c)).collect();
     Ok(Json(paging::page(&links, &query, items)?))
 }
 
 pub async fn get(State(app): State<AppState>, links: Links, Id(id): Id) -> ApiResult<Json<Value>> {
     let shop = app.shop();
-    Ok(Json(render(
-        &links,
-        find(&shop.categories, "category", id)?,
-    )))
+    Ok(Json(render(&links, find(&shop.categories, "category", id)?)))
 }
 
-pub async fn post(
-    State(app): State<AppState>,
-    links: Links,
-    body: Bytes,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+pub async fn post(State(app): State<AppState>, links: Links, body: Bytes) -> ApiResult<(StatusCode, Json<Value>)> {
     let input = Input::parse(&body, &CATEGORY_POST)?;
     let name = input.required("name", input.str("name")?)?;
     let mut shop = app.shop();

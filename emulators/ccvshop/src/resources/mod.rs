@@ -34,9 +34,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
         let Path(raw) = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|e| ApiError::validation(format!("bad path: {e}")))?;
-        raw.parse()
-            .map(Id)
-            .map_err(|_| ApiError::validation(format!("resource ids are integers, got '{raw}'")))
+        raw.parse().map(Id).map_err(|_| ApiError::validation(format!("resource ids are integers, got '{raw}'")))
     }
 }
 
@@ -52,56 +50,26 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(root::index))
         .route("/orders", get(orders::list).post(orders::post))
         .route("/orders/{id}", get(orders::get).patch(orders::patch))
-        .route(
-            "/orders/{id}/orderrows",
-            get(orderrows::list).put(orderrows::replace),
-        )
-        .route(
-            "/orderrows/{id}",
-            get(orderrows::get).patch(orderrows::patch),
-        )
+        .route("/orders/{id}/orderrows", get(orderrows::list).put(orderrows::replace))
+        .route("/orderrows/{id}", get(orderrows::get).patch(orderrows::patch))
         .route("/users", get(users::list))
         .route("/users/{id}", get(users::get))
         .route("/products", get(products::list).post(products::post))
-        .route(
-            "/products/{id}",
-            get(products::get)
-                .patch(products::patch)
-                .delete(products::delete),
-        )
-        .route(
-            "/products/{id}/attributecombinations",
-            get(attributecombinations::list),
-        )
-        .route(
-            "/products/{id}/producttocategories",
-            get(producttocategories::of_product),
-        )
-        .route(
-            "/attributecombinations/{id}",
-            get(attributecombinations::get).patch(attributecombinations::patch),
-        )
+        .route("/products/{id}", get(products::get).patch(products::patch).delete(products::delete))
+        .route("/products/{id}/attributecombinations", get(attributecombinations::list))
+        .route("/products/{id}/producttocategories", get(producttocategories::of_product))
+        .route("/attributecombinations/{id}", get(attributecombinations::get).patch(attributecombinations::patch))
         .route("/productqueries", get(productqueries::search))
         .route("/categories", get(categories::list).post(categories::post))
         .route("/categories/{id}", get(categories::get))
         .route("/categories/{id}/categories", get(categories::children))
-        .route(
-            "/categories/{id}/producttocategories",
-            get(producttocategories::of_category),
-        )
+        .route("/categories/{id}/producttocategories", get(producttocategories::of_category))
         .route("/producttocategories", post(producttocategories::post))
         .route(
             "/producttocategories/{id}",
-            get(producttocategories::get)
-                .patch(producttocategories::patch)
-                .delete(producttocategories::delete),
+            get(producttocategories::get).patch(producttocategories::patch).delete(producttocategories::delete),
         )
         .route("/paymethods", get(paymethods::list))
         .route("/webhooks", get(webhooks::list).post(webhooks::post))
-        .route(
-            "/webhooks/{id}",
-            get(webhooks::get)
-                .patch(webhooks::patch)
-                .delete(webhooks::delete),
-        )
+        .route("/webhooks/{id}", get(webhooks::get).patch(webhooks::patch).delete(webhooks::delete))
 }

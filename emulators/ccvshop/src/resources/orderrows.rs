@@ -37,24 +37,15 @@ pub const ORDERROW_INPUT: Schema = Schema {
     renamed: &[],
 };
 
-const ORDERROWS_PUT: Schema = Schema {
-    name: "internal.resource.orderrows.put.v1",
-    fields: &["orderrows"],
-    renamed: &[],
-};
+const ORDERROWS_PUT: Schema =
+    Schema { name: "internal.resource.orderrows.put.v1", fields: &["orderrows"], renamed: &[] };
 
-const ORDERROW_PATCH: Schema = Schema {
-    name: "internal.resource.orderrows.patch.v1",
-    fields: &["count", "price", "discount"],
-    renamed: &[],
-};
+const ORDERROW_PATCH: Schema =
+    Schema { name: "internal.resource.orderrows.patch.v1", fields: &["count", "price", "discount"], renamed: &[] };
 
 pub fn render(links: &Links, order_id: u64, row: &OrderRow) -> Value {
-    let attributes: Vec<Value> = row
-        .attributes
-        .iter()
-        .map(|(a, v)| json!({"option_name": a, "value_name": v, "price": 0.0}))
-        .collect();
+    let attributes: Vec<Value> =
+        row.attributes.iter().map(|(a, v)| json!({"option_name": a, "value_name": v, "price": 0.0})).collect();
     json!({
         "href": links.api(&format!("/orderrows/{}", row.id)),
         "id": row.id,
@@ -96,34 +87,23 @@ pub fn parse_rows(
     zero_vat: bool,
 ) -> ApiResult<Vec<OrderRow>> {
     if rows.is_empty() {
-        return Err(ApiError::validation(
-            "property 'orderrows' must hold at least one row",
-        ));
+        return Err(ApiError::validation("property 'orderrows' must hold at least one row"));
     }
-    rows.into_iter()
-        .map(|input| parse_row(shop, &input, prices_include_tax, zero_vat))
-        .collect()
+    rows.into_iter().map(|input| parse_row(shop, &input, prices_include_tax, zero_vat)).collect()
 }
 
-fn parse_row(
-    shop: &mut Shop,
-    input: &Input,
-    prices_include_tax: bool,
-    zero_vat: bool,
-) -> ApiResult<OrderRow> {
+fn parse_row(shop: &mut Shop, input: &Input, prices_include_tax: bool, zero_vat: bool) -> ApiResult<OrderRow> {
     let count = input.required("count", input.f64("count")?)?;
     let mut row = match input.u64("product_id")? {
         Some(product_id) => {
             find(&shop.products, "product", product_id)?;
             let combination_id = input.u64("attribute_combination_id")?;
             if let Some(c) = combination_id
-                && find(&shop.attribute_combinations, "attributecombination", c)?.product_id
-                    != product_id
+                && find(&shop.attribute_combinations, "attributecombination", c)?.product_id != product_id
             {
-                return Err(input.invalid(
-                    "attribute_combination_id",
-                    &format!("{c} does not belong to product {product_id}"),
-                ));
+                return Err(
+                    input.invalid("attribute_combination_id", &format!("{c} does not belong to product {product_id}"))
+                );
             }
             row_for_product(shop, product_id, combination_id, count, prices_include_tax)
         }
@@ -184,20 +164,12 @@ fn apply_row_changes(row: &mut OrderRow, input: &Input) -> ApiResult<()> {
 /// Rows can only change while the order is not completed (status 7).
 fn ensure_rows_editable(order: &Order) -> ApiResult<()> {
     if order.status == Some(7) {
-        return Err(ApiError::read_only(format!(
-            "order {} is completed; its rows can no longer change",
-            order.id
-        )));
+        return Err(ApiError::read_only(format!("order {} is completed; its rows can no longer change", order.id)));
     }
     Ok(())
 }
 
-pub async fn list(
-    State(app): State<AppState>,
-    links: Links,
-    query: QueryParams,
-    Id(id): Id,
-) -> ApiResult<Json<Value>> {
+pub async fn list(State(app): State<AppState>, links: Links, query: QueryParams, Id(id): Id) -> ApiResult<Json<Value>> {
     query.allow("orderrows", &[])?;
     let shop = app.shop();
     let order = find(&shop.orders, "order", id)?;
@@ -205,20 +177,13 @@ pub async fn list(
     Ok(Json(paging::page(&links, &query, items)?))
 }
 
-pub async fn replace(
-    State(app): State<AppState>,
-    Id(id): Id,
-    body: Bytes,
-) -> ApiResult<StatusCode> {
+pub async fn replace(State(app): State<AppState>, Id(id): Id, body: Bytes) -> ApiResult<StatusCode> {
     let input = Input::parse(&body, &ORDERROWS_PUT)?;
     let rows = input.required("orderrows", input.array("orderrows", &ORDERROW_INPUT)?)?;
     let mut shop = app.shop();
     let order = find(&shop.orders, "order", id)?;
     ensure_rows_editable(order)?;
-    let (incl, zero_vat) = (
-        order.prices_include_tax,
-        order.shipping_tax_percentage == 0.0,
-    );
+    let (incl, zero_vat) = (order.prices_include_tax, order.shipping_tax_percentage == 0.0);
     let rows = parse_rows(&mut shop, rows, incl, zero_vat)?;
     find_mut(&mut shop.orders, "order", id)?.rows = rows;
     Ok(StatusCode::NO_CONTENT)
@@ -227,11 +192,7 @@ pub async fn replace(
 pub async fn get(State(app): State<AppState>, links: Links, Id(id): Id) -> ApiResult<Json<Value>> {
     let shop = app.shop();
     let order = shop.order_of_row(id)?;
-    let row = order
-        .rows
-        .iter()
-        .find(|r| r.id == id)
-        .expect("order_of_row found it");
+    let row = order.rows.iter().find(|r| r.id == id).expect("order_of_row found it");
     Ok(Json(render(&links, order.id, row)))
 }
 
@@ -241,11 +202,7 @@ pub async fn patch(State(app): State<AppState>, Id(id): Id, body: Bytes) -> ApiR
     let order_id = shop.order_of_row(id)?.id;
     let order = find_mut(&mut shop.orders, "order", order_id)?;
     ensure_rows_editable(order)?;
-    let row = order
-        .rows
-        .iter_mut()
-        .find(|r| r.id == id)
-        .expect("order_of_row found it");
+    let row = order.rows.iter_mut().find(|r| r.id == id).expect("order_of_row found it");
     let mut changed = row.clone();
     apply_row_changes(&mut changed, &input)?;
     *row = changed;

@@ -45,10 +45,7 @@ const ORDER_POST: Schema = Schema {
         "track_and_trace_deeplink",
         "is_intra_community_order",
     ],
-    renamed: &[(
-        "ordernumber",
-        "none: order numbers are assigned by the shop",
-    )],
+    renamed: &[("ordernumber", "none: order numbers are assigned by the shop")],
 };
 
 const ORDER_PATCH: Schema = Schema {
@@ -89,11 +86,7 @@ pub fn render(shop: &Shop, links: &Links, order: &Order, expand_rows: bool) -> V
     let sub = |name: &str| links.link(&format!("{path}/{name}"));
     let mut rows = sub("orderrows");
     if expand_rows {
-        rows["collection"] = order
-            .rows
-            .iter()
-            .map(|r| orderrows::render(links, order.id, r))
-            .collect();
+        rows["collection"] = order.rows.iter().map(|r| orderrows::render(links, order.id, r)).collect();
     }
     json!({
         "href": links.api(&path),
@@ -155,11 +148,7 @@ pub fn render(shop: &Shop, links: &Links, order: &Order, expand_rows: bool) -> V
     })
 }
 
-pub async fn list(
-    State(app): State<AppState>,
-    links: Links,
-    query: QueryParams,
-) -> ApiResult<Json<Value>> {
+pub async fn list(State(app): State<AppState>, links: Links, query: QueryParams) -> ApiResult<Json<Value>> {
     query.allow("orders", ORDER_FILTERS)?;
     let ordernumber: Option<u64> = query.parse("ordernumber", "an integer")?;
     let status: Option<u8> = query.parse("status", "an integer status 1..14")?;
@@ -167,15 +156,9 @@ pub async fn list(
     let is_completed = query.bool("is_completed")?.unwrap_or(true);
     let paymethod_id: Option<u64> = query.parse("paymethod_id", "an integer")?;
     let transaction_id = query.str("transaction_id");
-    let min = query
-        .date("min_create_date")?
-        .map(|d| d.and_time(NaiveTime::MIN).and_utc());
+    let min = query.date("min_create_date")?.map(|d| d.and_time(NaiveTime::MIN).and_utc());
     // The maximum date includes that whole day.
-    let max = query.date("max_create_date")?.map(|d| {
-        (d + chrono::Days::new(1))
-            .and_time(NaiveTime::MIN)
-            .and_utc()
-    });
+    let max = query.date("max_create_date")?.map(|d| (d + chrono::Days::new(1)).and_time(NaiveTime::MIN).and_utc());
     let order_by = query.order_by(&["id", "ordernumber", "create_date", "deliver_date"])?;
     let expand_rows = query.expands("orderrows");
     let shop = app.shop();
@@ -201,35 +184,18 @@ pub async fn list(
             orders.reverse();
         }
     }
-    let items = orders
-        .into_iter()
-        .map(|o| render(&shop, &links, o, expand_rows))
-        .collect();
+    let items = orders.into_iter().map(|o| render(&shop, &links, o, expand_rows)).collect();
     Ok(Json(paging::page(&links, &query, items)?))
 }
 
-pub async fn get(
-    State(app): State<AppState>,
-    links: Links,
-    query: QueryParams,
-    Id(id): Id,
-) -> ApiResult<Json<Value>> {
+pub async fn get(State(app): State<AppState>, links: Links, query: QueryParams, Id(id): Id) -> ApiResult<Json<Value>> {
     query.allow("orders/{id}", &[])?;
     let shop = app.shop();
     let order = find(&shop.orders, "order", id)?;
-    Ok(Json(render(
-        &shop,
-        &links,
-        order,
-        query.expands("orderrows"),
-    )))
+    Ok(Json(render(&shop, &links, order, query.expands("orderrows"))))
 }
 
-pub async fn post(
-    State(app): State<AppState>,
-    links: Links,
-    body: Bytes,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+pub async fn post(State(app): State<AppState>, links: Links, body: Bytes) -> ApiResult<(StatusCode, Json<Value>)> {
     let input = Input::parse(&body, &ORDER_POST)?;
     let id = place_from_input(&app, &input)?;
     let shop = app.shop();
@@ -239,25 +205,16 @@ pub async fn post(
 fn status_of(input: &Input) -> ApiResult<Option<u8>> {
     match input.u64("status")? {
         Some(s @ 1..=14) => Ok(Some(s as u8)),
-        Some(_) => Err(input.invalid(
-            "status",
-            "must be 1..14 (1 new … 7 completed, 8 cancelled … 14 reserved)",
-        )),
+        Some(_) => Err(input.invalid("status", "must be 1..14 (1 new … 7 completed, 8 cancelled … 14 reserved)")),
         None => Ok(None),
     }
 }
 
 /// One price basis for rows, shipping and costs: the three flags must agree.
 fn price_basis(input: &Input, default: bool) -> ApiResult<bool> {
-    let flags = [
-        "taxes_included",
-        "order_row_taxes_included",
-        "shipping_taxes_included",
-    ];
-    let given: Vec<(&str, bool)> = flags
-        .iter()
-        .filter_map(|f| input.bool(f).transpose().map(|v| v.map(|v| (*f, v))))
-        .collect::<ApiResult<_>>()?;
+    let flags = ["taxes_included", "order_row_taxes_included", "shipping_taxes_included"];
+    let given: Vec<(&str, bool)> =
+        flags.iter().filter_map(|f| input.bool(f).transpose().map(|v| v.map(|v| (*f, v)))).collect::<ApiResult<_>>()?;
     match given.first() {
         None => Ok(default),
         Some((_, first)) if given.iter().all(|(_, v)| v == first) => Ok(*first),
@@ -289,9 +246,8 @@ fn place_from_input(app: &Shared, input: &Input) -> ApiResult<u64> {
     if let Some(u) = user_id {
         find(&shop.users, "user", u)?;
     }
-    let paymethod_id = input
-        .u64("paymethod_id")?
-        .unwrap_or_else(|| *shop.paymethods.keys().next().expect("seeded paymethods"));
+    let paymethod_id =
+        input.u64("paymethod_id")?.unwrap_or_else(|| *shop.paymethods.keys().next().expect("seeded paymethods"));
     let paymethod = find(&shop.paymethods, "paymethod", paymethod_id)?.clone();
     let rows = orderrows::parse_rows(&mut shop, rows, incl, zero_vat)?;
     let is_completed = input.bool("is_completed")?.unwrap_or(true);
@@ -308,20 +264,12 @@ fn place_from_input(app: &Shared, input: &Input) -> ApiResult<u64> {
         customer,
         paymethod_id,
         transaction_id: None,
-        deliver_method: input
-            .str("deliver_method")?
-            .unwrap_or_else(|| "shipping".into()),
+        deliver_method: input.str("deliver_method")?.unwrap_or_else(|| "shipping".into()),
         prices_include_tax: incl,
         is_intra_community_order: intra,
         shipping_tax_percentage: if zero_vat { 0.0 } else { 21.0 },
-        total_shipping: input.f64("total_shipping")?.unwrap_or(if country == "NL" {
-            4.95
-        } else {
-            12.5
-        }),
-        paymethod_costs: input
-            .f64("paymethod_costs")?
-            .unwrap_or(paymethod.extra_costs_fixed),
+        total_shipping: input.f64("total_shipping")?.unwrap_or(if country == "NL" { 4.95 } else { 12.5 }),
+        paymethod_costs: input.f64("paymethod_costs")?.unwrap_or(paymethod.extra_costs_fixed),
         extra_costs: input.f64("extra_costs")?.unwrap_or_default(),
         coupon: None,
         track_and_trace_code: input.str("track_and_trace_code")?,
@@ -361,12 +309,8 @@ pub async fn patch(State(app): State<AppState>, Id(id): Id, body: Bytes) -> ApiR
     let mut shop = app.shop();
     let mut order = find(&shop.orders, "order", id)?.clone();
     if let Some(rows) = input.array("orderrows", &ORDERROW_INPUT)? {
-        order.rows = orderrows::parse_rows(
-            &mut shop,
-            rows,
-            order.prices_include_tax,
-            order.shipping_tax_percentage == 0.0,
-        )?;
+        order.rows =
+            orderrows::parse_rows(&mut shop, rows, order.prices_include_tax, order.shipping_tax_percentage == 0.0)?;
     }
     for (field, target) in [
         ("total_shipping", &mut order.total_shipping),
@@ -434,8 +378,7 @@ fn set_track_and_trace(app: &Shared, shop: &mut Shop, id: u64, code: String) -> 
     order.track_and_trace_code = Some(code.clone());
     let mut payload = event_payload(app, order);
     payload["track_and_trace_code"] = code.into();
-    app.hooks
-        .notify(shop, "orders.updated.trackandtrace", payload);
+    app.hooks.notify(shop, "orders.updated.trackandtrace", payload);
     Ok(())
 }
 
@@ -468,16 +411,10 @@ pub fn place(app: &Shared, new: &NewOrder) -> ApiResult<u64> {
             Some(u) => find(&shop.users, "user", u)?.customer.clone(),
             None => {
                 let buyers: Vec<_> = shop.users.values().collect();
-                buyers[shop.next_id as usize % buyers.len()]
-                    .customer
-                    .clone()
+                buyers[shop.next_id as usize % buyers.len()].customer.clone()
             }
         };
-        let rows: Vec<Value> = new
-            .rows
-            .iter()
-            .map(|r| row_for_sku(&shop, r))
-            .collect::<ApiResult<_>>()?;
+        let rows: Vec<Value> = new.rows.iter().map(|r| row_for_sku(&shop, r)).collect::<ApiResult<_>>()?;
         (customer, rows)
     };
     let p = &customer.person;

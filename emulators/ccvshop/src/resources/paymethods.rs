@@ -10,11 +10,7 @@ use crate::paging;
 use crate::query::QueryParams;
 use crate::state::AppState;
 
-pub async fn list(
-    State(app): State<AppState>,
-    links: Links,
-    query: QueryParams,
-) -> ApiResult<Json<Value>> {
+pub async fn list(State(app): State<AppState>, links: Links, query: QueryParams) -> ApiResult<Json<Value>> {
     query.allow("paymethods", &[])?;
     let shop = app.shop();
     let items = shop

@@ -11,17 +11,7 @@ use crate::model::people::{CustomerType, country_name};
 
 pub const PERSONALINFO_INPUT: Schema = Schema {
     name: "internal.entity.personalinfo.input.v1",
-    fields: &[
-        "billingaddress",
-        "deliveryaddress",
-        "email",
-        "customertype",
-        "btw",
-        "kvk",
-        "reference",
-        "iban",
-        "bic",
-    ],
+    fields: &["billingaddress", "deliveryaddress", "email", "customertype", "btw", "kvk", "reference", "iban", "bic"],
     renamed: &[],
 };
 
@@ -109,19 +99,11 @@ pub fn parse(input: &Input) -> ApiResult<Customer> {
     let billing = input.required("billingaddress", billing)?;
     let country_code = billing.str("country_code")?;
     if country_code.is_none() && billing.has("country") {
-        return Err(billing.invalid(
-            "country",
-            "is deprecated on write; send 'country_code' (ISO 3166 alpha-2)",
-        ));
+        return Err(billing.invalid("country", "is deprecated on write; send 'country_code' (ISO 3166 alpha-2)"));
     }
-    let country_code = billing
-        .required("country_code", country_code)?
-        .to_uppercase();
+    let country_code = billing.required("country_code", country_code)?.to_uppercase();
     if country_code.len() != 2 {
-        return Err(billing.invalid(
-            "country_code",
-            "must be an ISO 3166 alpha-2 code such as NL",
-        ));
+        return Err(billing.invalid("country_code", "must be an ISO 3166 alpha-2 code such as NL"));
     }
     let person = Person {
         first_name: billing.str("first_name")?.unwrap_or_default(),
@@ -143,14 +125,8 @@ pub fn parse(input: &Input) -> ApiResult<Customer> {
         Some("b2b") => CustomerType::B2b,
         Some("b2c") => CustomerType::B2c,
         Some(other) => {
-            return Err(input.invalid(
-                "customertype",
-                &format!("must be b2c or b2b, got '{other}'"),
-            ));
+            return Err(input.invalid("customertype", &format!("must be b2c or b2b, got '{other}'")));
         }
     };
-    Ok(Customer {
-        person,
-        customertype,
-    })
+    Ok(Customer { person, customertype })
 }

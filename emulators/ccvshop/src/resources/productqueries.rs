@@ -16,20 +16,12 @@ use crate::state::AppState;
 
 const FILTERS: &[&str] = &["productnumber", "eannumber", "mpnnumber", "skunumber"];
 
-pub async fn search(
-    State(app): State<AppState>,
-    links: Links,
-    query: QueryParams,
-) -> ApiResult<Json<Value>> {
+pub async fn search(State(app): State<AppState>, links: Links, query: QueryParams) -> ApiResult<Json<Value>> {
     query.allow("productqueries", FILTERS)?;
     if FILTERS.iter().all(|f| query.str(f).is_none()) {
-        return Err(ApiError::validation(format!(
-            "productqueries needs at least one of: {}",
-            FILTERS.join(", ")
-        )));
+        return Err(ApiError::validation(format!("productqueries needs at least one of: {}", FILTERS.join(", "))));
     }
-    let wanted =
-        |filter: &str, value: Option<&str>| query.str(filter).is_none_or(|q| value == Some(q));
+    let wanted = |filter: &str, value: Option<&str>| query.str(filter).is_none_or(|q| value == Some(q));
     let shop = app.shop();
     let mut items = Vec::new();
     for p in shop.products.values() {
@@ -38,13 +30,11 @@ pub async fn search(
             && wanted("mpnnumber", p.mpnnumber.as_deref())
             && wanted("skunumber", Some(&p.productnumber));
         if product_hit {
-            items.push(json!({ "product": products::render(&shop, &links, p, None), "attributecombination": Value::Null }));
+            items.push(
+                json!({ "product": products::render(&shop, &links, p, None), "attributecombination": Value::Null }),
+            );
         }
-        for c in shop
-            .attribute_combinations
-            .values()
-            .filter(|c| c.product_id == p.id)
-        {
+        for c in shop.attribute_combinations.values().filter(|c| c.product_id == p.id) {
             let combination_hit = wanted("productnumber", c.product_number.as_deref())
                 && wanted("eannumber", c.ean_number.as_deref())
                 && query.str("mpnnumber").is_none()

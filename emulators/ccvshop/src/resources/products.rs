@@ -52,16 +52,9 @@ const RENAMED: &[(&str, &str)] = &[
     ("package", "package_id"),
 ];
 
-const PRODUCT_POST: Schema = Schema {
-    name: "internal.resource.products.post.v1",
-    fields: WRITABLE,
-    renamed: RENAMED,
-};
-const PRODUCT_PATCH: Schema = Schema {
-    name: "internal.resource.products.patch.v1",
-    fields: WRITABLE,
-    renamed: RENAMED,
-};
+const PRODUCT_POST: Schema = Schema { name: "internal.resource.products.post.v1", fields: WRITABLE, renamed: RENAMED };
+const PRODUCT_PATCH: Schema =
+    Schema { name: "internal.resource.products.patch.v1", fields: WRITABLE, renamed: RENAMED };
 
 const PRODUCT_FILTERS: &[&str] = &[
     "productnumber",
@@ -77,10 +70,7 @@ const PRODUCT_FILTERS: &[&str] = &[
 
 pub fn render(shop: &Shop, links: &Links, p: &Product, query: Option<&QueryParams>) -> Value {
     let path = format!("/products/{}", p.id);
-    let has_combinations = shop
-        .attribute_combinations
-        .values()
-        .any(|c| c.product_id == p.id);
+    let has_combinations = shop.attribute_combinations.values().any(|c| c.product_id == p.id);
     let mut combinations = links.link(&format!("{path}/attributecombinations"));
     if query.is_some_and(|q| q.expands("attributecombinations")) {
         combinations["collection"] = shop
@@ -132,29 +122,20 @@ pub fn render(shop: &Shop, links: &Links, p: &Product, query: Option<&QueryParam
     })
 }
 
-pub async fn list(
-    State(app): State<AppState>,
-    links: Links,
-    query: QueryParams,
-) -> ApiResult<Json<Value>> {
+pub async fn list(State(app): State<AppState>, links: Links, query: QueryParams) -> ApiResult<Json<Value>> {
     query.allow("products", PRODUCT_FILTERS)?;
     let productnumber = query.str("productnumber");
     let eannumber = query.str("eannumber");
     let mpnnumber = query.str("mpnnumber");
     let productname = query.str("productname").map(str::to_lowercase);
     if productname.as_ref().is_some_and(|n| n.chars().count() < 3) {
-        return Err(ApiError::validation(
-            "query parameter 'productname' needs at least 3 characters",
-        ));
+        return Err(ApiError::validation("query parameter 'productname' needs at least 3 characters"));
     }
     let active = query.bool("active")?;
     let bounds: Vec<(f64, f64)> = [("minstock", "maxstock"), ("minprice", "maxprice")]
         .iter()
         .map(|(lo, hi)| {
-            Ok((
-                query.parse(lo, "a number")?.unwrap_or(f64::MIN),
-                query.parse(hi, "a number")?.unwrap_or(f64::MAX),
-            ))
+            Ok((query.parse(lo, "a number")?.unwrap_or(f64::MIN), query.parse(hi, "a number")?.unwrap_or(f64::MAX)))
         })
         .collect::<ApiResult<_>>()?;
     let order_by = query.order_by(&["id", "name", "createdate", "modifydate"])?;
@@ -165,11 +146,7 @@ pub async fn list(
         .filter(|p| productnumber.is_none_or(|n| p.productnumber == n))
         .filter(|p| eannumber.is_none_or(|n| p.eannumber.as_deref() == Some(n)))
         .filter(|p| mpnnumber.is_none_or(|n| p.mpnnumber.as_deref() == Some(n)))
-        .filter(|p| {
-            productname
-                .as_ref()
-                .is_none_or(|n| p.name.to_lowercase().contains(n))
-        })
+        .filter(|p| productname.as_ref().is_none_or(|n| p.name.to_lowercase().contains(n)))
         .filter(|p| active.is_none_or(|a| p.active == a))
         .filter(|p| (bounds[0].0..=bounds[0].1).contains(&p.stock))
         .filter(|p| (bounds[1].0..=bounds[1].1).contains(&p.price))
@@ -185,34 +162,17 @@ pub async fn list(
             products.reverse();
         }
     }
-    let items = products
-        .into_iter()
-        .map(|p| render(&shop, &links, p, Some(&query)))
-        .collect();
+    let items = products.into_iter().map(|p| render(&shop, &links, p, Some(&query))).collect();
     Ok(Json(paging::page(&links, &query, items)?))
 }
 
-pub async fn get(
-    State(app): State<AppState>,
-    links: Links,
-    query: QueryParams,
-    Id(id): Id,
-) -> ApiResult<Json<Value>> {
+pub async fn get(State(app): State<AppState>, links: Links, query: QueryParams, Id(id): Id) -> ApiResult<Json<Value>> {
     query.allow("products/{id}", &[])?;
     let shop = app.shop();
-    Ok(Json(render(
-        &shop,
-        &links,
-        find(&shop.products, "product", id)?,
-        Some(&query),
-    )))
+    Ok(Json(render(&shop, &links, find(&shop.products, "product", id)?, Some(&query))))
 }
 
-pub async fn post(
-    State(app): State<AppState>,
-    links: Links,
-    body: Bytes,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+pub async fn post(State(app): State<AppState>, links: Links, body: Bytes) -> ApiResult<(StatusCode, Json<Value>)> {
     let input = Input::parse(&body, &PRODUCT_POST)?;
     for field in ["name", "price", "discount", "package_id"] {
         if !input.has(field) {
@@ -252,8 +212,7 @@ pub async fn post(
     };
     apply(&shop, &mut product, &input)?;
     shop.products.insert(id, product);
-    app.hooks
-        .notify(&shop, "products.created", event_payload(&app, id));
+    app.hooks.notify(&shop, "products.created", event_payload(&app, id));
     Ok(created(render(&shop, &links, &shop.products[&id], None)))
 }
 
@@ -270,8 +229,7 @@ pub fn update(app: &Shared, id: u64, input: &Input) -> ApiResult<()> {
     apply(&shop, &mut product, input)?;
     product.modifydate = app.config.now();
     *find_mut(&mut shop.products, "product", id)? = product;
-    app.hooks
-        .notify(&shop, "products.updated", event_payload(app, id));
+    app.hooks.notify(&shop, "products.updated", event_payload(app, id));
     Ok(())
 }
 
@@ -283,11 +241,9 @@ pub async fn delete(State(app): State<AppState>, Id(id): Id) -> ApiResult<Status
     let mut shop = app.shop();
     find(&shop.products, "product", id)?;
     shop.products.remove(&id);
-    shop.attribute_combinations
-        .retain(|_, c| c.product_id != id);
+    shop.attribute_combinations.retain(|_, c| c.product_id != id);
     shop.product_to_categories.retain(|_, l| l.product_id != id);
-    app.hooks
-        .notify(&shop, "products.deleted", event_payload(&app, id));
+    app.hooks.notify(&shop, "products.deleted", event_payload(&app, id));
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -307,10 +263,7 @@ fn apply(shop: &Shop, p: &mut Product, input: &Input) -> ApiResult<()> {
             *target = v;
         }
     }
-    for (field, target) in [
-        ("eannumber", &mut p.eannumber),
-        ("mpnnumber", &mut p.mpnnumber),
-    ] {
+    for (field, target) in [("eannumber", &mut p.eannumber), ("mpnnumber", &mut p.mpnnumber)] {
         if let Some(v) = input.str(field)? {
             *target = Some(v).filter(|v| !v.is_empty());
         }
@@ -329,28 +282,17 @@ fn apply(shop: &Shop, p: &mut Product, input: &Input) -> ApiResult<()> {
         }
     }
     if p.discount > p.price {
-        return Err(input.invalid(
-            "discount",
-            &format!("({}) must not exceed the price ({})", p.discount, p.price),
-        ));
+        return Err(input.invalid("discount", &format!("({}) must not exceed the price ({})", p.discount, p.price)));
     }
     if let Some(active) = input.bool("active")? {
         p.active = active;
     }
     if let Some(name) = input.str("taxtariff")? {
-        p.taxtariff = TaxTariff::from_name(&name).ok_or_else(|| {
-            input.invalid(
-                "taxtariff",
-                &format!("must be normal, reduced or zero, got '{name}'"),
-            )
-        })?;
+        p.taxtariff = TaxTariff::from_name(&name)
+            .ok_or_else(|| input.invalid("taxtariff", &format!("must be normal, reduced or zero, got '{name}'")))?;
     } else if let Some(rate) = input.f64("vatrate")? {
-        p.taxtariff = TaxTariff::from_rate(rate).ok_or_else(|| {
-            input.invalid(
-                "vatrate",
-                &format!("must be 21, 9 or 0 (the shop's rates), got {rate}"),
-            )
-        })?;
+        p.taxtariff = TaxTariff::from_rate(rate)
+            .ok_or_else(|| input.invalid("vatrate", &format!("must be 21, 9 or 0 (the shop's rates), got {rate}")))?;
     }
     if let Some(package_id) = input.u64("package_id")? {
         if package_id != DEFAULT_PACKAGE_ID {
@@ -359,11 +301,7 @@ fn apply(shop: &Shop, p: &mut Product, input: &Input) -> ApiResult<()> {
         p.package_id = package_id;
     }
     if let Some(stock) = input.f64("stock")? {
-        if shop
-            .attribute_combinations
-            .values()
-            .any(|c| c.product_id == p.id)
-        {
+        if shop.attribute_combinations.values().any(|c| c.product_id == p.id) {
             return Err(input.invalid(
                 "stock",
                 &format!("cannot be set on product {}: its stock is kept per attribute combination; PATCH /attributecombinations/{{id}}", p.id),
@@ -382,11 +320,7 @@ fn apply(shop: &Shop, p: &mut Product, input: &Input) -> ApiResult<()> {
     if p.productnumber.is_empty() {
         return Err(input.invalid("productnumber", "must not be empty"));
     }
-    if let Some(other) = shop
-        .products
-        .values()
-        .find(|o| o.id != p.id && o.productnumber == p.productnumber)
-    {
+    if let Some(other) = shop.products.values().find(|o| o.id != p.id && o.productnumber == p.productnumber) {
         return Err(ApiError::already_exists(format!(
             "productnumber '{}' already exists (product {})",
             p.productnumber, other.id

@@ -22,11 +22,8 @@ const LINK_POST: Schema = Schema {
     renamed: &[],
 };
 
-const LINK_PATCH: Schema = Schema {
-    name: "internal.resource.producttocategories.patch.v1",
-    fields: &["position"],
-    renamed: &[],
-};
+const LINK_PATCH: Schema =
+    Schema { name: "internal.resource.producttocategories.patch.v1", fields: &["position"], renamed: &[] };
 
 pub fn render(links: &Links, l: &ProductToCategory) -> Value {
     json!({
@@ -41,13 +38,7 @@ pub fn render(links: &Links, l: &ProductToCategory) -> Value {
 }
 
 /// Lists the links whose product (or category) is `id`.
-async fn list_by(
-    app: AppState,
-    links: Links,
-    query: QueryParams,
-    id: u64,
-    by_product: bool,
-) -> ApiResult<Json<Value>> {
+async fn list_by(app: AppState, links: Links, query: QueryParams, id: u64, by_product: bool) -> ApiResult<Json<Value>> {
     query.allow("producttocategories", &[])?;
     let shop = app.shop();
     if by_product {
@@ -58,13 +49,7 @@ async fn list_by(
     let items = shop
         .product_to_categories
         .values()
-        .filter(|l| {
-            if by_product {
-                l.product_id == id
-            } else {
-                l.category_id == id
-            }
-        })
+        .filter(|l| if by_product { l.product_id == id } else { l.category_id == id })
         .map(|l| render(&links, l))
         .collect();
     Ok(Json(paging::page(&links, &query, items)?))
@@ -90,27 +75,18 @@ pub async fn of_category(
 
 pub async fn get(State(app): State<AppState>, links: Links, Id(id): Id) -> ApiResult<Json<Value>> {
     let shop = app.shop();
-    Ok(Json(render(
-        &links,
-        find(&shop.product_to_categories, "producttocategory", id)?,
-    )))
+    Ok(Json(render(&links, find(&shop.product_to_categories, "producttocategory", id)?)))
 }
 
-pub async fn post(
-    State(app): State<AppState>,
-    links: Links,
-    body: Bytes,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+pub async fn post(State(app): State<AppState>, links: Links, body: Bytes) -> ApiResult<(StatusCode, Json<Value>)> {
     let input = Input::parse(&body, &LINK_POST)?;
     let product_id = input.required("product_id", input.u64("product_id")?)?;
     let category_id = input.required("category_id", input.u64("category_id")?)?;
     let mut shop = app.shop();
     find(&shop.products, "product", product_id)?;
     find(&shop.categories, "category", category_id)?;
-    if let Some(existing) = shop
-        .product_to_categories
-        .values()
-        .find(|l| l.product_id == product_id && l.category_id == category_id)
+    if let Some(existing) =
+        shop.product_to_categories.values().find(|l| l.product_id == product_id && l.category_id == category_id)
     {
         return Err(ApiError::already_exists(format!(
             "product {product_id} is already in category {category_id} (producttocategory {})",
@@ -118,12 +94,7 @@ pub async fn post(
         )));
     }
     let id = shop.new_id();
-    let link = ProductToCategory {
-        id,
-        product_id,
-        category_id,
-        position: input.u64("position")?.unwrap_or(1),
-    };
+    let link = ProductToCategory { id, product_id, category_id, position: input.u64("position")?.unwrap_or(1) };
     let body = render(&links, &link);
     shop.product_to_categories.insert(id, link);
     Ok(created(body))

@@ -30,11 +30,7 @@ pub fn render(links: &Links, u: &User) -> Value {
     })
 }
 
-pub async fn list(
-    State(app): State<AppState>,
-    links: Links,
-    query: QueryParams,
-) -> ApiResult<Json<Value>> {
+pub async fn list(State(app): State<AppState>, links: Links, query: QueryParams) -> ApiResult<Json<Value>> {
     query.allow("users", &["approval_status"])?;
     let approval = query.str("approval_status");
     if let Some(a) = approval
@@ -47,11 +43,8 @@ pub async fn list(
     }
     let order_by = query.order_by(&["id", "first_name", "last_name"])?;
     let shop = app.shop();
-    let mut users: Vec<&User> = shop
-        .users
-        .values()
-        .filter(|u| approval.is_none_or(|a| u.approval_status == a))
-        .collect();
+    let mut users: Vec<&User> =
+        shop.users.values().filter(|u| approval.is_none_or(|a| u.approval_status == a)).collect();
     if let Some((field, desc)) = order_by {
         users.sort_by(|a, b| {
             let key = |u: &User| match field.as_str() {

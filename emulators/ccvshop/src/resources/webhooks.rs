@@ -18,17 +18,11 @@ use crate::paging;
 use crate::query::QueryParams;
 use crate::state::AppState;
 
-const WEBHOOK_POST: Schema = Schema {
-    name: "internal.resource.webhooks.post.v1",
-    fields: &["event", "address", "is_active"],
-    renamed: &[],
-};
+const WEBHOOK_POST: Schema =
+    Schema { name: "internal.resource.webhooks.post.v1", fields: &["event", "address", "is_active"], renamed: &[] };
 
-const WEBHOOK_PATCH: Schema = Schema {
-    name: "internal.resource.webhooks.patch.v1",
-    fields: &["address", "is_active"],
-    renamed: &[],
-};
+const WEBHOOK_PATCH: Schema =
+    Schema { name: "internal.resource.webhooks.patch.v1", fields: &["address", "is_active"], renamed: &[] };
 
 fn render(links: &Links, w: &Webhook) -> Value {
     json!({
@@ -52,11 +46,7 @@ fn checked_address(input: &Input) -> ApiResult<Option<String>> {
     Ok(address)
 }
 
-pub async fn list(
-    State(app): State<AppState>,
-    links: Links,
-    query: QueryParams,
-) -> ApiResult<Json<Value>> {
+pub async fn list(State(app): State<AppState>, links: Links, query: QueryParams) -> ApiResult<Json<Value>> {
     query.allow("webhooks", &[])?;
     let shop = app.shop();
     let items = shop.webhooks.values().map(|w| render(&links, w)).collect();
@@ -68,27 +58,16 @@ pub async fn get(State(app): State<AppState>, links: Links, Id(id): Id) -> ApiRe
     Ok(Json(render(&links, find(&shop.webhooks, "webhook", id)?)))
 }
 
-pub async fn post(
-    State(app): State<AppState>,
-    links: Links,
-    body: Bytes,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+pub async fn post(State(app): State<AppState>, links: Links, body: Bytes) -> ApiResult<(StatusCode, Json<Value>)> {
     let input = Input::parse(&body, &WEBHOOK_POST)?;
     let event = input.required("event", input.str("event")?)?;
     if !EVENTS.contains(&event.as_str()) {
-        return Err(input.invalid(
-            "event",
-            &format!(
-                "'{event}' is not a known event; known: {}",
-                EVENTS.join(", ")
-            ),
-        ));
+        return Err(input.invalid("event", &format!("'{event}' is not a known event; known: {}", EVENTS.join(", "))));
     }
     let address = input.required("address", checked_address(&input)?)?;
     let mut shop = app.shop();
     let id = shop.new_id();
-    let key = hmac_sha512_hex(&app.config.secret_key, format!("webhook-{id}").as_bytes())[..32]
-        .to_string();
+    let key = hmac_sha512_hex(&app.config.secret_key, format!("webhook-{id}").as_bytes())[..32].to_string();
     let webhook = Webhook {
         id,
         createdate: app.config.now(),
@@ -119,8 +98,6 @@ pub async fn patch(State(app): State<AppState>, Id(id): Id, body: Bytes) -> ApiR
 
 pub async fn delete(State(app): State<AppState>, Id(id): Id) -> ApiResult<StatusCode> {
     let mut shop = app.shop();
-    shop.webhooks
-        .remove(&id)
-        .ok_or_else(|| ApiError::not_found("webhook", id))?;
+    shop.webhooks.remove(&id).ok_or_else(|| ApiError::not_found("webhook", id))?;
     Ok(StatusCode::NO_CONTENT)
 }

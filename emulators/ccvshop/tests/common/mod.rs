@@ -27,13 +27,7 @@ pub fn start() -> Api {
 
 pub fn start_with(config: Config) -> Api {
     let handle = ccvshop_emulator::start(config).expect("emulator starts");
-    Api {
-        handle,
-        client: Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap(),
-    }
+    Api { handle, client: Client::builder().timeout(Duration::from_secs(10)).build().unwrap() }
 }
 
 pub fn now() -> String {
@@ -50,23 +44,15 @@ impl Api {
         let cfg = self.handle.config();
         let path = uri.strip_prefix(&self.handle.base_url()).unwrap_or(uri);
         let payload = body.unwrap_or("");
-        let hash = hmac_hex(
-            &cfg.secret_key,
-            &format!("{}|{method}|{path}|{payload}|{date}", cfg.public_key),
-        );
+        let hash = hmac_hex(&cfg.secret_key, &format!("{}|{method}|{path}|{payload}|{date}", cfg.public_key));
         let mut request = self
             .client
-            .request(
-                method.parse().unwrap(),
-                format!("{}{path}", self.handle.base_url()),
-            )
+            .request(method.parse().unwrap(), format!("{}{path}", self.handle.base_url()))
             .header("x-public", &cfg.public_key)
             .header("x-date", date)
             .header("x-hash", hash);
         if let Some(b) = body {
-            request = request
-                .header("content-type", "application/json")
-                .body(b.to_string());
+            request = request.header("content-type", "application/json").body(b.to_string());
         }
         request.send().expect("request reaches the emulator")
     }
@@ -95,13 +81,7 @@ impl Api {
         assert_eq!(response.status().as_u16(), status, "{method} {uri}");
         let error: Value = response.json().unwrap();
         assert_eq!(error["status"], status);
-        assert!(
-            error["code"]
-                .as_str()
-                .unwrap()
-                .starts_with(&status.to_string()),
-            "{error}"
-        );
+        assert!(error["code"].as_str().unwrap().starts_with(&status.to_string()), "{error}");
         assert!(!error["developermessage"].as_str().unwrap().is_empty());
         error
     }

@@ -7,35 +7,18 @@ use super::{merge, required_reference, stamp_times};
 use crate::books::{Books, Kind, round2};
 use crate::errors::{ApiError, FieldError, code};
 
-pub fn prepare(
-    books: &mut Books,
-    input: &Map<String, Value>,
-    existing: Option<&Value>,
-) -> Result<Value, ApiError> {
+pub fn prepare(books: &mut Books, input: &Map<String, Value>, existing: Option<&Value>) -> Result<Value, ApiError> {
     let mut article = merge(Kind::Articles.schema(), input, existing);
-    let coding =
-        required_reference(books, Kind::ArticleAccountCodings, &article, "CodingId")?.clone();
+    let coding = required_reference(books, Kind::ArticleAccountCodings, &article, "CodingId")?.clone();
     let unit = required_reference(books, Kind::Units, &article, "UnitId")?.clone();
     let number = article["Number"].as_str().unwrap_or_default().to_string();
-    if books
-        .all(Kind::Articles)
-        .iter()
-        .any(|a| a["Number"] == number.as_str() && a["Id"] != article["Id"])
-    {
+    if books.all(Kind::Articles).iter().any(|a| a["Number"] == number.as_str() && a["Id"] != article["Id"]) {
         return Err(ApiError::field(
             code::CONFLICT,
-            FieldError::new(
-                "Number",
-                "Duplicate",
-                format!("An article with number '{number}' already exists."),
-            ),
+            FieldError::new("Number", "Duplicate", format!("An article with number '{number}' already exists.")),
         ));
     }
-    set_prices(
-        &mut article,
-        input,
-        coding["VatRatePercent"].as_f64().unwrap_or_default(),
-    )?;
+    set_prices(&mut article, input, coding["VatRatePercent"].as_f64().unwrap_or_default())?;
     // The demo company runs the stock module, so StockBalance is read-only
     // on write: it keeps its value (0 for a new article).
     article["StockBalance"] = existing.map_or(json!(0.0), |e| e["StockBalance"].clone());

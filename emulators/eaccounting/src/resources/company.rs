@@ -21,10 +21,7 @@ pub fn routes() -> Router<Arc<App>> {
     Router::new().route("/v2/companysettings", get(read).put(replace))
 }
 
-async fn read(
-    State(app): State<Arc<App>>,
-    Extension(grant): Extension<Grant>,
-) -> Result<Json<Value>, ApiError> {
+async fn read(State(app): State<Arc<App>>, Extension(grant): Extension<Grant>) -> Result<Json<Value>, ApiError> {
     require_scopes(&grant, "GET /companysettings")?;
     Ok(Json(app.books().company.clone()))
 }

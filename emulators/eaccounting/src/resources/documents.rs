@@ -85,16 +85,12 @@ pub fn price_rows(
     includes_vat: bool,
 ) -> Result<Totals, ApiError> {
     let input_rows: Vec<Value> = document["Rows"].as_array().cloned().unwrap_or_default();
-    let text_flag_writable =
-        schemas().component(row_schema)["properties"]["IsTextRow"]["readOnly"] != true;
+    let text_flag_writable = schemas().component(row_schema)["properties"]["IsTextRow"]["readOnly"] != true;
     let mut totals = Totals::default();
     let mut rows = Vec::with_capacity(input_rows.len());
     for (index, input) in input_rows.iter().enumerate() {
         let input = input.as_object().cloned().unwrap_or_default();
-        let mut row = schemas().complete(
-            row_schema,
-            Value::Object(schemas().writable(row_schema, &input)),
-        );
+        let mut row = schemas().complete(row_schema, Value::Object(schemas().writable(row_schema, &input)));
         if row.get("Id").is_some() {
             row["Id"] = json!(uuid::Uuid::new_v4().to_string());
         }
@@ -103,11 +99,7 @@ pub fn price_rows(
         {
             row["LineNumber"] = json!(index);
         }
-        let is_text = if text_flag_writable {
-            row["IsTextRow"] == true
-        } else {
-            row["ArticleId"].is_null()
-        };
+        let is_text = if text_flag_writable { row["IsTextRow"] == true } else { row["ArticleId"].is_null() };
         set_if_present(&mut row, "IsTextRow", json!(is_text));
         if is_text {
             set_if_present(&mut row, "VatRate", Value::Null);
@@ -133,39 +125,19 @@ fn price_row(
     let field = format!("Rows[{index}].ArticleId");
     let Some(article_id) = row["ArticleId"].as_str().map(str::to_string) else {
         let message = format!("The {field} field is required on a row that is not a text row.");
-        return Err(ApiError::validation(
-            message.clone(),
-            vec![FieldError::new(field, "Required", message)],
-        ));
+        return Err(ApiError::validation(message.clone(), vec![FieldError::new(field, "Required", message)]));
     };
     let article = books.find(Kind::Articles, &article_id).ok_or_else(|| {
         ApiError::field(
             code::NOT_FOUND,
-            FieldError::new(
-                &field,
-                "NotFound",
-                format!("{field}: Article '{article_id}' does not exist."),
-            ),
+            FieldError::new(&field, "NotFound", format!("{field}: Article '{article_id}' does not exist.")),
         )
     })?;
-    let coding = books.find(
-        Kind::ArticleAccountCodings,
-        article["CodingId"].as_str().unwrap_or_default(),
-    );
+    let coding = books.find(Kind::ArticleAccountCodings, article["CodingId"].as_str().unwrap_or_default());
     let vat_free = row["IsVatFree"] == true;
-    let rate = if vat_free {
-        0.0
-    } else {
-        coding
-            .and_then(|c| c["VatRatePercent"].as_f64())
-            .unwrap_or_default()
-    };
+    let rate = if vat_free { 0.0 } else { coding.and_then(|c| c["VatRatePercent"].as_f64()).unwrap_or_default() };
     if input.get("UnitPrice").is_none_or(Value::is_null) {
-        row["UnitPrice"] = if includes_vat {
-            article["GrossPrice"].clone()
-        } else {
-            article["NetPrice"].clone()
-        };
+        row["UnitPrice"] = if includes_vat { article["GrossPrice"].clone() } else { article["NetPrice"].clone() };
     }
     if row["Text"].is_null() || row["Text"] == "" {
         row["Text"] = article["Name"].clone();

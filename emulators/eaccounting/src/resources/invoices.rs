@@ -10,11 +10,7 @@ use crate::errors::{ApiError, FieldError};
 
 const UNPAID: i64 = 1;
 
-pub fn prepare(
-    books: &mut Books,
-    input: &Map<String, Value>,
-    existing: Option<&Value>,
-) -> Result<Value, ApiError> {
+pub fn prepare(books: &mut Books, input: &Map<String, Value>, existing: Option<&Value>) -> Result<Value, ApiError> {
     let mut invoice = merge(Kind::CustomerInvoices.schema(), input, existing);
     let customer = customer(books, &invoice)?;
     let gross = includes_vat(books, &customer);
@@ -26,17 +22,9 @@ pub fn prepare(
     let rows = invoice["Rows"].as_array().cloned().unwrap_or_default();
     if !rows.iter().any(|r| r["IsTextRow"] == false) {
         let message = "An invoice must contain at least one article row.".to_string();
-        return Err(ApiError::validation(
-            message.clone(),
-            vec![FieldError::new("Rows", "Required", message)],
-        ));
+        return Err(ApiError::validation(message.clone(), vec![FieldError::new("Rows", "Required", message)]));
     }
-    for field in [
-        "TotalAmount",
-        "TotalAmountInvoiceCurrency",
-        "RemainingAmount",
-        "RemainingAmountInvoiceCurrency",
-    ] {
+    for field in ["TotalAmount", "TotalAmountInvoiceCurrency", "RemainingAmount", "RemainingAmountInvoiceCurrency"] {
         invoice[field] = json!(totals.gross());
     }
     invoice["TotalVatAmount"] = json!(totals.vat);
@@ -59,9 +47,11 @@ fn take_from_stock(books: &mut Books, rows: &[Value]) {
             continue;
         };
         let quantity = row["Quantity"].as_f64().unwrap_or_default();
-        if let Some(article) = books.all_mut(Kind::Articles).iter_mut().find(|a| {
-            a["Id"].as_str().is_some_and(|a| a.eq_ignore_ascii_case(id)) && a["IsStock"] == true
-        }) {
+        if let Some(article) = books
+            .all_mut(Kind::Articles)
+            .iter_mut()
+            .find(|a| a["Id"].as_str().is_some_and(|a| a.eq_ignore_ascii_case(id)) && a["IsStock"] == true)
+        {
             let balance = article["StockBalance"].as_f64().unwrap_or_default();
             article["StockBalance"] = json!(round2(balance - quantity));
         }

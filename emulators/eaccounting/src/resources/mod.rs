@@ -40,38 +40,36 @@ pub fn routes() -> Router<Arc<App>> {
     for kind in Kind::ALL {
         let writes = kind.writes();
         let mut collection: MethodRouter<Arc<App>> = get(
-            move |State(app): State<Arc<App>>,
-                  Extension(grant): Extension<Grant>,
-                  RawQuery(raw): RawQuery| async move {
+            move |State(app): State<Arc<App>>, Extension(grant): Extension<Grant>, RawQuery(raw): RawQuery| async move {
                 list(&app, &grant, kind, raw.as_deref())
             },
         );
         if writes.create {
-            collection = collection.post(move |(State(app), Extension(grant)): Ctx, headers: HeaderMap, body: Bytes| async move {
-                write(&app, &grant, kind, None, &headers, &body)
-            });
-        }
-        let mut item: MethodRouter<Arc<App>> = get(
-            move |(State(app), Extension(grant)): Ctx, Path(id): Path<String>| async move {
-                get_one(&app, &grant, kind, &id)
-            },
-        );
-        if writes.update {
-            item = item.put(
-                move |(State(app), Extension(grant)): Ctx,
-                      Path(id): Path<String>,
-                      headers: HeaderMap,
-                      body: Bytes| async move {
-                    write(&app, &grant, kind, Some(&id), &headers, &body)
+            collection = collection.post(
+                move |(State(app), Extension(grant)): Ctx, headers: HeaderMap, body: Bytes| async move {
+                    write(&app, &grant, kind, None, &headers, &body)
                 },
             );
+        }
+        let mut item: MethodRouter<Arc<App>> =
+            get(move |(State(app), Extension(grant)): Ctx, Path(id): Path<String>| async move {
+                get_one(&app, &grant, kind, &id)
+            });
+        if writes.update {
+            item =
+                item.put(
+                    move |(State(app), Extension(grant)): Ctx,
+                          Path(id): Path<String>,
+                          headers: HeaderMap,
+                          body: Bytes| async move {
+                        write(&app, &grant, kind, Some(&id), &headers, &body)
+                    },
+                );
         }
         if writes.delete {
-            item = item.delete(
-                move |(State(app), Extension(grant)): Ctx, Path(id): Path<String>| async move {
-                    delete(&app, &grant, kind, &id)
-                },
-            );
+            item = item.delete(move |(State(app), Extension(grant)): Ctx, Path(id): Path<String>| async move {
+                delete(&app, &grant, kind, &id)
+            });
         }
         router = router
             .route(&format!("/v2/{}", kind.path()), collection)
@@ -90,11 +88,7 @@ fn list(app: &App, grant: &Grant, kind: Kind, raw: Option<&str>) -> Result<Json<
 fn get_one(app: &App, grant: &Grant, kind: Kind, id: &str) -> Result<Json<Value>, ApiError> {
     require_scopes(grant, &format!("GET /{}/{{id}}", kind.path()))?;
     check_key(kind, id)?;
-    app.books()
-        .find(kind, id)
-        .cloned()
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(kind.noun(), id))
+    app.books().find(kind, id).cloned().map(Json).ok_or_else(|| ApiError::not_found(kind.noun(), id))
 }
 
 /// POST (no `id`, answers 201) or PUT (full replace, answers 200).
@@ -116,12 +110,7 @@ fn write(
     let existing = match id {
         Some(id) => {
             check_key(kind, id)?;
-            Some(
-                books
-                    .find(kind, id)
-                    .cloned()
-                    .ok_or_else(|| ApiError::not_found(kind.noun(), id))?,
-            )
+            Some(books.find(kind, id).cloned().ok_or_else(|| ApiError::not_found(kind.noun(), id))?)
         }
         None => None,
     };
@@ -130,11 +119,7 @@ fn write(
     books.put(kind, item);
     reserve_stock(&mut books);
     let stored = books.find(kind, &key).cloned().unwrap_or_default();
-    let status = if id.is_some() {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
+    let status = if id.is_some() { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(stored)).into_response())
 }
 
@@ -142,10 +127,7 @@ fn delete(app: &App, grant: &Grant, kind: Kind, id: &str) -> Result<Response, Ap
     require_scopes(grant, &format!("DELETE /{}/{{id}}", kind.path()))?;
     check_key(kind, id)?;
     let mut books = app.books();
-    let item = books
-        .find(kind, id)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found(kind.noun(), id))?;
+    let item = books.find(kind, id).cloned().ok_or_else(|| ApiError::not_found(kind.noun(), id))?;
     match kind {
         Kind::Customers => customers::check_delete(&books, &item)?,
         Kind::Orders => orders::check_delete(&item)?,
@@ -186,15 +168,8 @@ fn check_key(kind: Kind, id: &str) -> Result<(), ApiError> {
 }
 
 /// A JSON object body that passes the component schema.
-pub fn read_body(
-    headers: &HeaderMap,
-    body: &[u8],
-    schema: &str,
-) -> Result<Map<String, Value>, ApiError> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+pub fn read_body(headers: &HeaderMap, body: &[u8], schema: &str) -> Result<Map<String, Value>, ApiError> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if !content_type.starts_with("application/json") {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -202,25 +177,14 @@ pub fn read_body(
             format!("Content-Type must be application/json, got '{content_type}'."),
         ));
     }
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::validation(
-            format!("The request body is not valid JSON: {e}"),
-            Vec::new(),
-        )
-    })?;
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::validation(format!("The request body is not valid JSON: {e}"), Vec::new()))?;
     let Value::Object(input) = value else {
-        return Err(ApiError::validation(
-            format!("The request body must be a JSON object ({schema})."),
-            Vec::new(),
-        ));
+        return Err(ApiError::validation(format!("The request body must be a JSON object ({schema})."), Vec::new()));
     };
     let errors = schemas().validate(schema, &Value::Object(input.clone()));
     if let Some(first) = errors.first() {
-        let message = format!(
-            "The request is invalid: {} ({} problem(s), see Errors).",
-            first.message,
-            errors.len()
-        );
+        let message = format!("The request is invalid: {} ({} problem(s), see Errors).", first.message, errors.len());
         return Err(ApiError::validation(message, errors));
     }
     Ok(input)
@@ -231,9 +195,7 @@ pub fn read_body(
 /// property left out goes back to its blank value.
 fn merge(schema: &str, input: &Map<String, Value>, existing: Option<&Value>) -> Value {
     let blank = schemas().blank(schema);
-    let mut item = existing
-        .cloned()
-        .unwrap_or_else(|| Value::Object(blank.clone()));
+    let mut item = existing.cloned().unwrap_or_else(|| Value::Object(blank.clone()));
     let writable = schemas().writable(schema, &blank);
     for (field, blank_value) in writable {
         item[&field] = input.get(&field).cloned().unwrap_or(blank_value);
@@ -245,45 +207,24 @@ fn merge(schema: &str, input: &Map<String, Value>, existing: Option<&Value>) -> 
 }
 
 /// `field` must name an existing item of `kind` (when set), else 3000.
-fn reference<'b>(
-    books: &'b Books,
-    kind: Kind,
-    item: &Value,
-    field: &str,
-) -> Result<Option<&'b Value>, ApiError> {
-    let Some(id) = item[field]
-        .as_str()
-        .filter(|id| *id != "00000000-0000-0000-0000-000000000000")
-    else {
+fn reference<'b>(books: &'b Books, kind: Kind, item: &Value, field: &str) -> Result<Option<&'b Value>, ApiError> {
+    let Some(id) = item[field].as_str().filter(|id| *id != "00000000-0000-0000-0000-000000000000") else {
         return Ok(None);
     };
     books.find(kind, id).map(Some).ok_or_else(|| {
         ApiError::field(
             code::NOT_FOUND,
-            FieldError::new(
-                field,
-                "NotFound",
-                format!("{field}: {} '{id}' does not exist.", kind.noun()),
-            ),
+            FieldError::new(field, "NotFound", format!("{field}: {} '{id}' does not exist.", kind.noun())),
         )
     })
 }
 
 /// Like [`reference`], for a field the schema requires.
-fn required_reference<'b>(
-    books: &'b Books,
-    kind: Kind,
-    item: &Value,
-    field: &str,
-) -> Result<&'b Value, ApiError> {
+fn required_reference<'b>(books: &'b Books, kind: Kind, item: &Value, field: &str) -> Result<&'b Value, ApiError> {
     reference(books, kind, item, field)?.ok_or_else(|| {
         ApiError::validation(
             format!("The {field} field is required."),
-            vec![FieldError::new(
-                field,
-                "Required",
-                format!("The {field} field is required."),
-            )],
+            vec![FieldError::new(field, "Required", format!("The {field} field is required."))],
         )
     })
 }

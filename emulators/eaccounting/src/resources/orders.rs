@@ -13,11 +13,7 @@ use crate::errors::{ApiError, code};
 const DRAFT: i64 = 1;
 const ONGOING: i64 = 2;
 
-pub fn prepare(
-    books: &mut Books,
-    input: &Map<String, Value>,
-    existing: Option<&Value>,
-) -> Result<Value, ApiError> {
+pub fn prepare(books: &mut Books, input: &Map<String, Value>, existing: Option<&Value>) -> Result<Value, ApiError> {
     let mut order = merge(Kind::Orders.schema(), input, existing);
     let customer = customer(books, &order)?;
     let gross = includes_vat(books, &customer);
@@ -65,11 +61,7 @@ pub fn reserve_stock(books: &mut Books) {
     }
     for article in books.all_mut(Kind::Articles) {
         let id = article["Id"].as_str().unwrap_or_default().to_lowercase();
-        let held = if article["IsStock"] == true {
-            reserved.get(&id).copied().unwrap_or_default()
-        } else {
-            0.0
-        };
+        let held = if article["IsStock"] == true { reserved.get(&id).copied().unwrap_or_default() } else { 0.0 };
         let balance = article["StockBalance"].as_f64().unwrap_or_default();
         article["StockBalanceReserved"] = json!(round2(held));
         article["StockBalanceAvailable"] = json!(round2(balance - held));

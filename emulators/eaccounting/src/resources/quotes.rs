@@ -7,11 +7,7 @@ use super::{merge, stamp_times};
 use crate::books::{Books, Kind};
 use crate::errors::ApiError;
 
-pub fn prepare(
-    books: &mut Books,
-    input: &Map<String, Value>,
-    existing: Option<&Value>,
-) -> Result<Value, ApiError> {
+pub fn prepare(books: &mut Books, input: &Map<String, Value>, existing: Option<&Value>) -> Result<Value, ApiError> {
     let mut quote = merge(Kind::Quotes.schema(), input, existing);
     let customer = customer(books, &quote)?;
     let gross = includes_vat(books, &customer);

@@ -17,10 +17,7 @@ pub struct Connected {
 }
 
 pub fn http() -> Client {
-    Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client builds")
+    Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client builds")
 }
 
 /// POSTs a form to the token endpoint with HTTP Basic client auth.
@@ -35,20 +32,12 @@ pub fn token_request(emu: &Handle, form: &[(&str, &str)]) -> Response {
 
 pub fn start_and_connect(config: Config) -> Connected {
     let emu = start(config).expect("emulator starts");
-    let response = token_request(
-        &emu,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &emu.initial_refresh_token()),
-        ],
-    );
+    let response =
+        token_request(&emu, &[("grant_type", "refresh_token"), ("refresh_token", &emu.initial_refresh_token())]);
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().expect("token JSON");
     Connected {
-        access_token: body["access_token"]
-            .as_str()
-            .expect("access_token")
-            .to_string(),
+        access_token: body["access_token"].as_str().expect("access_token").to_string(),
         refresh_token: body["refresh_token"].as_str().map(String::from),
         http: http(),
         emu,
@@ -64,30 +53,15 @@ impl Connected {
         format!("{}{path}", self.emu.api_base_url())
     }
 
-    pub fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> (StatusCode, Value) {
-        let mut request = self
-            .http
-            .request(method, self.url(path))
-            .bearer_auth(&self.access_token);
+    pub fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> (StatusCode, Value) {
+        let mut request = self.http.request(method, self.url(path)).bearer_auth(&self.access_token);
         if let Some(body) = body {
             request = request.json(body);
         }
         let response = request.send().expect("API answers");
         let status = response.status();
         let text = response.text().expect("body reads");
-        (
-            status,
-            if text.is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_str(&text).expect("JSON body")
-            },
-        )
+        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).expect("JSON body") })
     }
 
     pub fn get(&self, path: &str) -> (StatusCode, Value) {
@@ -106,10 +80,7 @@ impl Connected {
     }
 
     pub fn first(&self, path: &str) -> Value {
-        self.list(path)
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| panic!("{path} returned nothing"))
+        self.list(path).into_iter().next().unwrap_or_else(|| panic!("{path} returned nothing"))
     }
 }
 
@@ -127,10 +98,5 @@ pub fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
 
 /// Field names of an error body's `Errors` list.
 pub fn error_fields(body: &Value) -> Vec<String> {
-    body["Errors"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e["Field"].as_str().map(String::from))
-        .collect()
+    body["Errors"].as_array().into_iter().flatten().filter_map(|e| e["Field"].as_str().map(String::from)).collect()
 }

@@ -36,10 +36,10 @@ pub struct Args {
 const OUTCOMES: &[&str] = &["synced", "skipped", "parked", "failed"];
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    if let Some(o) = &args.outcome {
-        if !OUTCOMES.contains(&o.as_str()) {
-            anyhow::bail!("--outcome {o} is not an outcome; allowed: {}", OUTCOMES.join(", "));
-        }
+    if let Some(o) = &args.outcome
+        && !OUTCOMES.contains(&o.as_str())
+    {
+        anyhow::bail!("--outcome {o} is not an outcome; allowed: {}", OUTCOMES.join(", "));
     }
     let tenant = TenantConfig::load(&args.config)?;
     let database = tenant.database.clone().expect("load() always sets the database path");
