@@ -12,6 +12,7 @@ const TARGET: &str = "wasm32-wasip2";
 const GUESTS: &[(&str, &str, &str, bool)] = &[
     ("trestle-connector-ccvshop", "", "ccvshop_connector", true),
     ("trestle-connector-eaccounting", "", "eaccounting_connector", true),
+    ("trestle-flow-orders", "", "orders_flow", true),
     ("country-codes-mapping", "", "country_codes_mapping", true),
     ("hostile-modules", "endless-loop", "hostile_endless_loop", false),
     ("hostile-modules", "memory-bomb", "hostile_memory_bomb", false),

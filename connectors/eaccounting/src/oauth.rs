@@ -110,7 +110,10 @@ fn refresh() -> Result<String, Error> {
     let access_token = json::string(&answer, "access_token", what)?;
     let lifetime_ms = match answer.get("expires_in") {
         None | Some(Value::Null) => 3_600_000,
-        Some(v) => v.as_u64().ok_or_else(|| malformed(what, "expires_in", "expected seconds"))? * 1000,
+        Some(v) => {
+            let seconds = v.as_f64().filter(|s| *s > 0.0);
+            (seconds.ok_or_else(|| malformed(what, "expires_in", "expected a number of seconds"))? * 1000.0) as u64
+        }
     };
     // No refresh_token in the answer means the server did not rotate it.
     if let Some(rotated) = json::optional_string(&answer, "refresh_token", what)? {

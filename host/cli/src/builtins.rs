@@ -11,6 +11,7 @@ impl ComponentSource for Builtins {
         match (kind, name) {
             (ComponentKind::Connector, "ccvshop") => Some(trestle_artifacts::CCVSHOP_CONNECTOR_BYTES),
             (ComponentKind::Connector, "eaccounting") => Some(trestle_artifacts::EACCOUNTING_CONNECTOR_BYTES),
+            (ComponentKind::Flow, "orders") => Some(trestle_artifacts::ORDERS_FLOW_BYTES),
             (ComponentKind::Mapping, "country-codes") => Some(trestle_artifacts::COUNTRY_CODES_MAPPING_BYTES),
             _ => None,
         }

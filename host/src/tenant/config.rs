@@ -66,6 +66,9 @@ pub enum SettingValue {
     Float(f64),
     Bool(bool),
     Env { env: String },
+    /// A nested table, flattened into dotted keys: `[x.settings.vat_code] SE = "..."`
+    /// becomes the setting `vat_code.SE`.
+    Table(BTreeMap<String, SettingValue>),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -155,16 +158,35 @@ impl SettingValue {
             SettingValue::Env { env } => std::env::var(env).with_context(|| {
                 format!("setting `{key}` is read from the environment variable {env}, which is not set")
             })?,
+            SettingValue::Table(_) => bail!("setting `{key}` is a table; only its entries have values"),
         })
     }
 }
 
-/// Resolves every setting of a table.
-pub fn resolve_settings(
+/// Resolves every setting of a table, flattening nested tables into dotted
+/// keys.
+pub fn resolve_settings(table: &str, settings: &BTreeMap<String, SettingValue>) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    flatten(table, "", settings, &mut out)?;
+    Ok(out)
+}
+
+fn flatten(
     table: &str,
+    prefix: &str,
     settings: &BTreeMap<String, SettingValue>,
-) -> anyhow::Result<BTreeMap<String, String>> {
-    settings.iter().map(|(k, v)| Ok((k.clone(), v.resolve(&format!("{table}.{k}"))?))).collect()
+    out: &mut BTreeMap<String, String>,
+) -> anyhow::Result<()> {
+    for (k, v) in settings {
+        let key = format!("{prefix}{k}");
+        match v {
+            SettingValue::Table(inner) => flatten(table, &format!("{key}."), inner, out)?,
+            other => {
+                out.insert(key.clone(), other.resolve(&format!("{table}.{key}"))?);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The settings that name where a connector may connect: `base_url` and
@@ -189,7 +211,7 @@ mod tests {
         api_base_url = "http://127.0.0.1:2/v2"
         [flows.orders]
         roles = { order-source = "shop", sales-document-sink = "books" }
-        settings = { document = "invoice" }
+        settings = { document = "invoice", vat_code = { SE = "25", NL = "21" } }
         [mapping]
         module = "country-codes"
         limits = { fuel = 1000 }
@@ -201,6 +223,9 @@ mod tests {
         assert_eq!(c.connections["shop"].connector, "ccvshop");
         assert_eq!(c.flows["orders"].roles["order-source"], "shop");
         assert_eq!(c.mapping.unwrap().limits.fuel, Some(1000));
+        let orders = resolve_settings("flows.orders.settings", &c.flows["orders"].settings).unwrap();
+        assert_eq!(orders["vat_code.SE"], "25");
+        assert_eq!(orders["document"], "invoice");
         let books = resolve_settings("connections.books", &c.connections["books"].settings).unwrap();
         assert_eq!(base_urls(&books), vec!["http://127.0.0.1:2/v2"]);
         let err = resolve_settings("connections.shop", &c.connections["shop"].settings).unwrap_err().to_string();

@@ -63,7 +63,7 @@ fn tenant_config(
     };
     format!(
         "# Written by `trestle demo`: a tenant syncing the emulated shop into the emulated books.\n\
-         tenant = \"demo-shop\"\n\n{}\n{}\n[mapping]\nmodule = \"country-codes\"\n",
+         tenant = \"demo-shop\"\n\n{}\n{}\n{ORDERS_FLOW}\n[mapping]\nmodule = \"country-codes\"\n",
         table("shop", "ccvshop", shop),
         table("books", "eaccounting", books),
     )
@@ -74,3 +74,21 @@ fn wait_forever() {
         std::thread::park();
     }
 }
+
+/// The orders flow as the demo runs it: paid orders become invoices; cost
+/// and discount rows are booked on articles the flow creates when missing.
+const ORDERS_FLOW: &str = r#"[flows.orders]
+roles = { order-source = "shop", customer-sink = "books", sales-document-sink = "books", product-source = "books", product-sink = "books" }
+
+[flows.orders.settings]
+document = "invoice"
+paid_only = true
+missing_article = "create"
+
+[flows.orders.settings.article]
+shipping = "SHIPPING"
+payment-fee = "PAYMENT-FEE"
+discount = "DISCOUNT"
+coupon = "DISCOUNT"
+extra-cost = "EXTRA-COST"
+"#;

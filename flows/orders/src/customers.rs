@@ -1,0 +1,69 @@
+//! Which customer an order is booked on: one default customer, or the buyer
+//! found by e-mail (created if missing, updated if changed and allowed).
+//! Ids are remembered with a fingerprint of what was sent, so a known,
+//! unchanged customer costs no call at all.
+
+use trestle::sync::customer_sink::{self, CustomerDefaults};
+use trestle_guest::Error;
+use trestle_guest::types::Customer;
+
+use crate::ledger;
+use crate::settings::{CustomerMode, Settings};
+use crate::trestle;
+
+pub enum Resolved {
+    Known(String),
+    Created(String),
+    Updated(String),
+}
+
+impl Resolved {
+    pub fn id(&self) -> &str {
+        match self {
+            Resolved::Known(id) | Resolved::Created(id) | Resolved::Updated(id) => id,
+        }
+    }
+}
+
+pub fn resolve(customer: &Customer, defaults: &CustomerDefaults, settings: &Settings) -> Result<Resolved, Error> {
+    if let CustomerMode::Default(id) = &settings.customers {
+        return Ok(Resolved::Known(id.clone()));
+    }
+    let email = customer.email.trim().to_lowercase();
+    if email.is_empty() {
+        return Err(Error::Invalid("the order has no buyer e-mail, so its customer cannot be found".into()));
+    }
+    let fingerprint = fingerprint(customer);
+    let memo = format!("customer/{email}");
+    if let Some(stored) = ledger::remembered(&memo)
+        && let Some((id, seen)) = stored.split_once(' ')
+        && (seen == fingerprint || !settings.update_customers)
+    {
+        return Ok(Resolved::Known(id.to_string()));
+    }
+    let resolved = match customer_sink::find_by_email(&email)? {
+        Some(found) if !settings.update_customers => Resolved::Known(found.id),
+        Some(found) => {
+            customer_sink::update_customer(&found.id, customer, defaults)?;
+            Resolved::Updated(found.id)
+        }
+        None => Resolved::Created(customer_sink::create_customer(customer, defaults)?),
+    };
+    ledger::remember(&memo, &format!("{} {fingerprint}", resolved.id()));
+    Ok(resolved)
+}
+
+/// A short digest of the customer as we would send it (FNV-1a over its
+/// debug form): equal when nothing the books keep has changed.
+fn fingerprint(c: &Customer) -> String {
+    let text = format!(
+        "{:?}|{}|{}|{:?}|{:?}|{:?}|{:?}",
+        c.kind, c.first_name, c.last_name, c.company_name, c.vat_number, c.billing_address, c.phone
+    );
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}

@@ -1,0 +1,83 @@
+//! The orders flow (shop -> books). Per order: skip it if it is already in
+//! the books; map it through the tenant's module; find or create the
+//! customer; make sure every article exists; create the document with
+//! bookings per country; record where it went. An order that cannot be
+//! synced is parked with a reason and retried on every later run; it never
+//! blocks the orders behind it.
+
+mod articles;
+mod bookings;
+mod customers;
+mod ledger;
+mod process;
+mod settings;
+
+trestle_guest::flow_world!(
+    "../../wit",
+    "package trestle:orders-flow; world orders-flow {
+        include trestle:sync/flow-base@0.1.0;
+        import trestle:sync/order-source@0.1.0;
+        import trestle:sync/customer-sink@0.1.0;
+        import trestle:sync/sales-document-sink@0.1.0;
+        import trestle:sync/product-source@0.1.0;
+        import trestle:sync/product-sink@0.1.0;
+    }"
+);
+
+use exports::trestle::sync::flow_run::{Guest, Summary, Trigger};
+use trestle::sync::order_source::{self, OrderFilter};
+use trestle_guest::Error;
+
+use crate::process::{Handled, Run};
+use crate::settings::Settings;
+
+struct OrdersFlow;
+
+impl Guest for OrdersFlow {
+    fn run(trigger: Trigger) -> Result<Summary, Error> {
+        let settings = Settings::from_config().map_err(Error::Invalid)?;
+        let mut run = Run::new(settings);
+        match trigger {
+            Trigger::RecordId(id) => {
+                let order = order_source::get_order(&id)?;
+                run.handle(order)?;
+            }
+            Trigger::Scheduled => {
+                run.retry_parked()?;
+                sync_new_orders(&mut run)?;
+            }
+        }
+        Ok(run.summary())
+    }
+}
+
+/// Pages through the orders the settings select, from the stored cursor.
+/// The cursor moves past a page only when every order on it was written,
+/// skipped or parked; the last page's cursor is kept, so orders added to it
+/// later are seen by the next run.
+fn sync_new_orders(run: &mut Run) -> Result<(), Error> {
+    let filter = OrderFilter {
+        statuses: run.settings.statuses.clone(),
+        paid_only: run.settings.paid_only,
+        created_since: run.settings.created_since.clone(),
+        order_number: None,
+    };
+    let mut cursor = ledger::cursor();
+    loop {
+        let page = order_source::list_orders(&filter, cursor.as_deref())?;
+        for order in page.orders {
+            if run.handle(order)? == Handled::Stop {
+                return Ok(());
+            }
+        }
+        match page.next {
+            Some(next) => {
+                ledger::set_cursor(&next);
+                cursor = Some(next);
+            }
+            None => return Ok(()),
+        }
+    }
+}
+
+export!(OrdersFlow);

@@ -1,0 +1,214 @@
+//! One order, start to finish, and the run's tally. Errors that concern the
+//! order (bad data, a missing article, the books refusing it, a network
+//! failure the host could not ride out) park it; errors that concern the
+//! connection (credentials, a broken connector) stop the run, since every
+//! order behind would fail the same way.
+
+use trestle::sync::customer_sink::CustomerDefaults;
+use trestle::sync::order_source;
+use trestle::sync::sales_document_sink::{self, DocumentKind, SalesDocument};
+use trestle_guest::Error;
+use trestle_guest::bindings::trestle::sync::log::{self, Outcome, RecordEvent};
+use trestle_guest::bindings::trestle::sync::transforms;
+use trestle_guest::types::Order;
+
+use crate::customers::{self, Resolved};
+use crate::settings::Settings;
+use crate::{articles, bookings, ledger, trestle};
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Handled {
+    Continue,
+    /// The run's order limit is reached.
+    Stop,
+}
+
+pub struct Run {
+    pub settings: Settings,
+    first_run: bool,
+    synced: u32,
+    skipped: u32,
+    parked: u32,
+    notes: Vec<String>,
+}
+
+impl Run {
+    pub fn new(settings: Settings) -> Self {
+        Run { settings, first_run: ledger::is_first_run(), synced: 0, skipped: 0, parked: 0, notes: Vec::new() }
+    }
+
+    pub fn summary(self) -> crate::exports::trestle::sync::flow_run::Summary {
+        crate::exports::trestle::sync::flow_run::Summary {
+            synced: self.synced,
+            skipped: self.skipped,
+            parked: self.parked,
+            failed: 0,
+            notes: self.notes,
+        }
+    }
+
+    /// Parked orders first: each is fetched again (it may have been fixed in
+    /// the shop) and handled like a new one.
+    pub fn retry_parked(&mut self) -> Result<(), Error> {
+        for source_id in ledger::parked() {
+            match order_source::get_order(&source_id) {
+                Ok(order) => {
+                    self.handle(order)?;
+                }
+                Err(Error::NotFound(_)) => {
+                    ledger::unpark(&source_id);
+                    self.note(format!("order {source_id} was parked but no longer exists in the shop; unparked"));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    pub fn handle(&mut self, order: Order) -> Result<Handled, Error> {
+        let handled = self.synced + self.skipped + self.parked;
+        if self.settings.max_orders > 0 && handled >= self.settings.max_orders {
+            return Ok(Handled::Stop);
+        }
+        match self.sync(&order) {
+            Ok(Done::Synced { target_id, detail, payload }) => {
+                self.synced += 1;
+                report(&order, Outcome::Synced, Some(target_id), detail, Some(payload));
+            }
+            Ok(Done::Skipped { target_id, why }) => {
+                self.skipped += 1;
+                report(&order, Outcome::Skipped, Some(target_id), why, None);
+            }
+            Err(e @ (Error::Auth(_) | Error::Fatal(_))) => return Err(e),
+            Err(e) => {
+                let reason = reason(&e);
+                ledger::park(&order.source_id, &reason);
+                articles::forget(&order);
+                self.parked += 1;
+                self.note(format!("order {} parked: {reason}", order.order_number));
+                report(&order, Outcome::Parked, None, reason, None);
+            }
+        }
+        Ok(Handled::Continue)
+    }
+
+    fn sync(&mut self, source: &Order) -> Result<Done, Error> {
+        if let Some(target_id) = ledger::synced(&source.source_id) {
+            return Ok(Done::Skipped { target_id, why: "already synced".into() });
+        }
+        let kind = self.settings.document;
+        if (self.first_run || ledger::was_interrupted(&source.source_id))
+            && let Some(target_id) = sales_document_sink::find_by_reference(kind, &source.order_number)?
+        {
+            ledger::record_synced(&source.source_id, &target_id);
+            return Ok(Done::Skipped { target_id, why: "already in the books (found by our reference)".into() });
+        }
+        let order = transforms::map_order(source).map_err(Error::Invalid)?;
+        let defaults = CustomerDefaults {
+            terms_of_payment_id: self.payment_terms(&order),
+            vat_code: None,
+            revenue_account: None,
+        };
+        let customer = customers::resolve(&order.customer, &defaults, &self.settings)?;
+        let articles = articles::resolve(&order, &self.settings)?;
+        let bookings = bookings::for_order(&order, articles, &self.settings)?;
+        let document = SalesDocument {
+            kind,
+            reference: order.order_number.clone(),
+            customer_id: customer.id().to_string(),
+            terms_of_payment_id: defaults.terms_of_payment_id.clone(),
+            delivery_method_id: order.shipping_method.as_ref().and_then(|m| self.settings.delivery_methods.get(m).cloned()),
+            bookings,
+            order,
+        };
+        ledger::begin_create(&source.source_id);
+        let target_id = sales_document_sink::create_document(&document)?;
+        ledger::record_synced(&source.source_id, &target_id);
+        let customer_note = match customer {
+            Resolved::Known(_) => "existing customer",
+            Resolved::Created(_) => "new customer",
+            Resolved::Updated(_) => "updated customer",
+        };
+        Ok(Done::Synced {
+            detail: format!("{} {target_id} for {customer_note} {}", kind_name(kind), document.customer_id),
+            payload: payload(&document),
+            target_id,
+        })
+    }
+
+    fn payment_terms(&self, order: &Order) -> Option<String> {
+        let terms = &self.settings.payment_terms;
+        order.payment_method.as_ref().and_then(|m| terms.get(m)).or_else(|| terms.get("default")).cloned()
+    }
+
+    fn note(&mut self, note: String) {
+        // A run over thousands of orders must not return thousands of lines.
+        const MAX_NOTES: usize = 50;
+        if self.notes.len() < MAX_NOTES {
+            self.notes.push(note);
+        } else if self.notes.len() == MAX_NOTES {
+            self.notes.push("more notes in the activity log".into());
+        }
+    }
+}
+
+enum Done {
+    Synced { target_id: String, detail: String, payload: String },
+    Skipped { target_id: String, why: String },
+}
+
+fn kind_name(kind: DocumentKind) -> &'static str {
+    match kind {
+        DocumentKind::Quote => "quote",
+        DocumentKind::Order => "order",
+        DocumentKind::InvoiceDraft => "invoice draft",
+        DocumentKind::Invoice => "invoice",
+    }
+}
+
+/// Why an order is parked, in the words the shop owner reads.
+fn reason(e: &Error) -> String {
+    match e {
+        Error::Invalid(m) | Error::NotFound(m) => m.clone(),
+        Error::Transient(m) => format!("temporary failure, retried on the next run: {m}"),
+        Error::RateLimited(r) => format!("the API kept asking us to slow down; retried on the next run: {}", r.message),
+        Error::Auth(m) | Error::Fatal(m) => m.clone(),
+    }
+}
+
+/// What was sent, for the activity log: the document's shape, not a dump.
+fn payload(d: &SalesDocument) -> String {
+    let lines: Vec<serde_json::Value> = d
+        .order
+        .lines
+        .iter()
+        .zip(&d.bookings)
+        .map(|(l, b)| {
+            serde_json::json!({
+                "sku": l.sku, "name": l.name, "quantity": l.quantity, "unit_price": l.unit_price,
+                "prices_include_vat": l.prices_include_vat, "discount": l.discount, "vat_rate": l.vat_rate,
+                "article": b.article_id, "vat_code": b.vat_code, "revenue_account": b.revenue_account,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "kind": kind_name(d.kind), "reference": d.reference, "customer_id": d.customer_id,
+        "currency": d.order.currency, "total_incl_vat": d.order.total_incl_vat,
+        "terms_of_payment_id": d.terms_of_payment_id, "delivery_method_id": d.delivery_method_id,
+        "lines": lines, "custom_fields": d.order.custom_fields,
+    })
+    .to_string()
+}
+
+fn report(order: &Order, outcome: Outcome, target_id: Option<String>, detail: String, payload: Option<String>) {
+    log::report(&RecordEvent {
+        record_kind: "order".into(),
+        source_system: "shop".into(),
+        source_id: order.source_id.clone(),
+        target_system: "books".into(),
+        target_id,
+        outcome,
+        detail: format!("{}: {detail}", order.order_number),
+        payload,
+    });
+}

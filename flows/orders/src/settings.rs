@@ -1,0 +1,145 @@
+//! The flow's settings, read once per run from its config. A bad value is
+//! refused with the key and what is allowed.
+
+use std::collections::BTreeMap;
+
+use trestle::sync::sales_document_sink::DocumentKind;
+use trestle_guest::config;
+
+use crate::trestle;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CustomerMode {
+    /// Find the buyer by e-mail; create or update.
+    Match,
+    /// Book every order on one customer.
+    Default(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum MissingArticle {
+    Park,
+    Create,
+    Generic(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub document: DocumentKind,
+    pub paid_only: bool,
+    pub statuses: Vec<String>,
+    pub created_since: Option<String>,
+    pub customers: CustomerMode,
+    pub update_customers: bool,
+    pub missing_article: MissingArticle,
+    /// Line kind ("shipping", "payment-fee", "discount", "coupon",
+    /// "extra-cost") -> article number; unnamed kinds are free-text rows.
+    pub line_articles: BTreeMap<String, String>,
+    /// Payment method -> terms of payment id ("default" for the rest).
+    pub payment_terms: BTreeMap<String, String>,
+    /// Shipping method -> delivery method id.
+    pub delivery_methods: BTreeMap<String, String>,
+    /// Country code, "eu", "export" or "default" -> VAT code.
+    pub vat_codes: BTreeMap<String, String>,
+    /// Country code, "eu", "export" or "default" -> revenue account.
+    pub revenue_accounts: BTreeMap<String, u32>,
+    /// The shop's own country, to tell EU from domestic sales.
+    pub home_country: String,
+    /// Stop after this many orders (0 = no limit): for trial runs.
+    pub max_orders: u32,
+}
+
+fn flag(entries: &BTreeMap<String, String>, key: &str, default: bool) -> Result<bool, String> {
+    match entries.get(key).map(String::as_str) {
+        None => Ok(default),
+        Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(other) => Err(format!("setting `{key}` must be true or false, got {other:?}")),
+    }
+}
+
+fn group(entries: &BTreeMap<String, String>, prefix: &str) -> BTreeMap<String, String> {
+    entries
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix(prefix).map(|rest| (rest.to_string(), v.clone())))
+        .collect()
+}
+
+impl Settings {
+    pub fn from_config() -> Result<Self, String> {
+        let mut entries: BTreeMap<String, String> = config::entries().into_iter().collect();
+        // Secrets are not listed by entries(); a flow has none, but read the
+        // known keys directly too, so the result never depends on that.
+        for key in ["default_customer_id"] {
+            if let Some(v) = config::get(key) {
+                entries.insert(key.into(), v);
+            }
+        }
+        Self::parse(&entries)
+    }
+
+    pub fn parse(e: &BTreeMap<String, String>) -> Result<Self, String> {
+        let document = match e.get("document").map(String::as_str).unwrap_or("invoice-draft") {
+            "quote" => DocumentKind::Quote,
+            "order" => DocumentKind::Order,
+            "invoice-draft" => DocumentKind::InvoiceDraft,
+            "invoice" => DocumentKind::Invoice,
+            other => return Err(format!("setting `document` = {other:?}; allowed: quote, order, invoice-draft, invoice")),
+        };
+        let customers = match e.get("customers").map(String::as_str).unwrap_or("match") {
+            "match" => CustomerMode::Match,
+            "default" => CustomerMode::Default(
+                e.get("default_customer_id")
+                    .cloned()
+                    .ok_or("setting `customers` = \"default\" needs `default_customer_id` (the customer to book on)")?,
+            ),
+            other => return Err(format!("setting `customers` = {other:?}; allowed: match, default")),
+        };
+        let missing_article = match e.get("missing_article").map(String::as_str).unwrap_or("park") {
+            "park" => MissingArticle::Park,
+            "create" => MissingArticle::Create,
+            "generic" => MissingArticle::Generic(
+                e.get("generic_article")
+                    .cloned()
+                    .ok_or("setting `missing_article` = \"generic\" needs `generic_article` (its article number)")?,
+            ),
+            other => return Err(format!("setting `missing_article` = {other:?}; allowed: park, create, generic")),
+        };
+        let mut revenue_accounts = BTreeMap::new();
+        for (k, v) in group(e, "revenue_account.") {
+            let account = v.parse().map_err(|_| format!("setting `revenue_account.{k}` must be an account number, got {v:?}"))?;
+            revenue_accounts.insert(k, account);
+        }
+        let statuses = e
+            .get("statuses")
+            .map(|s| s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
+            .unwrap_or_default();
+        Ok(Settings {
+            document,
+            paid_only: flag(e, "paid_only", true)?,
+            statuses,
+            created_since: e.get("created_since").cloned(),
+            customers,
+            update_customers: flag(e, "update_customers", true)?,
+            missing_article,
+            line_articles: {
+                let articles = group(e, "article.");
+                const KINDS: &[&str] = &["shipping", "payment-fee", "discount", "coupon", "extra-cost"];
+                if let Some(bad) = articles.keys().find(|k| !KINDS.contains(&k.as_str())) {
+                    return Err(format!("setting `article.{bad}` names no line kind; allowed: {}", KINDS.join(", ")));
+                }
+                articles
+            },
+            payment_terms: group(e, "payment_terms."),
+            delivery_methods: group(e, "delivery_methods."),
+            vat_codes: group(e, "vat_code."),
+            revenue_accounts,
+            home_country: e.get("home_country").cloned().unwrap_or_else(|| "NL".into()).to_uppercase(),
+            max_orders: e
+                .get("max_orders")
+                .map(|v| v.parse().map_err(|_| format!("setting `max_orders` must be a whole number, got {v:?}")))
+                .transpose()?
+                .unwrap_or(0),
+        })
+    }
+}
