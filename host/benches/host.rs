@@ -132,6 +132,7 @@ fn probe_run(host: &Host, extra_calls: u32) {
         )],
         mapping: None,
         trigger: Trigger::Scheduled,
+        observer: None,
     };
     host.run_flow(run).unwrap();
 }
@@ -150,7 +151,7 @@ fn native_map_order(mut order: Order) -> Result<Order, String> {
     if let Some(d) = order.customer.delivery_address.as_mut() {
         normalise(d)?;
     }
-    order.custom_fields.retain(|(n, _)| n != "OurReference");
-    order.custom_fields.push(("OurReference".into(), format!("\"Webshop order {}\"", order.order_number)));
+    order.custom_fields.retain(|(n, _)| n != "YourReference");
+    order.custom_fields.push(("YourReference".into(), format!("\"Webshop order {}\"", order.order_number)));
     Ok(order)
 }

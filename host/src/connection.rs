@@ -42,7 +42,7 @@ impl ConnectionSetup {
             http: self.http.clone(),
             limits: self.limits.clone(),
             namespace: Some(self.name.clone()),
-            mapping: None,
+            ..StoreSetup::default()
         };
         host.instantiate(&self.component, tenant, run_id, setup, None)
     }

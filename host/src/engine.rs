@@ -153,6 +153,7 @@ impl Host {
             setup.config.clone(),
             limits.log_bytes,
         )));
+        activity.lock().unwrap_or_else(|p| p.into_inner()).observe(setup.observer);
         let state = (loaded.kind != ComponentKind::Mapping).then(|| {
             StateScope::new(self.inner.storage.clone(), tenant, setup.namespace.as_deref().unwrap_or(&loaded.name))
         });
@@ -187,6 +188,8 @@ pub struct StoreSetup {
     /// State namespace; defaults to the component's name.
     pub namespace: Option<String>,
     pub mapping: Option<crate::mapping::MappingSlot>,
+    /// Sees every record outcome the component reports.
+    pub observer: Option<crate::capabilities::log::RecordObserver>,
 }
 
 fn add_state_and_config(linker: &mut Linker<GuestState>) -> anyhow::Result<()> {

@@ -26,6 +26,8 @@ pub struct FlowRun {
     pub connections: Vec<(ConnectionSetup, Vec<String>)>,
     pub mapping: Option<(Arc<LoadedComponent>, Option<Limits>)>,
     pub trigger: Trigger,
+    /// Sees every record outcome as the flow reports it.
+    pub observer: Option<crate::capabilities::log::RecordObserver>,
 }
 
 #[derive(Debug)]
@@ -86,7 +88,13 @@ impl Host {
             slot
         });
         let setup =
-            StoreSetup { config: run.config.clone(), limits: run.limits.clone(), mapping, ..StoreSetup::default() };
+            StoreSetup {
+            config: run.config.clone(),
+            limits: run.limits.clone(),
+            mapping,
+            observer: run.observer.clone(),
+            ..StoreSetup::default()
+        };
         let (mut store, instance) = self.instantiate(&run.flow, &run.tenant, run_id, setup, Some(router))?;
         let guest = GuestIndices::new(&run.flow.pre)?.load(&mut store, &instance)?;
         let outcome = guest.call_run(&mut store, &run.trigger).map_err(|e| traps::explain(e, store.data()))?;

@@ -44,6 +44,7 @@ fn probe_run(
         connections: vec![(connection, vec!["order-source".into()])],
         mapping: mapping.map(|m| (m, None)),
         trigger: Trigger::Scheduled,
+        observer: None,
     }
 }
 

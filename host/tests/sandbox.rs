@@ -142,7 +142,7 @@ fn the_example_mapping_normalises_countries_and_tags_the_order() {
     let order = well_behaved(&host());
     assert_eq!(order.billing_address.country_code, "NL");
     assert_eq!(order.delivery_address.country_code, "BE");
-    assert!(order.custom_fields.contains(&("OurReference".to_string(), "\"Webshop order WEB-1001\"".to_string())));
+    assert!(order.custom_fields.contains(&("YourReference".to_string(), "\"Webshop order WEB-1001\"".to_string())));
 }
 
 #[test]

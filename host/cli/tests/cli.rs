@@ -40,7 +40,7 @@ fn a_config_without_flows_runs_its_mapping_over_a_sample_order() {
     let said = text(&out);
     assert!(out.status.success(), "{said}");
     assert!(said.contains("billing country    \"Netherlands\" -> \"NL\""), "{said}");
-    assert!(said.contains("OurReference = \"Webshop order WEB-1001\""), "{said}");
+    assert!(said.contains("YourReference = \"Webshop order WEB-1001\""), "{said}");
 }
 
 #[test]

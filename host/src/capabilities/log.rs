@@ -45,8 +45,12 @@ struct Entry {
 
 /// Buffers entries and writes them in batches: a forwarded call is logged
 /// on every call, and one SQLite transaction per call would dominate it.
+/// Called with every record outcome as it is reported (progress displays).
+pub type RecordObserver = std::sync::Arc<dyn Fn(&RecordEvent) + Send + Sync>;
+
 pub struct ActivityWriter {
     storage: Storage,
+    observer: Option<RecordObserver>,
     ctx: RunContext,
     redactor: ComponentConfig,
     budget: usize,
@@ -66,7 +70,11 @@ pub struct LogLimitExceeded {
 
 impl ActivityWriter {
     pub fn new(storage: Storage, ctx: RunContext, redactor: ComponentConfig, budget: usize) -> Self {
-        Self { storage, ctx, redactor, budget, used: 0, pending: Vec::new() }
+        Self { storage, observer: None, ctx, redactor, budget, used: 0, pending: Vec::new() }
+    }
+
+    pub fn observe(&mut self, observer: Option<RecordObserver>) {
+        self.observer = observer;
     }
 
     pub fn context(&self) -> &RunContext {
@@ -95,6 +103,9 @@ impl ActivityWriter {
         self.charge(size)?;
         event.detail = self.redactor.redact(&event.detail);
         event.payload = event.payload.map(|p| self.redactor.redact(&p));
+        if let Some(observer) = &self.observer {
+            observer(&event);
+        }
         let entry = Entry {
             kind: "record",
             level: if event.outcome == "failed" { "error".into() } else { "info".into() },

@@ -126,6 +126,7 @@ impl PreparedTenant {
             connections,
             mapping: self.mapping.clone(),
             trigger,
+            observer: None,
         })
     }
 }

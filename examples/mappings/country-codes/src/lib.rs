@@ -1,6 +1,6 @@
 //! Example tenant mapping module: normalises country names and three-letter
 //! codes to ISO 3166-1 alpha-2 on every address, and tags each order with an
-//! `OurReference` custom field that the eAccounting connector writes into
+//! `YourReference` custom field that the eAccounting connector writes into
 //! the document. Copy this crate to write your own mapping.
 
 mod countries;
@@ -23,8 +23,8 @@ impl Guest for CountryCodes {
         normalise(&mut order.delivery_address)?;
         order.customer = Self::map_customer(order.customer)?;
         let reference = format!("Webshop order {}", order.order_number);
-        order.custom_fields.retain(|(name, _)| name != "OurReference");
-        order.custom_fields.push(("OurReference".into(), json_string(&reference)));
+        order.custom_fields.retain(|(name, _)| name != "YourReference");
+        order.custom_fields.push(("YourReference".into(), json_string(&reference)));
         Ok(order)
     }
 

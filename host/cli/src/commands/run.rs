@@ -32,9 +32,12 @@ pub fn run(config: &Path, only: Option<&str>) -> anyhow::Result<()> {
         return Ok(());
     }
     for flow in flows {
-        let run = tenant.flow_run(&host, &Builtins, &flow, Trigger::Scheduled)?;
-        let report = host.run_flow(run)?;
-        print::summary(&flow, &report);
+        let mut run = tenant.flow_run(&host, &Builtins, &flow, Trigger::Scheduled)?;
+        let progress = print::Progress::start(&flow);
+        run.observer = Some(progress.observer());
+        let report = host.run_flow(run);
+        progress.finish();
+        print::summary(&flow, &report?);
     }
     Ok(())
 }
