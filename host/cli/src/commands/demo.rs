@@ -20,6 +20,10 @@ pub struct Args {
     /// Keep the emulators running after the sync, until Ctrl-C.
     #[arg(long)]
     keep_running: bool,
+    /// Set up only: start the emulators and write the config, then keep
+    /// them running without syncing (to run `trestle run` yourself).
+    #[arg(long)]
+    no_sync: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -34,6 +38,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     std::fs::write(&config_path, tenant_config(&settings.ccvshop, &settings.eaccounting))?;
     println!("Wrote the tenant config {}\n", config_path.display());
 
+    if args.no_sync {
+        println!("Emulators are running (Ctrl-C stops them):\n{settings}");
+        println!("Sync with: trestle run --config {}", config_path.display());
+        wait_forever();
+    }
     println!("Checking the connections:");
     super::check::run(&config_path)?;
     println!();
@@ -69,7 +78,7 @@ fn tenant_config(
     )
 }
 
-fn wait_forever() {
+fn wait_forever() -> ! {
     loop {
         std::thread::park();
     }
