@@ -8,22 +8,9 @@ use serde_json::Value;
 use trestle_emulators::{Emulators, Options};
 use trestle_host::bindings::Trigger;
 use trestle_host::run::RunReport;
-use trestle_host::tenant::{ComponentSource, PreparedTenant, TenantConfig};
-use trestle_host::{ComponentKind, Host};
-
-struct Builtins;
-
-impl ComponentSource for Builtins {
-    fn builtin(&self, kind: ComponentKind, name: &str) -> Option<&'static [u8]> {
-        match (kind, name) {
-            (ComponentKind::Connector, "ccvshop") => Some(trestle_artifacts::CCVSHOP_CONNECTOR_BYTES),
-            (ComponentKind::Connector, "eaccounting") => Some(trestle_artifacts::EACCOUNTING_CONNECTOR_BYTES),
-            (ComponentKind::Flow, "orders") => Some(trestle_artifacts::ORDERS_FLOW_BYTES),
-            (ComponentKind::Mapping, "country-codes") => Some(trestle_artifacts::COUNTRY_CODES_MAPPING_BYTES),
-            _ => None,
-        }
-    }
-}
+use trestle_artifacts::Builtins;
+use trestle_host::Host;
+use trestle_host::tenant::{PreparedTenant, TenantConfig};
 
 /// A tenant syncing the emulated shop into the emulated books; `settings`
 /// are extra lines for `[flows.orders.settings]`.

@@ -1,7 +1,6 @@
 //! `trestle`: run syncs between CCV Shop and Visma eAccounting with
 //! sandboxed WebAssembly connectors, flows and mapping modules.
 
-mod builtins;
 mod commands;
 mod print;
 

@@ -47,19 +47,15 @@ impl Guest for CountryCodes {
 
 fn normalise(address: &mut Address) -> Result<(), String> {
     let Some(code) = countries::to_alpha2(&address.country_code) else {
+        // Logged as well as returned: the activity log then shows the raw
+        // value next to the parked record.
+        log(Level::Warn, "unknown country", &[("country".into(), address.country_code.clone())]);
         return Err(format!(
             "unknown country `{}` in the address in {}: use a two-letter ISO code",
             address.country_code, address.city
         ));
     };
-    if code != address.country_code {
-        log(
-            Level::Debug,
-            "country normalised",
-            &[("from".into(), address.country_code.clone()), ("to".into(), code.to_string())],
-        );
-        address.country_code = code.to_string();
-    }
+    address.country_code = code.to_string();
     Ok(())
 }
 

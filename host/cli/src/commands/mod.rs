@@ -10,7 +10,7 @@ use std::path::Path;
 use trestle_host::tenant::{PreparedTenant, TenantConfig};
 use trestle_host::{Host, HostOptions};
 
-use crate::builtins::Builtins;
+use trestle_artifacts::Builtins;
 
 /// Loads a tenant config and everything it names, on a host whose database
 /// and component cache live where the config says.

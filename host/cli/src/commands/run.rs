@@ -8,7 +8,7 @@ use trestle_host::bindings::Trigger;
 use trestle_host::mapping::{MappingSlot, Record};
 use trestle_host::sample::sample_order;
 
-use crate::builtins::Builtins;
+use trestle_artifacts::Builtins;
 use crate::print;
 
 pub fn run(config: &Path, only: Option<&str>) -> anyhow::Result<()> {
