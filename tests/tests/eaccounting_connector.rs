@@ -249,7 +249,7 @@ fn document(kind: DocumentKind, customer_id: &str, order: Order, article: &Value
         kind,
         reference: order.order_number.clone(),
         customer_id: customer_id.into(),
-        bookings: vec![booking(article["Id"].as_str().map(str::to_string)), booking(None)],
+        bookings: vec![booking(article["Number"].as_str().map(str::to_string)), booking(None)],
         order,
         terms_of_payment_id: None,
         delivery_method_id: None,

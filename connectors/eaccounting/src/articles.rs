@@ -62,6 +62,25 @@ pub fn list_stock(cursor: Option<&str>) -> Result<StockPage, Error> {
     Ok(StockPage { levels, next: page.next })
 }
 
+thread_local! {
+    /// Article number -> id, per instance (= per run): a document's rows
+    /// name articles by number, the API wants their ids.
+    static IDS: std::cell::RefCell<std::collections::HashMap<String, String>> = Default::default();
+}
+
+/// The id of the article with this number (the contract's bookings name
+/// articles by number, i.e. the SKU).
+pub fn id_for_number(number: &str) -> Result<String, Error> {
+    if let Some(id) = IDS.with(|ids| ids.borrow().get(number).cloned()) {
+        return Ok(id);
+    }
+    let article = find(number)?
+        .ok_or_else(|| Error::NotFound(format!("article {number} does not exist in eAccounting")))?;
+    let id = json::string(&article, "Id", WHAT)?;
+    IDS.with(|ids| ids.borrow_mut().insert(number.to_string(), id.clone()));
+    Ok(id)
+}
+
 fn find(sku: &str) -> Result<Option<Value>, Error> {
     client::find_one("/articles", format!("Number eq {}", literal(sku)))
 }

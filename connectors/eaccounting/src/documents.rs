@@ -19,7 +19,7 @@ use crate::client::{self, literal};
 use crate::exports::trestle::sync::sales_document_sink::{DocumentKind, LineBooking, SalesDocument};
 use crate::json::{self, round2};
 use crate::reference::{self, Kind};
-use crate::{company, customers, percent};
+use crate::{articles, company, customers, percent};
 
 /// An order is "ongoing" once the shop accepted it (1 would be a draft).
 const ORDER_STATUS_ONGOING: i64 = 2;
@@ -197,7 +197,7 @@ fn row(
                 row.insert("IsTextRow".into(), json!(false));
             }
             let (unit_price, discount) = price_in_basis(line, gross, index)?;
-            row.insert("ArticleId".into(), json!(article));
+            row.insert("ArticleId".into(), json!(articles::id_for_number(article)?));
             row.insert("UnitPrice".into(), json!(unit_price));
             row.insert("Quantity".into(), json!(line.quantity));
             row.insert("DiscountPercentage".into(), json!(discount));

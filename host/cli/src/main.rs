@@ -37,6 +37,17 @@ enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// Connect an eAccounting connection once: consent in the browser, tokens stored.
+    Connect {
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The connection's name in the config.
+        #[arg(long, default_value = "books")]
+        connection: String,
+        /// Local port for the redirect (must match the app's registered redirect URI).
+        #[arg(long, default_value_t = 8765)]
+        port: u16,
+    },
     /// Show the activity log.
     Logs(commands::logs::Args),
 }
@@ -51,6 +62,7 @@ fn main() -> std::process::ExitCode {
         Command::Demo(args) => commands::demo::run(args),
         Command::Run { config, flow } => commands::run::run(&config, flow.as_deref()),
         Command::Check { config } => commands::check::run(&config),
+        Command::Connect { config, connection, port } => commands::connect::run(&config, &connection, port),
         Command::Logs(args) => commands::logs::run(args),
     };
     match result {

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod check;
+pub mod connect;
 pub mod demo;
 pub mod logs;
 pub mod run;

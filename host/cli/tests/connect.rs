@@ -1,0 +1,56 @@
+//! `trestle connect`: the authorization-code flow against the emulator's
+//! identity server, with the browser played by an HTTP client that follows
+//! the redirect to the local listener.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+#[test]
+fn connect_stores_the_first_refresh_token_and_check_then_works() {
+    // A free port for the redirect listener, registered with the emulator.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let emulator = eaccounting_emulator::start(eaccounting_emulator::Config {
+        redirect_uris: vec![format!("http://localhost:{port}/callback")],
+        ..Default::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("tenant.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "tenant = \"t1\"\n[connections.books]\nconnector = \"eaccounting\"\napi_base_url = \"{}\"\n\
+             identity_base_url = \"{}\"\nclient_id = \"trestle-demo\"\nclient_secret = \"trestle-demo-secret\"\n",
+            emulator.api_base_url(),
+            emulator.identity_base_url()
+        ),
+    )
+    .unwrap();
+    let check = |dir: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_trestle")).args(["check", "--config", "tenant.toml"]).current_dir(dir).output().unwrap()
+    };
+    let before = check(dir.path());
+    assert!(!before.status.success());
+    assert!(String::from_utf8_lossy(&before.stdout).contains("trestle connect"), "{}", String::from_utf8_lossy(&before.stdout));
+
+    let mut connect = Command::new(env!("CARGO_BIN_EXE_trestle"))
+        .args(["connect", "--config", "tenant.toml", "--port", &port.to_string()])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(connect.stdout.take().unwrap()).lines();
+    let url = lines
+        .by_ref()
+        .map(|l| l.unwrap())
+        .find_map(|l| l.trim().starts_with("http").then(|| l.trim().to_string()))
+        .expect("connect prints the consent address");
+    // The "browser": the emulator approves and redirects to our listener.
+    let page = reqwest::blocking::get(&url).unwrap().text().unwrap();
+    assert!(page.contains("Connected"), "{page}");
+    assert!(connect.wait().unwrap().success());
+
+    let after = check(dir.path());
+    assert!(after.status.success(), "{}", String::from_utf8_lossy(&after.stdout));
+    assert!(String::from_utf8_lossy(&after.stdout).contains("ok    books"));
+}
