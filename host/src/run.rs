@@ -87,8 +87,7 @@ impl Host {
             slot.set_limits(limits.clone());
             slot
         });
-        let setup =
-            StoreSetup {
+        let setup = StoreSetup {
             config: run.config.clone(),
             limits: run.limits.clone(),
             mapping,

@@ -5,11 +5,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
+use trestle_artifacts::Builtins;
 use trestle_emulators::{Emulators, Options};
+use trestle_host::Host;
 use trestle_host::bindings::Trigger;
 use trestle_host::run::RunReport;
-use trestle_artifacts::Builtins;
-use trestle_host::Host;
 use trestle_host::tenant::{PreparedTenant, TenantConfig};
 
 /// A tenant syncing the emulated shop into the emulated books; `settings`
@@ -110,9 +110,8 @@ fn parked_orders_say_why_and_sync_once_the_config_is_fixed() {
         "{:?}",
         first.summary.notes
     );
-    let parked_log = host
-        .activity(&trestle_host::ActivityQuery { outcome: Some("parked".into()), ..Default::default() })
-        .unwrap();
+    let parked_log =
+        host.activity(&trestle_host::ActivityQuery { outcome: Some("parked".into()), ..Default::default() }).unwrap();
     assert_eq!(parked_log.len() as u32, first.summary.parked);
 
     // Fixed config: the parked orders are retried first and land.

@@ -74,8 +74,8 @@ pub fn id_for_number(number: &str) -> Result<String, Error> {
     if let Some(id) = IDS.with(|ids| ids.borrow().get(number).cloned()) {
         return Ok(id);
     }
-    let article = find(number)?
-        .ok_or_else(|| Error::NotFound(format!("article {number} does not exist in eAccounting")))?;
+    let article =
+        find(number)?.ok_or_else(|| Error::NotFound(format!("article {number} does not exist in eAccounting")))?;
     let id = json::string(&article, "Id", WHAT)?;
     IDS.with(|ids| ids.borrow_mut().insert(number.to_string(), id.clone()));
     Ok(id)

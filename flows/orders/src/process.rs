@@ -104,11 +104,8 @@ impl Run {
             return Ok(Done::Skipped { target_id, why: "already in the books (found by our reference)".into() });
         }
         let order = transforms::map_order(source).map_err(Error::Invalid)?;
-        let defaults = CustomerDefaults {
-            terms_of_payment_id: self.payment_terms(&order),
-            vat_code: None,
-            revenue_account: None,
-        };
+        let defaults =
+            CustomerDefaults { terms_of_payment_id: self.payment_terms(&order), vat_code: None, revenue_account: None };
         let customer = customers::resolve(&order.customer, &defaults, &self.settings)?;
         let articles = articles::resolve(&order, &self.settings)?;
         let bookings = bookings::for_order(&order, articles, &self.settings)?;
@@ -117,7 +114,10 @@ impl Run {
             reference: order.order_number.clone(),
             customer_id: customer.id().to_string(),
             terms_of_payment_id: defaults.terms_of_payment_id.clone(),
-            delivery_method_id: order.shipping_method.as_ref().and_then(|m| self.settings.delivery_methods.get(m).cloned()),
+            delivery_method_id: order
+                .shipping_method
+                .as_ref()
+                .and_then(|m| self.settings.delivery_methods.get(m).cloned()),
             bookings,
             order,
         };

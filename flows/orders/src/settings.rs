@@ -59,10 +59,7 @@ fn flag(entries: &BTreeMap<String, String>, key: &str, default: bool) -> Result<
 }
 
 fn group(entries: &BTreeMap<String, String>, prefix: &str) -> BTreeMap<String, String> {
-    entries
-        .iter()
-        .filter_map(|(k, v)| k.strip_prefix(prefix).map(|rest| (rest.to_string(), v.clone())))
-        .collect()
+    entries.iter().filter_map(|(k, v)| k.strip_prefix(prefix).map(|rest| (rest.to_string(), v.clone()))).collect()
 }
 
 impl Settings {
@@ -84,17 +81,18 @@ impl Settings {
             "order" => DocumentKind::Order,
             "invoice-draft" => DocumentKind::InvoiceDraft,
             "invoice" => DocumentKind::Invoice,
-            other => return Err(format!("setting `document` = {other:?}; allowed: quote, order, invoice-draft, invoice")),
+            other => {
+                return Err(format!("setting `document` = {other:?}; allowed: quote, order, invoice-draft, invoice"));
+            }
         };
-        let customers = match e.get("customers").map(String::as_str).unwrap_or("match") {
-            "match" => CustomerMode::Match,
-            "default" => CustomerMode::Default(
-                e.get("default_customer_id")
-                    .cloned()
-                    .ok_or("setting `customers` = \"default\" needs `default_customer_id` (the customer to book on)")?,
-            ),
-            other => return Err(format!("setting `customers` = {other:?}; allowed: match, default")),
-        };
+        let customers =
+            match e.get("customers").map(String::as_str).unwrap_or("match") {
+                "match" => CustomerMode::Match,
+                "default" => CustomerMode::Default(e.get("default_customer_id").cloned().ok_or(
+                    "setting `customers` = \"default\" needs `default_customer_id` (the customer to book on)",
+                )?),
+                other => return Err(format!("setting `customers` = {other:?}; allowed: match, default")),
+            };
         let missing_article = match e.get("missing_article").map(String::as_str).unwrap_or("park") {
             "park" => MissingArticle::Park,
             "create" => MissingArticle::Create,
@@ -107,7 +105,8 @@ impl Settings {
         };
         let mut revenue_accounts = BTreeMap::new();
         for (k, v) in group(e, "revenue_account.") {
-            let account = v.parse().map_err(|_| format!("setting `revenue_account.{k}` must be an account number, got {v:?}"))?;
+            let account =
+                v.parse().map_err(|_| format!("setting `revenue_account.{k}` must be an account number, got {v:?}"))?;
             revenue_accounts.insert(k, account);
         }
         let statuses = e

@@ -27,11 +27,19 @@ fn connect_stores_the_first_refresh_token_and_check_then_works() {
     )
     .unwrap();
     let check = |dir: &std::path::Path| {
-        Command::new(env!("CARGO_BIN_EXE_trestle")).args(["check", "--config", "tenant.toml"]).current_dir(dir).output().unwrap()
+        Command::new(env!("CARGO_BIN_EXE_trestle"))
+            .args(["check", "--config", "tenant.toml"])
+            .current_dir(dir)
+            .output()
+            .unwrap()
     };
     let before = check(dir.path());
     assert!(!before.status.success());
-    assert!(String::from_utf8_lossy(&before.stdout).contains("trestle connect"), "{}", String::from_utf8_lossy(&before.stdout));
+    assert!(
+        String::from_utf8_lossy(&before.stdout).contains("trestle connect"),
+        "{}",
+        String::from_utf8_lossy(&before.stdout)
+    );
 
     let mut connect = Command::new(env!("CARGO_BIN_EXE_trestle"))
         .args(["connect", "--config", "tenant.toml", "--port", &port.to_string()])

@@ -65,7 +65,9 @@ pub enum SettingValue {
     Number(i64),
     Float(f64),
     Bool(bool),
-    Env { env: String },
+    Env {
+        env: String,
+    },
     /// A nested table, flattened into dotted keys: `[x.settings.vat_code] SE = "..."`
     /// becomes the setting `vat_code.SE`.
     Table(BTreeMap<String, SettingValue>),
@@ -165,7 +167,10 @@ impl SettingValue {
 
 /// Resolves every setting of a table, flattening nested tables into dotted
 /// keys.
-pub fn resolve_settings(table: &str, settings: &BTreeMap<String, SettingValue>) -> anyhow::Result<BTreeMap<String, String>> {
+pub fn resolve_settings(
+    table: &str,
+    settings: &BTreeMap<String, SettingValue>,
+) -> anyhow::Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     flatten(table, "", settings, &mut out)?;
     Ok(out)

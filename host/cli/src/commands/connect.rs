@@ -54,9 +54,13 @@ pub fn run(config: &Path, connection: &str, port: u16) -> anyhow::Result<()> {
         .send()
         .context("cannot reach the eAccounting identity server")?;
     let status = response.status();
-    let body: serde_json::Value = response.json().context("the identity server answered with something that is not JSON")?;
+    let body: serde_json::Value =
+        response.json().context("the identity server answered with something that is not JSON")?;
     if !status.is_success() {
-        bail!("eAccounting refused the code ({status}): {}", body["error_description"].as_str().or(body["error"].as_str()).unwrap_or("no reason given"));
+        bail!(
+            "eAccounting refused the code ({status}): {}",
+            body["error_description"].as_str().or(body["error"].as_str()).unwrap_or("no reason given")
+        );
     }
     let refresh = body["refresh_token"]
         .as_str()
@@ -76,10 +80,19 @@ fn receive_code(listener: &TcpListener, expected_state: &str) -> anyhow::Result<
     let param = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
     let (page, result) = match (param("code"), param("state"), param("error")) {
         (_, _, Some(error)) => ("Trestle was not allowed in.", Err(anyhow::anyhow!("eAccounting said: {error}"))),
-        (Some(code), Some(state), None) if state == expected_state => ("Connected. You can close this window.", Ok(code)),
-        (Some(_), _, None) => ("This answer was not for this request.", Err(anyhow::anyhow!("the redirect's state does not match: refusing it"))),
+        (Some(code), Some(state), None) if state == expected_state => {
+            ("Connected. You can close this window.", Ok(code))
+        }
+        (Some(_), _, None) => (
+            "This answer was not for this request.",
+            Err(anyhow::anyhow!("the redirect's state does not match: refusing it")),
+        ),
         _ => ("No code in the answer.", Err(anyhow::anyhow!("the redirect carried no code"))),
     };
-    write!(stream, "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}", page.len())?;
+    write!(
+        stream,
+        "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
+        page.len()
+    )?;
     result
 }

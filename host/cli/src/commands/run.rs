@@ -8,8 +8,8 @@ use trestle_host::bindings::Trigger;
 use trestle_host::mapping::{MappingSlot, Record};
 use trestle_host::sample::sample_order;
 
-use trestle_artifacts::Builtins;
 use crate::print;
+use trestle_artifacts::Builtins;
 
 pub fn run(config: &Path, only: Option<&str>) -> anyhow::Result<()> {
     let (host, tenant) = super::open_tenant(config)?;
