@@ -693,7 +693,13 @@ fn payment_methods_and_order_statuses_can_be_looked_up() {
 fn rate_limit_bursts_are_rate_limited_errors_and_paging_resumes_after_them() {
     let shop = quiet_shop();
     let mut connector = Connector::to(&shop);
-    shop.set_faults(FaultConfig { burst_every: 2, burst_length: 2, ..FaultConfig::default() }).unwrap();
+    shop.set_faults(FaultConfig {
+        burst_every: 2,
+        burst_length: 2,
+        burst_retry_after_secs: 60,
+        ..FaultConfig::default()
+    })
+    .unwrap();
     let mut orders = Vec::new();
     let mut cursor: Option<String> = None;
     let mut refusals = 0;

@@ -569,7 +569,14 @@ fn validation_errors_name_each_field() {
 fn too_many_requests_is_rate_limited_with_the_wait_from_the_message() {
     let f = fixture();
     let mut session = f.session();
-    f.emu.set_faults(FaultConfig { burst_every: 1, burst_length: 1000, ..Default::default() }).unwrap();
+    f.emu
+        .set_faults(FaultConfig {
+            burst_every: 1,
+            burst_length: 1000,
+            burst_retry_after_secs: 60,
+            ..Default::default()
+        })
+        .unwrap();
     find_by_email(&mut session, "nobody@example.com").expect("the first request passes");
     let refused = find_by_email(&mut session, "nobody@example.com").expect_err("429");
     let ContractError::RateLimited(limit) = &refused else { panic!("expected rate-limited, got {refused:?}") };

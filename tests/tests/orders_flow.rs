@@ -140,7 +140,7 @@ fn an_unmapped_country_parks_the_order_with_the_setting_to_add() {
 #[test]
 fn injected_faults_converge_to_the_same_books_without_duplicates() {
     let emulators =
-        Emulators::start(Options { orders: 120, products: 60, rate_limits: false, ..Options::default() }).unwrap();
+        Emulators::start(Options { orders: 60, products: 60, rate_limits: false, ..Options::default() }).unwrap();
     let faults = emulator_kit::FaultConfig {
         error_rate: 0.10,
         drop_rate: 0.02,

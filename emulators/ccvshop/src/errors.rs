@@ -100,9 +100,9 @@ pub fn render_fault(kind: FaultKind) -> Response {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "503.10", "service temporarily unavailable (injected fault)")
                 .into_response()
         }
-        FaultKind::TooManyRequests => {
-            let mut response = ApiError::rate_limited("this resource", 150, 60).into_response();
-            response.headers_mut().insert("retry-after", 60.into());
+        FaultKind::TooManyRequests { retry_after_secs } => {
+            let mut response = ApiError::rate_limited("this resource", 150, retry_after_secs).into_response();
+            response.headers_mut().insert("retry-after", retry_after_secs.into());
             response
         }
     }

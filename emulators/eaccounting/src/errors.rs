@@ -131,6 +131,8 @@ impl IntoResponse for ApiError {
 pub fn render_fault(kind: FaultKind) -> Response {
     match kind {
         FaultKind::ServerError => ApiError::internal().into_response(),
-        FaultKind::TooManyRequests => ApiError::too_many_requests(600, 60).into_response(),
+        FaultKind::TooManyRequests { retry_after_secs } => {
+            ApiError::too_many_requests(600, retry_after_secs).into_response()
+        }
     }
 }

@@ -26,6 +26,9 @@ pub struct FaultConfig {
     /// After every `burst_every` requests, the next `burst_length` get a 429.
     pub burst_every: u32,
     pub burst_length: u32,
+    /// What an injected 429 tells the client to wait, in seconds (0 means 1):
+    /// a burst is short, so a client that waits this long gets through.
+    pub burst_retry_after_secs: u64,
     /// Seed for the decisions above.
     pub seed: u64,
 }
@@ -49,7 +52,7 @@ impl FaultConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultKind {
     ServerError,
-    TooManyRequests,
+    TooManyRequests { retry_after_secs: u64 },
 }
 
 /// Renders an injected fault as the emulated API would answer it.
@@ -107,7 +110,8 @@ impl Faults {
         if c.burst_every > 0 && c.burst_length > 0 {
             let period = u64::from(c.burst_every) + u64::from(c.burst_length);
             if n % period >= u64::from(c.burst_every) {
-                return (Decision::Fault(FaultKind::TooManyRequests), latency);
+                let retry_after_secs = c.burst_retry_after_secs.max(1);
+                return (Decision::Fault(FaultKind::TooManyRequests { retry_after_secs }), latency);
             }
         }
         if c.drop_rate > 0.0 && s.rng.random_bool(c.drop_rate) {
