@@ -254,4 +254,13 @@ mod tests {
         let bad_tenant = GOOD.replace("tenant = \"demo-shop\"", "tenant = \"../etc\"");
         assert!(TenantConfig::parse(&bad_tenant).unwrap_err().to_string().contains("`tenant`"));
     }
+
+    #[test]
+    fn the_example_config_users_copy_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/tenant.toml");
+        let c = TenantConfig::load(&path).unwrap();
+        assert_eq!(c.flows["orders"].roles["sales-document-sink"], "books");
+        let settings = resolve_settings("flows.orders.settings", &c.flows["orders"].settings).unwrap();
+        assert_eq!(settings["article.shipping"], "SHIPPING");
+    }
 }
