@@ -168,3 +168,26 @@ fn injected_faults_converge_to_the_same_books_without_duplicates() {
     emulators.eaccounting.set_faults(Default::default()).unwrap();
     assert_exactly_once(&emulators);
 }
+
+#[test]
+fn a_webhook_triggered_run_syncs_just_that_order() {
+    let emulators =
+        Emulators::start(Options { orders: 20, products: 60, rate_limits: false, ..Options::default() }).unwrap();
+    let host = host();
+    let tenant = tenant(&host, &emulators, "missing_article = \"create\"");
+    let id = emulators
+        .ccvshop
+        .place_order(&ccvshop_emulator::NewOrder {
+            rows: vec![ccvshop_emulator::NewOrderRow { sku: "SKU-00001".into(), count: 2.0 }],
+            paid: true,
+            ..Default::default()
+        })
+        .unwrap();
+    let run = tenant.flow_run(&host, &Builtins, "orders", Trigger::RecordId(id.to_string())).unwrap();
+    let report = host.run_flow(run).unwrap();
+    assert_eq!((report.summary.synced, report.summary.parked), (1, 0), "{:?}", report.summary);
+    let invoices = invoices(&emulators);
+    assert_eq!(invoices.len(), 1, "only the named order is synced");
+    let number = emulators.ccvshop.state()["shop"]["orders"][id.to_string()]["ordernumber"].as_u64().unwrap();
+    assert_eq!(invoices[0]["OurReference"], format!("ORD-{number}"));
+}

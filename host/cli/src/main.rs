@@ -31,6 +31,9 @@ enum Command {
         /// Only this flow (default: every flow in the config).
         #[arg(long)]
         flow: Option<String>,
+        /// Sync just this record (its id in the source), as a webhook would.
+        #[arg(long, requires = "flow")]
+        record: Option<String>,
     },
     /// Check each connection of a tenant: credentials, clock, reachability.
     Check {
@@ -60,7 +63,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => commands::demo::run(args),
-        Command::Run { config, flow } => commands::run::run(&config, flow.as_deref()),
+        Command::Run { config, flow, record } => commands::run::run(&config, flow.as_deref(), record),
         Command::Check { config } => commands::check::run(&config),
         Command::Connect { config, connection, port } => commands::connect::run(&config, &connection, port),
         Command::Logs(args) => commands::logs::run(args),

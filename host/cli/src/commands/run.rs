@@ -11,7 +11,7 @@ use trestle_host::sample::sample_order;
 use crate::print;
 use trestle_artifacts::Builtins;
 
-pub fn run(config: &Path, only: Option<&str>) -> anyhow::Result<()> {
+pub fn run(config: &Path, only: Option<&str>, record: Option<String>) -> anyhow::Result<()> {
     let (host, tenant) = super::open_tenant(config)?;
     let flows: Vec<String> = match only {
         Some(f) => vec![f.to_string()],
@@ -32,7 +32,8 @@ pub fn run(config: &Path, only: Option<&str>) -> anyhow::Result<()> {
         return Ok(());
     }
     for flow in flows {
-        let mut run = tenant.flow_run(&host, &Builtins, &flow, Trigger::Scheduled)?;
+        let trigger = record.clone().map_or(Trigger::Scheduled, Trigger::RecordId);
+        let mut run = tenant.flow_run(&host, &Builtins, &flow, trigger)?;
         let progress = print::Progress::start(&flow);
         run.observer = Some(progress.observer());
         let report = host.run_flow(run);
