@@ -17,22 +17,14 @@ use trestle_host::{Host, HostOptions};
 
 fn tenant(host: &Host, emulators: &Emulators) -> PreparedTenant {
     let s = emulators.connection_settings();
-    let table = |name: &str, connector: &str, values: &BTreeMap<String, String>| {
-        let mut t = format!("[connections.{name}]\nconnector = \"{connector}\"\n");
-        for (k, v) in values {
-            t += &format!("{k} = {v:?}\n");
-        }
-        t
-    };
     let config = format!(
-        "tenant = \"bench\"\n{}\n{}\n[flows.orders]\n\
+        "tenant = \"bench\"\n{}\n[flows.orders]\n\
          roles = {{ order-source = \"shop\", customer-sink = \"books\", sales-document-sink = \"books\", \
          product-source = \"books\", product-sink = \"books\" }}\n\
          [flows.orders.settings]\ndocument = \"invoice\"\nmissing_article = \"create\"\n\
          [flows.orders.settings.article]\nshipping = \"SHIPPING\"\npayment-fee = \"PAYMENT-FEE\"\n\
          discount = \"DISCOUNT\"\ncoupon = \"DISCOUNT\"\nextra-cost = \"EXTRA-COST\"\n",
-        table("shop", "ccvshop", &s.ccvshop),
-        table("books", "eaccounting", &s.eaccounting),
+        s.tenant_connections(),
     );
     PreparedTenant::prepare(host, &Builtins, TenantConfig::parse(&config).unwrap()).unwrap()
 }
@@ -55,15 +47,15 @@ fn run_once(host: &Host, tenant: &PreparedTenant, e: &Emulators) -> Measured {
     let report = host.run_flow(tenant.flow_run(host, &Builtins, "orders", Trigger::Scheduled).unwrap()).unwrap();
     let seconds = started.elapsed().as_secs_f64();
     let (after, after_by) = books_calls(e);
-    let busiest_url_calls =
-        after_by.iter().map(|(k, v)| v - before_by.get(k).copied().unwrap_or(0)).max().unwrap_or(0);
+    let busiest_url_calls = after_by.iter().map(|(k, v)| v - before_by.get(k).copied().unwrap_or(0)).max().unwrap_or(0);
     Measured { synced: report.summary.synced, seconds, calls: after - before, busiest_url_calls }
 }
 
 fn main() {
     let quick = std::env::args().any(|a| a == "quick");
-    let host = Host::new(HostOptions { database: None, cache_dir: Some(std::env::temp_dir().join("trestle-bench-orders")) })
-        .unwrap();
+    let host =
+        Host::new(HostOptions { database: None, cache_dir: Some(std::env::temp_dir().join("trestle-bench-orders")) })
+            .unwrap();
     let mut rows: Vec<(String, String, String)> = Vec::new();
 
     // Throughput and steady state, no latency and no rate limits.
@@ -71,7 +63,11 @@ fn main() {
     let t = tenant(&host, &e);
     let first = run_once(&host, &t, &e);
     rows.push(("first run: orders synced".into(), first.synced.to_string(), String::new()));
-    rows.push(("first run: orders per second".into(), format!("{:.1}", f64::from(first.synced) / first.seconds), String::new()));
+    rows.push((
+        "first run: orders per second".into(),
+        format!("{:.1}", f64::from(first.synced) / first.seconds),
+        String::new(),
+    ));
     rows.push((
         "first run: eAccounting calls per order".into(),
         format!("{:.2}", first.calls as f64 / f64::from(first.synced.max(1))),
@@ -98,12 +94,17 @@ fn main() {
     drop(e);
 
     if !quick {
-        let e = Emulators::start(Options { orders: 1000, products: 60, rate_limits: true, ..Options::default() }).unwrap();
+        let e =
+            Emulators::start(Options { orders: 1000, products: 60, rate_limits: true, ..Options::default() }).unwrap();
         let t = tenant(&host, &e);
         let m = run_once(&host, &t, &e);
         // The floor: the busiest URL's calls at 600 per minute.
         let floor = m.busiest_url_calls as f64 / 600.0 * 60.0;
-        rows.push((format!("rate-limited run: {} orders synced", m.synced), format!("{:.0} s", m.seconds), String::new()));
+        rows.push((
+            format!("rate-limited run: {} orders synced", m.synced),
+            format!("{:.0} s", m.seconds),
+            String::new(),
+        ));
         rows.push(("  floor (busiest URL's calls / 600 per minute)".into(), format!("{floor:.0} s"), String::new()));
         rows.push(("  time / floor".into(), format!("{:.2}", m.seconds / floor.max(1.0)), "<= 1.10".into()));
     }

@@ -2,7 +2,7 @@
 //! orders flow and the example mapping, run by the host against both
 //! emulators over real sockets.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::Value;
 use trestle_artifacts::Builtins;
@@ -16,22 +16,14 @@ use trestle_host::tenant::{PreparedTenant, TenantConfig};
 /// are extra lines for `[flows.orders.settings]`.
 fn tenant(host: &Host, emulators: &Emulators, settings: &str) -> PreparedTenant {
     let s = emulators.connection_settings();
-    let table = |name: &str, connector: &str, values: &BTreeMap<String, String>| {
-        let mut t = format!("[connections.{name}]\nconnector = \"{connector}\"\n");
-        for (k, v) in values {
-            t += &format!("{k} = {v:?}\n");
-        }
-        t
-    };
     let config = format!(
-        "tenant = \"e2e\"\n{}\n{}\n[mapping]\nmodule = \"country-codes\"\n\n[flows.orders]\n\
+        "tenant = \"e2e\"\n{}\n[mapping]\nmodule = \"country-codes\"\n\n[flows.orders]\n\
          roles = {{ order-source = \"shop\", customer-sink = \"books\", sales-document-sink = \"books\", \
          product-source = \"books\", product-sink = \"books\" }}\n\
          [flows.orders.settings]\ndocument = \"invoice\"\n{settings}\n\
          [flows.orders.settings.article]\nshipping = \"SHIPPING\"\npayment-fee = \"PAYMENT-FEE\"\n\
          discount = \"DISCOUNT\"\ncoupon = \"DISCOUNT\"\nextra-cost = \"EXTRA-COST\"\n",
-        table("shop", "ccvshop", &s.ccvshop),
-        table("books", "eaccounting", &s.eaccounting),
+        s.tenant_connections(),
     );
     let config = TenantConfig::parse(&config).expect("the test's tenant config is valid");
     PreparedTenant::prepare(host, &Builtins, config).unwrap_or_else(|e| panic!("{e:#}"))

@@ -34,6 +34,19 @@ impl ConnectionSettings {
         ];
         Self { ccvshop: owned(ccvshop), eaccounting: owned(eaccounting) }
     }
+
+    /// The two `[connections.NAME]` tables of a Trestle tenant config (TOML),
+    /// named `shop` and `books`.
+    pub fn tenant_connections(&self) -> String {
+        let table = |name: &str, connector: &str, values: &BTreeMap<String, String>| {
+            let mut t = format!("[connections.{name}]\nconnector = \"{connector}\"\n");
+            for (k, v) in values {
+                t += &format!("{k} = {v:?}\n");
+            }
+            t
+        };
+        format!("{}\n{}", table("shop", "ccvshop", &self.ccvshop), table("books", "eaccounting", &self.eaccounting))
+    }
 }
 
 fn owned<const N: usize>(pairs: [(&str, String); N]) -> BTreeMap<String, String> {

@@ -35,7 +35,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     std::fs::create_dir_all(&args.dir)?;
     let config_path = args.dir.join("tenant.toml");
-    std::fs::write(&config_path, tenant_config(&settings.ccvshop, &settings.eaccounting))?;
+    std::fs::write(&config_path, tenant_config(&settings))?;
     println!("Wrote the tenant config {}\n", config_path.display());
 
     if args.no_sync {
@@ -59,22 +59,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn tenant_config(
-    shop: &std::collections::BTreeMap<String, String>,
-    books: &std::collections::BTreeMap<String, String>,
-) -> String {
-    let table = |name: &str, connector: &str, values: &std::collections::BTreeMap<String, String>| {
-        let mut t = format!("[connections.{name}]\nconnector = \"{connector}\"\n");
-        for (k, v) in values {
-            t += &format!("{k} = {v:?}\n");
-        }
-        t
-    };
+fn tenant_config(settings: &trestle_emulators::ConnectionSettings) -> String {
     format!(
         "# Written by `trestle demo`: a tenant syncing the emulated shop into the emulated books.\n\
-         tenant = \"demo-shop\"\n\n{}\n{}\n{ORDERS_FLOW}\n[mapping]\nmodule = \"country-codes\"\n",
-        table("shop", "ccvshop", shop),
-        table("books", "eaccounting", books),
+         tenant = \"demo-shop\"\n\n{}\n{ORDERS_FLOW}\n[mapping]\nmodule = \"country-codes\"\n",
+        settings.tenant_connections()
     )
 }
 
