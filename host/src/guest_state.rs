@@ -117,6 +117,9 @@ pub struct MemoryLimiter {
     table_elements: usize,
     instances: usize,
     pub refused: Option<String>,
+    /// The most linear memory granted so far: a result lifted out of the
+    /// guest cannot be larger, so small modules skip the output-size check.
+    pub peak_bytes: usize,
 }
 
 impl MemoryLimiter {
@@ -126,6 +129,7 @@ impl MemoryLimiter {
             table_elements: limits.table_elements,
             instances: limits.instances,
             refused: None,
+            peak_bytes: 0,
         }
     }
 }
@@ -142,6 +146,7 @@ impl ResourceLimiter for MemoryLimiter {
             self.refused = Some(what.clone());
             wasmtime::bail!("hit {what}");
         }
+        self.peak_bytes = self.peak_bytes.max(desired);
         Ok(true)
     }
 

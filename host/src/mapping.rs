@@ -109,7 +109,9 @@ impl MappingSlot {
             Record::Stock(r) => guest.call_map_stock(&mut *store, &r).map(|o| o.map(Record::Stock)),
         };
         let result = outcome.map_err(|e| traps::describe(&e, store.data()))?;
-        if let Ok(r) = &result {
+        if let Ok(r) = &result
+            && store.data().limiter.peak_bytes > limits.output_bytes
+        {
             let size = r.approximate_size();
             if size > limits.output_bytes {
                 return Err(format!(
