@@ -15,10 +15,12 @@ use trestle_host::bindings::Trigger;
 use trestle_host::tenant::{PreparedTenant, TenantConfig};
 use trestle_host::{Host, HostOptions};
 
-fn tenant(host: &Host, emulators: &Emulators) -> PreparedTenant {
+/// Each phase is its own tenant: state (cursor, ids, tokens) belongs to one
+/// pair of emulators.
+fn tenant(host: &Host, emulators: &Emulators, name: &str) -> PreparedTenant {
     let s = emulators.connection_settings();
     let config = format!(
-        "tenant = \"bench\"\n{}\n[flows.orders]\n\
+        "tenant = \"{name}\"\n{}\n[flows.orders]\n\
          roles = {{ order-source = \"shop\", customer-sink = \"books\", sales-document-sink = \"books\", \
          product-source = \"books\", product-sink = \"books\" }}\n\
          [flows.orders.settings]\ndocument = \"invoice\"\nmissing_article = \"create\"\n\
@@ -60,7 +62,7 @@ fn main() {
 
     // Throughput and steady state, no latency and no rate limits.
     let e = Emulators::start(Options { orders: 500, products: 60, rate_limits: false, ..Options::default() }).unwrap();
-    let t = tenant(&host, &e);
+    let t = tenant(&host, &e, "throughput");
     let first = run_once(&host, &t, &e);
     rows.push(("first run: orders synced".into(), first.synced.to_string(), String::new()));
     rows.push((
@@ -96,7 +98,7 @@ fn main() {
     if !quick {
         let e =
             Emulators::start(Options { orders: 1000, products: 60, rate_limits: true, ..Options::default() }).unwrap();
-        let t = tenant(&host, &e);
+        let t = tenant(&host, &e, "rate-limited");
         let m = run_once(&host, &t, &e);
         // The floor: the busiest URL's calls at 600 per minute.
         let floor = m.busiest_url_calls as f64 / 600.0 * 60.0;
