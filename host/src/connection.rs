@@ -7,7 +7,7 @@ use wasmtime::Store;
 use wasmtime::component::Instance;
 
 use crate::bindings::ContractError;
-use crate::bindings::exports::trestle::sync::connection::{ConnectorSpec, GuestIndices};
+use crate::bindings::exports::trestle::sync::connection::ConnectorSpec;
 use crate::engine::{Host, LoadedComponent, StoreSetup};
 use crate::forward::ConnectorInstance;
 use crate::guest_state::GuestState;
@@ -56,17 +56,17 @@ impl ConnectionSetup {
 
     /// The connector's description of itself and its settings.
     pub fn spec(&self, host: &Host, tenant: &str) -> anyhow::Result<ConnectorSpec> {
-        let (mut store, instance) = self.store(host, tenant, &new_run_id())?;
-        let guest = GuestIndices::new(&self.component.pre)?.load(&mut store, &instance)?;
-        guest.call_spec(&mut store).map_err(|e| traps::explain(e, store.data()))
+        let mut session = self.session(host, tenant)?;
+        let guest = session.connection()?;
+        guest.call_spec(&mut session.store).map_err(|e| traps::explain(e, session.store.data()))
     }
 
     /// Verifies credentials and reachability. `Ok(Err(..))` is the
     /// connector's answer in words; `Err` means the connector itself failed.
     pub fn check(&self, host: &Host, tenant: &str) -> anyhow::Result<Result<String, ContractError>> {
-        let (mut store, instance) = self.store(host, tenant, &new_run_id())?;
-        let guest = GuestIndices::new(&self.component.pre)?.load(&mut store, &instance)?;
-        guest.call_check(&mut store).map_err(|e| traps::explain(e, store.data()))
+        let mut session = self.session(host, tenant)?;
+        let guest = session.connection()?;
+        guest.call_check(&mut session.store).map_err(|e| traps::explain(e, session.store.data()))
     }
 }
 
