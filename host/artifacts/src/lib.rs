@@ -15,6 +15,9 @@ impl ComponentSource for Builtins {
             (ComponentKind::Connector, "ccvshop") => Some(CCVSHOP_CONNECTOR_BYTES),
             (ComponentKind::Connector, "eaccounting") => Some(EACCOUNTING_CONNECTOR_BYTES),
             (ComponentKind::Flow, "orders") => Some(ORDERS_FLOW_BYTES),
+            (ComponentKind::Flow, "stock") => Some(STOCK_FLOW_BYTES),
+            (ComponentKind::Flow, "customers") => Some(CUSTOMERS_FLOW_BYTES),
+            (ComponentKind::Flow, "products") => Some(PRODUCTS_FLOW_BYTES),
             (ComponentKind::Mapping, "country-codes") => Some(COUNTRY_CODES_MAPPING_BYTES),
             _ => None,
         }
