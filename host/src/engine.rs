@@ -15,6 +15,7 @@ use crate::cache::{CacheOutcome, ComponentCache};
 use crate::capabilities::config::ComponentConfig;
 use crate::capabilities::http::HttpPolicy;
 use crate::capabilities::log::{ActivityEntry, ActivityQuery, ActivityWriter, RunContext};
+use crate::capabilities::pacing::Pacer;
 use crate::capabilities::state::StateScope;
 use crate::forward;
 use crate::guest_state::GuestState;
@@ -42,6 +43,7 @@ struct HostInner {
     cache: ComponentCache,
     base_linker: Linker<GuestState>,
     stop_clock: Arc<AtomicBool>,
+    pacer: Arc<Pacer>,
 }
 
 impl Drop for HostInner {
@@ -75,11 +77,18 @@ impl Host {
         wasmtime_wasi::p2::add_to_linker_sync(&mut base_linker).map_err(anyhow::Error::from).context("linking WASI")?;
         let stop_clock = Arc::new(AtomicBool::new(false));
         start_epoch_clock(&engine, stop_clock.clone())?;
-        Ok(Host { inner: Arc::new(HostInner { engine, storage, cache, base_linker, stop_clock }) })
+        Ok(Host {
+            inner: Arc::new(HostInner { engine, storage, cache, base_linker, stop_clock, pacer: Arc::default() }),
+        })
     }
 
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// The rate budgets of every connection this host runs.
+    pub fn pacer(&self) -> Arc<Pacer> {
+        self.inner.pacer.clone()
     }
 
     pub fn storage(&self) -> &Storage {

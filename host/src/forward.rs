@@ -251,7 +251,7 @@ mod tests {
     #[test]
     fn only_reads_are_retried_after_transient_failures() {
         assert!(is_read_only("list-orders"));
-        assert!(is_read_only("find-by-reference"));
+        assert!(is_read_only("find-by-references"));
         assert!(!is_read_only("create-document"));
         assert!(!is_read_only("set-stock"));
     }

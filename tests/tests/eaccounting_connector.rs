@@ -712,10 +712,14 @@ fn documents_of_every_kind_are_found_by_reference_and_never_written_twice() {
     ] {
         let doc = document(kind, &customer_id, shop_order(number, buyer.clone(), &article, 2.0), &article);
         let sink = session.sales_document_sink().unwrap();
-        assert_eq!(ok(sink.call_find_by_reference(&mut session.store, kind, number)), None);
+        let references = [number.to_string(), "WEB-ELSEWHERE".to_string()];
+        assert_eq!(ok(sink.call_find_by_references(&mut session.store, kind, &references)), vec![]);
         let id = create_document(&mut session, &doc).unwrap();
         assert_eq!(create_document(&mut session, &doc).unwrap(), id, "{collection}: written once");
-        assert_eq!(ok(sink.call_find_by_reference(&mut session.store, kind, number)), Some(id.clone()));
+        assert_eq!(
+            ok(sink.call_find_by_references(&mut session.store, kind, &references)),
+            vec![(number.to_string(), id.clone())]
+        );
         let books = f.books(collection);
         assert_eq!(books.len(), 1, "{collection}: one document");
         let rows = books[0]["Rows"].as_array().unwrap();
@@ -723,6 +727,13 @@ fn documents_of_every_kind_are_found_by_reference_and_never_written_twice() {
         assert_eq!(rows[0]["ArticleId"], article["Id"]);
         assert_eq!(rows[0]["UnitPrice"], article["GrossPrice"], "{collection}: private buyer sees gross prices");
     }
+    // Many references: looked up in batches, and a hit in a later batch is found.
+    let mut many: Vec<String> = (0..60).map(|n| format!("WEB-{}", 2000 + n)).collect();
+    many[47] = "WEB-1004".into();
+    let sink = session.sales_document_sink().unwrap();
+    let found = ok(sink.call_find_by_references(&mut session.store, DocumentKind::Invoice, &many));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "WEB-1004");
     drop(session);
     assert_eq!(f.warnings(), Vec::<String>::new(), "totals agree with the shop's");
 }

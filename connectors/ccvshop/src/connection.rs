@@ -4,7 +4,7 @@
 use trestle_guest::Error;
 
 use crate::client::{Client, api};
-use crate::exports::trestle::sync::connection::ConnectorSpec;
+use crate::exports::trestle::sync::connection::{ConnectorSpec, RateLimit};
 use crate::json::{self, parse_timestamp};
 use crate::{errors, reference, settings, signing};
 
@@ -28,7 +28,20 @@ pub fn spec() -> ConnectorSpec {
         version: env!("CARGO_PKG_VERSION").into(),
         settings: settings::declared(),
         roles: ROLES.iter().map(|r| format!("trestle:sync/{r}@0.1.0")).collect(),
+        rate_limits: rate_limits(),
     }
+}
+
+/// Spec §4: 150 GETs and 100 writes a minute, each method on each resource
+/// counted on its own. (`GET /productqueries` allows 30, but this connector
+/// does not use it.)
+fn rate_limits() -> Vec<RateLimit> {
+    let limit = |methods: &[&str], per_minute| RateLimit {
+        methods: methods.iter().map(|m| m.to_string()).collect(),
+        per_method: true,
+        per_minute,
+    };
+    vec![limit(&["GET"], 150), limit(&["POST", "PUT", "PATCH", "DELETE"], 100)]
 }
 
 /// One signed call that every key may make (`/paymethods`): it proves the

@@ -1,7 +1,8 @@
 //! Sales documents: a shop order written as an eAccounting quote, order,
 //! invoice draft or invoice. Our reference (the shop order number) goes into
-//! the document's "our reference" field, and `create` looks it up first, so
-//! writing the same order twice gives back the first document.
+//! the document's "our reference" field, and `create` looks it up first
+//! (unless `find_by_references` just found it absent), so writing the same
+//! order twice gives back the first document.
 //!
 //! eAccounting takes each row's VAT rate and revenue account from the
 //! article's coding; rows cannot override them (a row can only be VAT free
@@ -19,7 +20,7 @@ use crate::client::{self, literal};
 use crate::exports::trestle::sync::sales_document_sink::{DocumentKind, LineBooking, SalesDocument};
 use crate::json::{self, round2};
 use crate::reference::{self, Kind};
-use crate::{articles, company, customers, percent};
+use crate::{company, customers, remembered};
 
 /// An order is "ongoing" once the shop accepted it (1 would be a draft).
 const ORDER_STATUS_ONGOING: i64 = 2;
@@ -51,18 +52,45 @@ impl Target {
     }
 }
 
-pub fn find_by_reference(kind: DocumentKind, reference: &str) -> Result<Option<String>, Error> {
+/// References per look-up: 25 `or`-ed comparisons keep the URL short and
+/// fit one page.
+const REFERENCES_PER_LOOKUP: usize = 25;
+
+thread_local! {
+    /// References `find_by_references` found absent in this run (= this
+    /// instance) and not created since: `create` need not ask again.
+    static VERIFIED_ABSENT: std::cell::RefCell<std::collections::HashSet<(String, String)>> = Default::default();
+}
+
+pub fn find_by_references(kind: DocumentKind, references: &[String]) -> Result<Vec<(String, String)>, Error> {
     let target = Target::of(kind);
-    let filter = format!("{} eq {}", target.reference_field, literal(reference));
-    match client::find_one(target.collection, filter)? {
-        Some(found) => Ok(Some(json::string(&found, "Id", &format!("eAccounting {}", target.noun))?)),
-        None => Ok(None),
+    let mut found = Vec::new();
+    for chunk in references.chunks(REFERENCES_PER_LOOKUP) {
+        let filter: Vec<String> =
+            chunk.iter().map(|r| format!("{} eq {}", target.reference_field, literal(r))).collect();
+        let what = format!("eAccounting {}", target.noun);
+        for item in client::list_all(target.collection, &[("$filter", filter.join(" or "))])? {
+            let reference = json::string(&item, target.reference_field, &what)?;
+            found.push((reference, json::string(&item, "Id", &what)?));
+        }
+        VERIFIED_ABSENT.with(|absent| {
+            let mut absent = absent.borrow_mut();
+            for reference in chunk.iter().filter(|r| !found.iter().any(|(f, _)| f == *r)) {
+                absent.insert((target.collection.to_string(), reference.clone()));
+            }
+        });
     }
+    Ok(found)
 }
 
 pub fn create(document: &SalesDocument) -> Result<String, Error> {
     let target = Target::of(document.kind);
-    if let Some(existing) = find_by_reference(document.kind, &document.reference)? {
+    let key = (target.collection.to_string(), document.reference.clone());
+    let verified = VERIFIED_ABSENT.with(|absent| absent.borrow_mut().remove(&key));
+    if !verified
+        && let Some((_, existing)) =
+            find_by_references(document.kind, std::slice::from_ref(&document.reference))?.into_iter().next()
+    {
         log::log(
             Level::Info,
             &format!("{} {} already exists in eAccounting; not created again", target.noun, document.reference),
@@ -70,6 +98,8 @@ pub fn create(document: &SalesDocument) -> Result<String, Error> {
         );
         return Ok(existing);
     }
+    // The single look-up above marked the reference absent; consume that too.
+    VERIFIED_ABSENT.with(|absent| absent.borrow_mut().remove(&key));
     let order = &document.order;
     if document.bookings.len() != order.lines.len() {
         return Err(Error::Invalid(format!(
@@ -80,9 +110,7 @@ pub fn create(document: &SalesDocument) -> Result<String, Error> {
             order.lines.len()
         )));
     }
-    let customer = client::get(&format!("/customers/{}", percent::encode(&document.customer_id)))?;
-    let private = json::flag(&customer, "IsPrivatePerson", "eAccounting customer")?;
-    let gross = company::prices_include_vat_for(private)?;
+    let gross = company::prices_include_vat_for(remembered::customer_is_private(&document.customer_id)?)?;
 
     let mut body = header(&target, document)?;
     let rows = order
@@ -95,7 +123,11 @@ pub fn create(document: &SalesDocument) -> Result<String, Error> {
     body["Rows"] = json!(rows);
     json::merge_custom_fields(&mut body, &order.custom_fields, &format!("{} {}", target.noun, document.reference))?;
 
-    let created = client::post(target.collection, &body)?;
+    let created = client::post(target.collection, &body).inspect_err(|e| {
+        if matches!(e, Error::Invalid(_) | Error::NotFound(_)) {
+            remembered::forget_inputs_of(document);
+        }
+    })?;
     let what = format!("eAccounting {} just created", target.noun);
     let id = json::string(&created, "Id", &what)?;
     compare_totals(&target, document, &created, gross, &what)?;
@@ -197,7 +229,7 @@ fn row(
                 row.insert("IsTextRow".into(), json!(false));
             }
             let (unit_price, discount) = price_in_basis(line, gross, index)?;
-            row.insert("ArticleId".into(), json!(articles::id_for_number(article)?));
+            row.insert("ArticleId".into(), json!(remembered::article_id(article)?));
             row.insert("UnitPrice".into(), json!(unit_price));
             row.insert("Quantity".into(), json!(line.quantity));
             row.insert("DiscountPercentage".into(), json!(discount));
@@ -281,6 +313,8 @@ fn compare_totals(
         ));
     }
     if includes_vat != gross {
+        // The customer's kind changed in the books since we remembered it.
+        remembered::forget_customer(&document.customer_id);
         problems.push(format!(
             "eAccounting chose {} unit prices, we sent {}",
             if includes_vat { "gross" } else { "net" },

@@ -30,9 +30,10 @@ mod lease;
 mod oauth;
 mod percent;
 mod reference;
+mod remembered;
 mod settings;
 
-use exports::trestle::sync::connection::{self, ConnectorSpec};
+use exports::trestle::sync::connection::{self, ConnectorSpec, RateLimit};
 use exports::trestle::sync::customer_sink::{self, CustomerDefaults, StoredCustomer};
 use exports::trestle::sync::customer_source::{self, CustomerPage};
 use exports::trestle::sync::product_sink::{self, UpdateMask, UpsertResult};
@@ -64,6 +65,8 @@ impl connection::Guest for Eaccounting {
             version: env!("CARGO_PKG_VERSION").into(),
             settings: settings::described(),
             roles: ROLES.iter().map(|r| r.to_string()).collect(),
+            // 600 requests a minute per client and URL, all methods together.
+            rate_limits: vec![RateLimit { methods: Vec::new(), per_method: false, per_minute: 600 }],
         }
     }
 
@@ -88,13 +91,15 @@ impl customer_sink::Guest for Eaccounting {
     }
 
     fn update_customer(id: String, customer: Customer, defaults: CustomerDefaults) -> Result<(), Error> {
+        // The update may turn a private person into a company.
+        remembered::forget_customer(&id);
         customers::update(&id, &customer, &defaults)
     }
 }
 
 impl sales_document_sink::Guest for Eaccounting {
-    fn find_by_reference(kind: DocumentKind, reference: String) -> Result<Option<String>, Error> {
-        documents::find_by_reference(kind, &reference)
+    fn find_by_references(kind: DocumentKind, references: Vec<String>) -> Result<Vec<(String, String)>, Error> {
+        documents::find_by_references(kind, &references)
     }
 
     fn create_document(document: SalesDocument) -> Result<String, Error> {

@@ -1,6 +1,6 @@
 //! What the flow remembers between runs, in the host's state (namespaced to
-//! this tenant): where each order went, which are parked and why, which
-//! creates may have happened without being recorded, and the page cursor.
+//! this tenant): where each order went, which are parked and why, what is
+//! known of customers and articles, and the page cursor.
 
 use trestle_guest::state;
 
@@ -8,10 +8,6 @@ const CURSOR: &str = "cursor";
 
 fn order_key(source_id: &str) -> String {
     format!("order/{source_id}")
-}
-
-fn pending_key(source_id: &str) -> String {
-    format!("pending/{source_id}")
 }
 
 fn parked_key(source_id: &str) -> String {
@@ -26,30 +22,13 @@ pub fn set_cursor(cursor: &str) {
     state::set(CURSOR, cursor);
 }
 
-/// Whether any order was ever recorded: a first run verifies every order
-/// against the books, since an earlier installation may have written it.
-pub fn is_first_run() -> bool {
-    cursor().is_none() && state::keys("order/").is_empty()
-}
-
 /// The document an order became, if it was synced.
 pub fn synced(source_id: &str) -> Option<String> {
     state::get(&order_key(source_id))
 }
 
-/// Written before a document is created and cleared once it is recorded: a
-/// marker left behind means a crash in between, and the books must be asked.
-pub fn begin_create(source_id: &str) {
-    state::set(&pending_key(source_id), "1");
-}
-
-pub fn was_interrupted(source_id: &str) -> bool {
-    state::get(&pending_key(source_id)).is_some()
-}
-
 pub fn record_synced(source_id: &str, target_id: &str) {
     state::set(&order_key(source_id), target_id);
-    state::delete(&pending_key(source_id));
     state::delete(&parked_key(source_id));
 }
 

@@ -40,11 +40,12 @@ impl Guest for OrdersFlow {
         match trigger {
             Trigger::RecordId(id) => {
                 let order = order_source::get_order(&id)?;
-                run.handle(order)?;
+                run.handle_batch(vec![order])?;
             }
             Trigger::Scheduled => {
-                run.retry_parked()?;
-                sync_new_orders(&mut run)?;
+                if run.retry_parked()? == Handled::Continue {
+                    sync_new_orders(&mut run)?;
+                }
             }
         }
         Ok(run.summary())
@@ -65,10 +66,8 @@ fn sync_new_orders(run: &mut Run) -> Result<(), Error> {
     let mut cursor = ledger::cursor();
     loop {
         let page = order_source::list_orders(&filter, cursor.as_deref())?;
-        for order in page.orders {
-            if run.handle(order)? == Handled::Stop {
-                return Ok(());
-            }
+        if run.handle_batch(page.orders)? == Handled::Stop {
+            return Ok(());
         }
         match page.next {
             Some(next) => {

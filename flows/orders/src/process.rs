@@ -4,6 +4,8 @@
 //! connection (credentials, a broken connector) stop the run, since every
 //! order behind would fail the same way.
 
+use std::collections::HashMap;
+
 use trestle::sync::customer_sink::CustomerDefaults;
 use trestle::sync::order_source;
 use trestle::sync::sales_document_sink::{self, DocumentKind, SalesDocument};
@@ -25,7 +27,9 @@ pub enum Handled {
 
 pub struct Run {
     pub settings: Settings,
-    first_run: bool,
+    /// What the books said of references looked up for the current batch:
+    /// the document id, or None when there is none yet.
+    looked_up: HashMap<String, Option<String>>,
     synced: u32,
     skipped: u32,
     parked: u32,
@@ -34,7 +38,7 @@ pub struct Run {
 
 impl Run {
     pub fn new(settings: Settings) -> Self {
-        Run { settings, first_run: ledger::is_first_run(), synced: 0, skipped: 0, parked: 0, notes: Vec::new() }
+        Run { settings, looked_up: HashMap::new(), synced: 0, skipped: 0, parked: 0, notes: Vec::new() }
     }
 
     pub fn summary(self) -> crate::exports::trestle::sync::flow_run::Summary {
@@ -49,12 +53,11 @@ impl Run {
 
     /// Parked orders first: each is fetched again (it may have been fixed in
     /// the shop) and handled like a new one.
-    pub fn retry_parked(&mut self) -> Result<(), Error> {
+    pub fn retry_parked(&mut self) -> Result<Handled, Error> {
+        let mut orders = Vec::new();
         for source_id in ledger::parked() {
             match order_source::get_order(&source_id) {
-                Ok(order) => {
-                    self.handle(order)?;
-                }
+                Ok(order) => orders.push(order),
                 Err(Error::NotFound(_)) => {
                     ledger::unpark(&source_id);
                     self.note(format!("order {source_id} was parked but no longer exists in the shop; unparked"));
@@ -62,10 +65,59 @@ impl Run {
                 Err(e) => return Err(e),
             }
         }
-        Ok(())
+        self.handle_batch(orders)
     }
 
-    pub fn handle(&mut self, order: Order) -> Result<Handled, Error> {
+    /// A batch of orders (a page): the ones not in the id map are looked up
+    /// in the books together, then each is handled.
+    pub fn handle_batch(&mut self, orders: Vec<Order>) -> Result<Handled, Error> {
+        self.look_up(&orders)?;
+        for order in orders {
+            if self.handle(order)? == Handled::Stop {
+                return Ok(Handled::Stop);
+            }
+        }
+        Ok(Handled::Continue)
+    }
+
+    /// One call for every unsynced order of the batch. If the books cannot
+    /// answer now, each order is looked up on its own when it is handled
+    /// (and parked if that fails too).
+    fn look_up(&mut self, orders: &[Order]) -> Result<(), Error> {
+        self.looked_up.clear();
+        let references: Vec<String> =
+            orders.iter().filter(|o| ledger::synced(&o.source_id).is_none()).map(|o| o.order_number.clone()).collect();
+        if references.is_empty() {
+            return Ok(());
+        }
+        match sales_document_sink::find_by_references(self.settings.document, &references) {
+            Ok(found) => {
+                self.looked_up = references.into_iter().map(|r| (r, None)).collect();
+                for (reference, id) in found {
+                    self.looked_up.insert(reference, Some(id));
+                }
+                Ok(())
+            }
+            Err(e @ (Error::Auth(_) | Error::Fatal(_))) => Err(e),
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// The document this order already became in the books, if any.
+    fn existing_document(&mut self, order_number: &str) -> Result<Option<String>, Error> {
+        match self.looked_up.remove(order_number) {
+            Some(found) => Ok(found),
+            None => {
+                let found = sales_document_sink::find_by_references(
+                    self.settings.document,
+                    std::slice::from_ref(&order_number.to_string()),
+                )?;
+                Ok(found.into_iter().next().map(|(_, id)| id))
+            }
+        }
+    }
+
+    fn handle(&mut self, order: Order) -> Result<Handled, Error> {
         let handled = self.synced + self.skipped + self.parked;
         if self.settings.max_orders > 0 && handled >= self.settings.max_orders {
             return Ok(Handled::Stop);
@@ -97,9 +149,9 @@ impl Run {
             return Ok(Done::Skipped { target_id, why: "already synced".into() });
         }
         let kind = self.settings.document;
-        if (self.first_run || ledger::was_interrupted(&source.source_id))
-            && let Some(target_id) = sales_document_sink::find_by_reference(kind, &source.order_number)?
-        {
+        // Looked up before every create: an earlier run, another installation
+        // or a crash between create and record may have written it already.
+        if let Some(target_id) = self.existing_document(&source.order_number)? {
             ledger::record_synced(&source.source_id, &target_id);
             return Ok(Done::Skipped { target_id, why: "already in the books (found by our reference)".into() });
         }
@@ -121,7 +173,6 @@ impl Run {
             bookings,
             order,
         };
-        ledger::begin_create(&source.source_id);
         let target_id = sales_document_sink::create_document(&document)?;
         ledger::record_synced(&source.source_id, &target_id);
         let customer_note = match customer {

@@ -1,7 +1,8 @@
 //! Outgoing HTTP, deny by default: a connector reaches only the hosts of the
 //! base URLs in its own settings. The policy is plain data, checked in the
 //! `wasi:http` send hook; a refusal is logged with the reason and reaches the
-//! guest as `HttpRequestDenied`.
+//! guest as `HttpRequestDenied`. Allowed requests wait their turn in the
+//! connection's rate budgets (`pacing`) before they go out.
 
 use std::sync::{Arc, Mutex};
 
@@ -9,6 +10,7 @@ use http::Uri;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::capabilities::log::ActivityWriter;
+use crate::capabilities::pacing::Pacing;
 
 /// One origin a connector may reach: scheme, host and port.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +36,7 @@ impl std::fmt::Display for Origin {
 #[derive(Debug, Clone, Default)]
 pub struct HttpPolicy {
     allowed: Vec<Origin>,
+    pacing: Option<Pacing>,
 }
 
 impl HttpPolicy {
@@ -54,7 +57,12 @@ impl HttpPolicy {
             }
             allowed.push(Origin::of(parsed.scheme(), host.trim_matches(['[', ']']), parsed.port()));
         }
-        Ok(Self { allowed })
+        Ok(Self { allowed, pacing: None })
+    }
+
+    /// The same policy, with requests paced to these budgets.
+    pub fn paced(self, pacing: Pacing) -> Self {
+        Self { pacing: Some(pacing), ..self }
     }
 
     pub fn allowed(&self) -> &[Origin] {
@@ -109,8 +117,12 @@ impl WasiHttpHooks for FilteredHttp {
             tracing::warn!("{component}: {reason}");
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
+        let turn = self.policy.pacing.as_ref().map(|p| p.wait_turn(request.method(), request.uri()));
         Box::new(async move {
             use http_body_util::BodyExt;
+            if let Some(turn) = turn {
+                turn.await;
+            }
             let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
             Ok((response.map(BodyExt::boxed_unsync), Box::new(io) as Box<dyn Future<Output = _> + Send>))
         })

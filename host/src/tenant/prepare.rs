@@ -9,6 +9,8 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::bindings::Trigger;
+use crate::bindings::exports::trestle::sync::connection::RateLimit;
+use crate::capabilities::pacing::{Pacing, RateRule};
 use crate::connection::ConnectionSetup;
 use crate::engine::{Host, LoadedComponent};
 use crate::run::FlowRun;
@@ -44,6 +46,16 @@ fn load(
     }
 }
 
+/// The connection's requests paced to the budgets its connector declares;
+/// the budgets are the connection's own (each has its own API client).
+fn pacing(host: &Host, tenant: &str, connection: &str, limits: &[RateLimit]) -> Pacing {
+    let rules = limits
+        .iter()
+        .map(|l| RateRule { methods: l.methods.clone(), per_method: l.per_method, per_minute: l.per_minute })
+        .collect();
+    Pacing::new(rules, format!("{tenant}/{connection}"), host.pacer())
+}
+
 impl PreparedTenant {
     pub fn prepare(host: &Host, source: &dyn ComponentSource, config: TenantConfig) -> anyhow::Result<Self> {
         let defaults =
@@ -71,6 +83,7 @@ impl PreparedTenant {
                 }
             }
             let secrets = spec.settings.iter().filter(|s| s.secret).map(|s| s.name.clone());
+            let http = http.paced(pacing(host, &config.tenant, name, &spec.rate_limits));
             connections
                 .insert(name.clone(), ConnectionSetup { config: ComponentConfig::new(values, secrets), http, ..probe });
         }

@@ -20,6 +20,7 @@ impl Guest for ForbiddenHost {
             version: "0".into(),
             settings: Vec::new(),
             roles: Vec::new(),
+            rate_limits: Vec::new(),
         }
     }
 

@@ -41,6 +41,7 @@ impl Connection for Probe {
             version: "0".into(),
             settings: Vec::new(),
             roles: vec!["order-source".into()],
+            rate_limits: Vec::new(),
         }
     }
 
