@@ -13,7 +13,7 @@ use trestle_artifacts::Builtins;
 use trestle_emulators::{Emulators, Options};
 use trestle_host::bindings::Trigger;
 use trestle_host::tenant::{PreparedTenant, TenantConfig};
-use trestle_host::{Host, HostOptions};
+use trestle_host::{ActivityQuery, Host, HostOptions};
 
 /// Each phase is its own tenant: state (cursor, ids, tokens) belongs to one
 /// pair of emulators.
@@ -38,6 +38,7 @@ fn books_calls(e: &Emulators) -> (u64, BTreeMap<String, u64>) {
 
 struct Measured {
     synced: u32,
+    parked: u32,
     seconds: f64,
     calls: u64,
     busiest_url_calls: u64,
@@ -49,8 +50,20 @@ fn run_once(host: &Host, tenant: &PreparedTenant, e: &Emulators) -> Measured {
     let report = host.run_flow(tenant.flow_run(host, &Builtins, "orders", Trigger::Scheduled).unwrap()).unwrap();
     let seconds = started.elapsed().as_secs_f64();
     let (after, after_by) = books_calls(e);
-    let busiest_url_calls = after_by.iter().map(|(k, v)| v - before_by.get(k).copied().unwrap_or(0)).max().unwrap_or(0);
-    Measured { synced: report.summary.synced, seconds, calls: after - before, busiest_url_calls }
+    // eAccounting counts every method on a URL against one budget.
+    let mut by_url: BTreeMap<&str, u64> = BTreeMap::new();
+    for (endpoint, count) in &after_by {
+        let url = endpoint.split_once(' ').map_or(endpoint.as_str(), |(_, url)| url);
+        *by_url.entry(url).or_default() += count - before_by.get(endpoint).copied().unwrap_or(0);
+    }
+    let busiest_url_calls = by_url.values().copied().max().unwrap_or(0);
+    Measured {
+        synced: report.summary.synced,
+        parked: report.summary.parked,
+        seconds,
+        calls: after - before,
+        busiest_url_calls,
+    }
 }
 
 fn main() {
@@ -109,6 +122,18 @@ fn main() {
         ));
         rows.push(("  floor (busiest URL's calls / 600 per minute)".into(), format!("{floor:.0} s"), String::new()));
         rows.push(("  time / floor".into(), format!("{:.2}", m.seconds / floor.max(1.0)), "<= 1.10".into()));
+        let failed_calls = host
+            .activity(&ActivityQuery {
+                tenant: Some("rate-limited".into()),
+                kind: Some("call".into()),
+                ..Default::default()
+            })
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.level == "warn")
+            .count();
+        rows.push(("  connector calls that failed (429s included)".into(), failed_calls.to_string(), String::new()));
+        rows.push(("  orders parked".into(), m.parked.to_string(), "0".into()));
     }
 
     println!("\n{:<56} {:>10}  aim", "measure", "value");

@@ -12,17 +12,25 @@ use trestle_host::bindings::Trigger;
 use trestle_host::run::RunReport;
 use trestle_host::tenant::{PreparedTenant, TenantConfig};
 
+/// One article for each kind of cost and discount line.
+const COST_ARTICLES: &str = "shipping = \"SHIPPING\"\npayment-fee = \"PAYMENT-FEE\"\n\
+    discount = \"DISCOUNT\"\ncoupon = \"DISCOUNT\"\nextra-cost = \"EXTRA-COST\"\n";
+
 /// A tenant syncing the emulated shop into the emulated books; `settings`
 /// are extra lines for `[flows.orders.settings]`.
 fn tenant(host: &Host, emulators: &Emulators, settings: &str) -> PreparedTenant {
+    tenant_with_articles(host, emulators, settings, COST_ARTICLES)
+}
+
+/// The same, with `articles` as the `[flows.orders.settings.article]` table.
+fn tenant_with_articles(host: &Host, emulators: &Emulators, settings: &str, articles: &str) -> PreparedTenant {
     let s = emulators.connection_settings();
     let config = format!(
         "tenant = \"e2e\"\n{}\n[mapping]\nmodule = \"country-codes\"\n\n[flows.orders]\n\
          roles = {{ order-source = \"shop\", customer-sink = \"books\", sales-document-sink = \"books\", \
          product-source = \"books\", product-sink = \"books\" }}\n\
          [flows.orders.settings]\ndocument = \"invoice\"\n{settings}\n\
-         [flows.orders.settings.article]\nshipping = \"SHIPPING\"\npayment-fee = \"PAYMENT-FEE\"\n\
-         discount = \"DISCOUNT\"\ncoupon = \"DISCOUNT\"\nextra-cost = \"EXTRA-COST\"\n",
+         [flows.orders.settings.article]\n{articles}",
         s.tenant_connections(),
     );
     let config = TenantConfig::parse(&config).expect("the test's tenant config is valid");
@@ -182,4 +190,166 @@ fn a_webhook_triggered_run_syncs_just_that_order() {
     assert_eq!(invoices.len(), 1, "only the named order is synced");
     let number = emulators.ccvshop.state()["shop"]["orders"][id.to_string()]["ordernumber"].as_u64().unwrap();
     assert_eq!(invoices[0]["OurReference"], format!("ORD-{number}"));
+}
+
+/// What the shop says an order comes to, worked out from its own data: rows
+/// (price less row discount, times count) at their VAT rates; shipping,
+/// payment and extra costs at the shipping rate; the coupon spread over the
+/// rows' rates in proportion; no VAT on intra-community orders.
+fn shop_totals(order: &Value) -> (f64, f64) {
+    let incl = order["prices_include_tax"] == true;
+    let exempt = order["is_intra_community_order"] == true;
+    // (amount as the shop states it, VAT rate in %)
+    let mut amounts: Vec<(f64, f64)> = Vec::new();
+    for row in order["rows"].as_array().unwrap() {
+        let f = |k: &str| row[k].as_f64().unwrap();
+        amounts.push(((f("price") - f("discount")) * f("count"), f("tax")));
+    }
+    let rows_total: f64 = amounts.iter().map(|(a, _)| a).sum();
+    let coupon = order["coupon"]["discount"].as_f64().unwrap_or(0.0);
+    let coupon_shares: Vec<(f64, f64)> =
+        amounts.iter().map(|(a, rate)| (-coupon * a / rows_total.max(0.01), *rate)).collect();
+    amounts.extend(coupon_shares);
+    let shipping_rate = order["shipping_tax_percentage"].as_f64().unwrap_or(0.0);
+    for cost in ["total_shipping", "paymethod_costs", "extra_costs"] {
+        amounts.push((order[cost].as_f64().unwrap_or(0.0), shipping_rate));
+    }
+    let (mut gross, mut vat) = (0.0, 0.0);
+    for (amount, rate) in amounts {
+        let rate = if exempt { 0.0 } else { rate / 100.0 };
+        let (g, v) =
+            if incl { (amount, amount - amount / (1.0 + rate)) } else { (amount * (1.0 + rate), amount * rate) };
+        gross += g;
+        vat += v;
+    }
+    (gross, vat)
+}
+
+#[test]
+fn every_invoice_has_the_shop_orders_rows_vat_shipping_discounts_and_buyer() {
+    let emulators =
+        Emulators::start(Options { orders: 150, products: 60, rate_limits: false, ..Options::default() }).unwrap();
+    let host = host();
+    // Costs and coupons at every rate the seed uses get an article of that rate.
+    let articles = "shipping = { 21 = \"SHIPPING-21\", 9 = \"SHIPPING-9\", default = \"SHIPPING\" }\n\
+        coupon = { 21 = \"COUPON-21\", 9 = \"COUPON-9\", default = \"COUPON\" }\n\
+        payment-fee = { 21 = \"FEE-21\", default = \"FEE\" }\nextra-cost = { 21 = \"EXTRA-21\", default = \"EXTRA\" }\n\
+        discount = \"DISCOUNT\"\n";
+    let tenant = tenant_with_articles(&host, &emulators, "missing_article = \"create\"", articles);
+    let report = run(&host, &tenant);
+    assert_eq!(report.summary.parked, 0, "{:?}", report.summary.notes);
+    assert_exactly_once(&emulators);
+
+    let shop = emulators.ccvshop.state()["shop"]["orders"].clone();
+    let by_number: std::collections::BTreeMap<String, &Value> = shop
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|o| Some((format!("ORD-{}", o["ordernumber"].as_u64()?), o)))
+        .collect();
+    let books = emulators.eaccounting.state()["books"].clone();
+    let customers = books["customers"].as_array().unwrap();
+    let mut checked = (0, 0, 0, 0);
+    for invoice in invoices(&emulators) {
+        let reference = invoice["OurReference"].as_str().unwrap();
+        let order = by_number[reference];
+        let (gross, vat) = shop_totals(order);
+        let total = invoice["TotalAmount"].as_f64().unwrap();
+        let books_vat = invoice["TotalVatAmount"].as_f64().unwrap();
+        assert!((total - gross).abs() <= 0.05, "{reference}: books total {total:.2}, shop {gross:.2}: {invoice:#}");
+        assert!((books_vat - vat).abs() <= 0.05, "{reference}: books VAT {books_vat:.2}, shop {vat:.2}: {invoice:#}");
+
+        // Every shop row as an article row with its SKU (the variant's own)
+        // and count, in the shop's order.
+        let rows = invoice["Rows"].as_array().unwrap();
+        let article_rows: Vec<(&str, f64)> = rows
+            .iter()
+            .filter(|r| r["ArticleNumber"].as_str().is_some_and(|n| n.starts_with("SKU-")))
+            .map(|r| (r["ArticleNumber"].as_str().unwrap(), r["Quantity"].as_f64().unwrap()))
+            .collect();
+        let shop_rows: Vec<(&str, f64)> = order["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let sku = r["sub_sku_number"].as_str().or(r["product_number"].as_str()).unwrap();
+                (sku, r["count"].as_f64().unwrap())
+            })
+            .collect();
+        assert_eq!(article_rows, shop_rows, "{reference}: article rows");
+
+        let sum_of = |prefix: &str| -> f64 {
+            rows.iter()
+                .filter(|r| r["ArticleNumber"].as_str().is_some_and(|n| n.starts_with(prefix)))
+                .map(|r| r["Amount"].as_f64().unwrap())
+                .sum()
+        };
+        let shipping = order["total_shipping"].as_f64().unwrap();
+        if shipping > 0.0 {
+            checked.0 += 1;
+            assert!(sum_of("SHIPPING").abs() > 0.0, "{reference}: a shipping row");
+        }
+        if let Some(coupon) = order["coupon"]["discount"].as_f64() {
+            checked.1 += 1;
+            assert!(sum_of("COUPON").abs() > 0.0, "{reference}: coupon rows");
+            assert!(sum_of("COUPON") < 0.0, "{reference}: the coupon lowers the total ({coupon})");
+        }
+        if order["rows"].as_array().unwrap().iter().any(|r| r["discount"].as_f64().unwrap() > 0.0) {
+            checked.2 += 1;
+        }
+
+        // The buyer: the customer with the order's e-mail, a company when
+        // the shop names one, else a private person.
+        let person = &order["customer"]["person"];
+        let customer = customers.iter().find(|c| c["Id"] == invoice["CustomerId"]).expect("the invoice's customer");
+        assert_eq!(customer["EmailAddress"].as_str(), person["email"].as_str(), "{reference}: customer by e-mail");
+        let company = person["company"].as_str().is_some_and(|c| !c.is_empty());
+        if customers.iter().filter(|c| c["EmailAddress"] == person["email"]).count() == 1 && company {
+            checked.3 += 1;
+            assert_eq!(customer["IsPrivatePerson"], false, "{reference}: a company buyer is a business customer");
+        }
+    }
+    let (shipping, coupons, row_discounts, companies) = checked;
+    assert!(
+        shipping > 20 && coupons > 5 && row_discounts > 5 && companies > 5,
+        "the seed covers each case: {checked:?}"
+    );
+}
+
+#[test]
+fn with_one_default_customer_every_order_is_booked_on_it_and_no_customer_is_created() {
+    let emulators =
+        Emulators::start(Options { orders: 40, products: 60, rate_limits: false, ..Options::default() }).unwrap();
+    let customers_before = emulators.eaccounting.state()["books"]["customers"].as_array().unwrap().clone();
+    let default = customers_before[0]["Id"].as_str().unwrap().to_string();
+    let host = host();
+    let settings =
+        format!("missing_article = \"create\"\ncustomers = \"default\"\ndefault_customer_id = \"{default}\"");
+    let report = run(&host, &tenant(&host, &emulators, &settings));
+    assert_eq!(report.summary.parked, 0, "{:?}", report.summary.notes);
+    assert_exactly_once(&emulators);
+    assert!(invoices(&emulators).iter().all(|i| i["CustomerId"] == default.as_str()));
+    let customers_after = emulators.eaccounting.state()["books"]["customers"].as_array().unwrap().clone();
+    assert_eq!(customers_after.len(), customers_before.len(), "no customer created");
+}
+
+#[test]
+fn an_order_the_books_refuse_is_parked_with_their_reason_and_synced_once_the_config_is_fixed() {
+    let emulators =
+        Emulators::start(Options { orders: 30, products: 60, rate_limits: false, ..Options::default() }).unwrap();
+    let host = host();
+    // Terms of payment the books do not have: every new customer is refused.
+    let bogus = "payment_terms.default = \"0b5e9f43-0000-4000-8000-000000000000\"\nmissing_article = \"create\"";
+    let first = run(&host, &tenant(&host, &emulators, bogus));
+    assert!(first.summary.parked > 0, "{:?}", first.summary);
+    assert!(
+        first.summary.notes.iter().any(|n| n.contains("TermsOfPaymentId") && n.contains("0b5e9f43")),
+        "the books' reason, naming the field and value: {:?}",
+        first.summary.notes
+    );
+    let terms = emulators.eaccounting.state()["books"]["termsofpayments"][0]["Id"].as_str().unwrap().to_string();
+    let fixed = format!("payment_terms.default = \"{terms}\"\nmissing_article = \"create\"");
+    let second = run(&host, &tenant(&host, &emulators, &fixed));
+    assert_eq!(second.summary.parked, 0, "{:?}", second.summary.notes);
+    assert_exactly_once(&emulators);
 }

@@ -6,8 +6,10 @@
 //!
 //! eAccounting takes each row's VAT rate and revenue account from the
 //! article's coding; rows cannot override them (a row can only be VAT free
-//! on quotes and invoices). So a booking contributes its article id, and the
-//! order's VAT exemption marks the document EU third party / VAT free.
+//! on quotes and invoices). So a booking contributes its article id; the
+//! order's VAT exemption marks the document EU third party, and on quotes
+//! and invoices every row the shop charged no VAT on is VAT free. Orders and
+//! invoice drafts cannot say so per row: there `compare_totals` warns.
 //! Unit prices are converted to the document's price basis, which the API
 //! decides from the customer and the company (see `company`).
 
@@ -218,7 +220,10 @@ fn row(
             row.insert("ReversedConstructionServicesVatFree".into(), json!(false));
         }
         DocumentKind::Quote | DocumentKind::Invoice => {
-            row.insert("IsVatFree".into(), json!(order.vat_exempt));
+            // The article's coding would add VAT the shop did not charge
+            // (intra-community and export sales).
+            let vat_free = order.vat_exempt || (booking.article_id.is_some() && line.vat_rate == 0.0);
+            row.insert("IsVatFree".into(), json!(vat_free));
         }
     }
     let has_text_flag = matches!(target.kind, DocumentKind::Order | DocumentKind::InvoiceDraft);

@@ -13,7 +13,8 @@ use crate::trestle;
 
 /// The article number each line is booked on (None: a free-text row).
 /// Shipping, payment fees, discounts and extra costs use the articles the
-/// settings name for them (`article.shipping` ...), if any.
+/// settings name for them (`article.shipping`, or per VAT rate
+/// `article.shipping.21` ...), if any.
 pub fn resolve(order: &Order, settings: &Settings) -> Result<Vec<Option<String>>, Error> {
     let mut out = Vec::with_capacity(order.lines.len());
     for line in &order.lines {
@@ -22,7 +23,7 @@ pub fn resolve(order: &Order, settings: &Settings) -> Result<Vec<Option<String>>
                 return Err(Error::Invalid(format!("line \"{}\" has no SKU, so no article can be found", line.name)));
             }
             LineKind::Article => Some(line.sku.clone()),
-            other => settings.line_articles.get(line_kind_name(other)).cloned(),
+            other => settings.line_article(line_kind_name(other), line.vat_rate).cloned(),
         };
         out.push(match number {
             Some(n) => Some(ensure(&n, line, order, settings)?),

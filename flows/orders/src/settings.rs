@@ -33,7 +33,10 @@ pub struct Settings {
     pub update_customers: bool,
     pub missing_article: MissingArticle,
     /// Line kind ("shipping", "payment-fee", "discount", "coupon",
-    /// "extra-cost") -> article number; unnamed kinds are free-text rows.
+    /// "extra-cost"), or kind and VAT rate ("coupon.9"), -> article number;
+    /// unnamed kinds are free-text rows. eAccounting books a row's VAT from
+    /// its article, so costs and discounts at several rates need an article
+    /// per rate.
     pub line_articles: BTreeMap<String, String>,
     /// Payment method -> terms of payment id ("default" for the rest).
     pub payment_terms: BTreeMap<String, String>,
@@ -62,7 +65,49 @@ fn group(entries: &BTreeMap<String, String>, prefix: &str) -> BTreeMap<String, S
     entries.iter().filter_map(|(k, v)| k.strip_prefix(prefix).map(|rest| (rest.to_string(), v.clone()))).collect()
 }
 
+const LINE_KINDS: &[&str] = &["shipping", "payment-fee", "discount", "coupon", "extra-cost"];
+
+/// `article.<kind> = "NUMBER"`, or per VAT rate
+/// `article.<kind> = { 21 = "NUMBER", 9 = "NUMBER", default = "NUMBER" }`;
+/// rates normalised so `9` and `"9.0"` are one.
+fn line_articles(e: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>, String> {
+    let mut articles = BTreeMap::new();
+    for (key, number) in group(e, "article.") {
+        let (kind, rate) = match key.split_once('.') {
+            Some((kind, rate)) => (kind, Some(rate)),
+            None => (key.as_str(), None),
+        };
+        if !LINE_KINDS.contains(&kind) {
+            return Err(format!("setting `article.{key}` names no line kind; allowed: {}", LINE_KINDS.join(", ")));
+        }
+        let normalised = match rate {
+            None | Some("default") => kind.to_string(),
+            Some(rate) => match rate.parse::<f64>() {
+                Ok(r) if r.is_finite() && r >= 0.0 => rate_key(kind, r),
+                _ => {
+                    return Err(format!(
+                        "setting `article.{key}`: {rate:?} is neither a VAT rate nor `default`; \
+                         write e.g. `{kind} = {{ 21 = \"NUMBER\", default = \"NUMBER\" }}`"
+                    ));
+                }
+            },
+        };
+        articles.insert(normalised, number);
+    }
+    Ok(articles)
+}
+
+fn rate_key(kind: &str, rate: f64) -> String {
+    format!("{kind}.{}", (rate * 100.0).round() / 100.0)
+}
+
 impl Settings {
+    /// The article a cost or discount line of this kind and VAT rate is
+    /// booked on: the one for its rate, else the kind's.
+    pub fn line_article(&self, kind: &str, vat_rate: f64) -> Option<&String> {
+        self.line_articles.get(&rate_key(kind, vat_rate)).or_else(|| self.line_articles.get(kind))
+    }
+
     pub fn from_config() -> Result<Self, String> {
         let mut entries: BTreeMap<String, String> = config::entries().into_iter().collect();
         // Secrets are not listed by entries(); a flow has none, but read the
@@ -121,14 +166,7 @@ impl Settings {
             customers,
             update_customers: flag(e, "update_customers", true)?,
             missing_article,
-            line_articles: {
-                let articles = group(e, "article.");
-                const KINDS: &[&str] = &["shipping", "payment-fee", "discount", "coupon", "extra-cost"];
-                if let Some(bad) = articles.keys().find(|k| !KINDS.contains(&k.as_str())) {
-                    return Err(format!("setting `article.{bad}` names no line kind; allowed: {}", KINDS.join(", ")));
-                }
-                articles
-            },
+            line_articles: line_articles(e)?,
             payment_terms: group(e, "payment_terms."),
             delivery_methods: group(e, "delivery_methods."),
             vat_codes: group(e, "vat_code."),
