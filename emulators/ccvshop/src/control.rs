@@ -1,16 +1,19 @@
 //! What a test does to the shop as the shop's own back office would (place
 //! an order, mark it paid, change a product), as Rust calls and as
 //! `/_emulator` HTTP endpoints. Changes raise the same webhook events as
-//! API calls.
+//! API calls. Customers are added and changed by Rust calls only, and raise
+//! no events.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, patch, post, put};
 use axum::{Json, Router};
+use emulator_kit::seed::Person;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::errors::ApiResult;
+use crate::model::{Customer, User, find_mut};
 use crate::resources::orders::{self, NewOrder};
 use crate::resources::products;
 use crate::state::{AppState, Shared};
@@ -36,6 +39,30 @@ impl Shared {
     /// `patch` is a `PATCH /products/{id}` body, checked the same way.
     pub fn update_product(&self, id: u64, patch: Value) -> ApiResult<()> {
         products::update(self, id, &products::patch_input(patch)?)
+    }
+
+    /// Registers a customer (accepted, enabled) as a sign-up in the shop
+    /// would; returns the user id.
+    pub fn add_user(&self, person: Person) -> u64 {
+        let mut shop = self.shop();
+        let id = shop.new_id();
+        let username = if person.email.is_empty() { format!("user-{id}") } else { person.email.clone() };
+        let group_id = person.company.as_ref().map(|_| 2);
+        let customer = Customer::from_person(person);
+        let user = User { id, username, group_id, status: true, approval_status: "accepted".into(), customer };
+        shop.users.insert(id, user);
+        id
+    }
+
+    /// Changes a registered customer's details as the back office would; the
+    /// customer type follows the company name.
+    pub fn edit_user(&self, id: u64, edit: impl FnOnce(&mut Person)) -> ApiResult<()> {
+        let mut shop = self.shop();
+        let user = find_mut(&mut shop.users, "user", id)?;
+        let mut person = user.customer.person.clone();
+        edit(&mut person);
+        user.customer = Customer::from_person(person);
+        Ok(())
     }
 }
 

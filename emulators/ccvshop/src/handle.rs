@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use emulator_kit::seed::Person;
 use emulator_kit::{FaultConfig, Faults, RequestStats, Running};
 use serde_json::Value;
 
@@ -74,6 +75,16 @@ impl Handle {
     /// `patch` uses the API's write names (`active`, `stock`, `price`, …).
     pub fn update_product(&self, product_id: u64, patch: Value) -> anyhow::Result<()> {
         Ok(self.app.update_product(product_id, patch)?)
+    }
+
+    /// Registers a customer as a sign-up in the shop would; returns its user id.
+    pub fn add_user(&self, person: Person) -> u64 {
+        self.app.add_user(person)
+    }
+
+    /// Changes a registered customer's details (`/users/{id}` `userinfo`).
+    pub fn edit_user(&self, user_id: u64, edit: impl FnOnce(&mut Person)) -> anyhow::Result<()> {
+        Ok(self.app.edit_user(user_id, edit)?)
     }
 
     /// Finished webhook delivery attempts, oldest first.

@@ -1,0 +1,384 @@
+//! The customers flow end to end: the CCV Shop and eAccounting connectors,
+//! the customers flow and the example mapping, run by the host against both
+//! emulators over real sockets. The books start with half of the shop's
+//! customers already in them (same e-mail addresses), so the first run both
+//! creates and updates.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use emulator_kit::seed::Person;
+use serde_json::Value;
+use trestle_artifacts::Builtins;
+use trestle_emulators::{Emulators, Options};
+use trestle_host::bindings::Trigger;
+use trestle_host::run::RunReport;
+use trestle_host::tenant::{PreparedTenant, TenantConfig};
+use trestle_host::{ActivityEntry, ActivityQuery, Host};
+
+fn start() -> Emulators {
+    Emulators::start(Options { orders: 0, rate_limits: false, ..Options::default() }).unwrap()
+}
+
+/// A tenant syncing the emulated shop's customers into the emulated books;
+/// `settings` are the lines of `[flows.customers.settings]`.
+fn tenant(host: &Host, emulators: &Emulators, settings: &str) -> PreparedTenant {
+    let config = format!(
+        "tenant = \"e2e\"\n{}\n[mapping]\nmodule = \"country-codes\"\n\n[flows.customers]\n\
+         roles = {{ customer-source = \"shop\", customer-sink = \"books\" }}\n\
+         [flows.customers.settings]\n{settings}\n",
+        emulators.connection_settings().tenant_connections(),
+    );
+    let config = TenantConfig::parse(&config).expect("the test's tenant config is valid");
+    PreparedTenant::prepare(host, &Builtins, config).unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+fn try_run(host: &Host, tenant: &PreparedTenant, trigger: Trigger) -> anyhow::Result<RunReport> {
+    host.run_flow(tenant.flow_run(host, &Builtins, "customers", trigger).unwrap())
+}
+
+fn run(host: &Host, tenant: &PreparedTenant) -> RunReport {
+    try_run(host, tenant, Trigger::Scheduled).unwrap_or_else(|e| panic!("the run failed: {e:#}"))
+}
+
+fn terms_id(emulators: &Emulators, english_name: &str) -> String {
+    let terms = emulators.eaccounting.state()["books"]["termsofpayments"].as_array().cloned().unwrap();
+    let found = terms.iter().find(|t| t["NameEnglish"] == english_name).expect("seeded terms of payment");
+    found["Id"].as_str().unwrap().to_string()
+}
+
+/// Terms by region, VAT codes by the home country, one country and the
+/// rest, revenue accounts by the home country and region.
+fn country_settings(emulators: &Emulators) -> String {
+    format!(
+        "terms_of_payment = {{ default = {:?}, export = {:?} }}\n\
+         vat_code = {{ domestic = \"NL21\", SE = \"MP1\", default = \"NL0\" }}\n\
+         revenue_account = {{ NL = 3001, eu = 3002, export = 3003 }}\n",
+        terms_id(emulators, "14 days"),
+        terms_id(emulators, "Cash"),
+    )
+}
+
+/// (terms of payment, VAT code, revenue account) `country_settings` gives
+/// a customer in `country`.
+fn expected_defaults(emulators: &Emulators, country: &str) -> (String, &'static str, u64) {
+    let terms = terms_id(emulators, if country == "US" { "Cash" } else { "14 days" });
+    let vat_code = match country {
+        "NL" => "NL21",
+        "SE" => "MP1",
+        _ => "NL0",
+    };
+    let account = match country {
+        "NL" => 3001,
+        "US" => 3003,
+        _ => 3002,
+    };
+    (terms, vat_code, account)
+}
+
+/// The shop's registered customers by user id.
+fn shop_users(emulators: &Emulators) -> BTreeMap<String, Value> {
+    let users = emulators.ccvshop.state()["shop"]["users"].as_object().cloned().expect("the shop dump lists users");
+    users.into_iter().collect()
+}
+
+fn books_customers(emulators: &Emulators) -> Vec<Value> {
+    emulators.eaccounting.state()["books"]["customers"].as_array().cloned().unwrap_or_default()
+}
+
+fn by_email<'a>(customers: &'a [Value], email: &str) -> Vec<&'a Value> {
+    customers.iter().filter(|c| c["EmailAddress"] == email).collect()
+}
+
+/// Customer writes the books have answered so far, by "METHOD path".
+fn customer_writes(emulators: &Emulators) -> BTreeMap<String, u64> {
+    let counts = emulators.eaccounting.request_counts();
+    counts
+        .into_iter()
+        .filter(|(endpoint, _)| {
+            (endpoint.starts_with("POST ") || endpoint.starts_with("PUT ")) && endpoint.contains("/customers")
+        })
+        .collect()
+}
+
+fn total(writes: &BTreeMap<String, u64>) -> u64 {
+    writes.values().sum()
+}
+
+/// Writes between two snapshots of `customer_writes`.
+fn writes_since(before: &BTreeMap<String, u64>, emulators: &Emulators) -> u64 {
+    total(&customer_writes(emulators)) - total(before)
+}
+
+fn activity(host: &Host, report: &RunReport, outcome: &str) -> Vec<ActivityEntry> {
+    host.activity(&ActivityQuery {
+        run_id: Some(report.run_id.clone()),
+        record_kind: Some("customer".into()),
+        outcome: Some(outcome.into()),
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+fn person(email: &str, company: Option<&str>, country: &str) -> Person {
+    Person {
+        first_name: "Fenna".into(),
+        last_name: "Visser".into(),
+        email: email.into(),
+        company: company.map(str::to_string),
+        vat_number: company.map(|_| format!("{country}123456789B01")),
+        street: "Damrak".into(),
+        house_number: 7,
+        house_number_suffix: None,
+        postal_code: "1012 LG".into(),
+        city: "Amsterdam".into(),
+        country_code: country.into(),
+        country_name: country.into(),
+        phone: "+31 6 12345678".into(),
+    }
+}
+
+fn host() -> Host {
+    trestle_e2e::host()
+}
+
+#[test]
+fn every_shop_customer_lands_once_with_its_kind_and_country_defaults_and_a_rerun_writes_nothing() {
+    let emulators = start();
+    let host = host();
+    let tenant = tenant(&host, &emulators, &country_settings(&emulators));
+    let seeded_in_books = books_customers(&emulators).len();
+    let users = shop_users(&emulators);
+
+    let first = run(&host, &tenant);
+    assert_eq!(first.summary.parked, 0, "{:?}", first.summary.notes);
+    assert_eq!(first.summary.synced as usize, users.len(), "{:?}", first.summary);
+
+    // Each shop customer once, found by e-mail: the ones the books had are
+    // updated in place, the others created.
+    let customers = books_customers(&emulators);
+    let new_in_books = users.len() - seeded_in_books;
+    assert_eq!(customers.len(), seeded_in_books + new_in_books, "no duplicates, nothing else");
+    let synced = activity(&host, &first, "synced");
+    assert_eq!(synced.len(), users.len(), "one activity record per customer");
+    let updated = synced.iter().filter(|r| r.message.contains("updated books customer")).count();
+    assert_eq!(updated, seeded_in_books, "the customers the books had are updated, the rest created");
+    for (id, user) in &users {
+        let person = &user["customer"]["person"];
+        let email = person["email"].as_str().unwrap();
+        let matches = by_email(&customers, email);
+        assert_eq!(matches.len(), 1, "{email} is in the books exactly once");
+        let books = matches[0];
+        let country = person["country_code"].as_str().unwrap();
+        match person["company"].as_str() {
+            Some(company) => {
+                assert_eq!(books["IsPrivatePerson"], false, "{email} is a company");
+                assert_eq!(books["Name"], company);
+                let buyer =
+                    format!("{} {}", person["first_name"].as_str().unwrap(), person["last_name"].as_str().unwrap());
+                assert_eq!(books["ContactPersonName"], buyer.as_str(), "the buyer is the company's contact");
+                assert_eq!(books["VatNumber"], person["vat_number"]);
+            }
+            None => assert_eq!(books["IsPrivatePerson"], true, "{email} is a private person"),
+        }
+        assert_eq!(books["InvoiceCountryCode"], country);
+        let (terms, vat_code, account) = expected_defaults(&emulators, country);
+        assert_eq!(books["TermsOfPaymentId"], terms.as_str(), "terms of payment of {email} ({country})");
+
+        // eAccounting keeps no VAT code or revenue account on a customer
+        // (its article codings decide them), so what the flow resolved and
+        // sent is checked in the activity log.
+        let record = synced.iter().find(|r| r.source_id.as_deref() == Some(id)).expect("an activity record");
+        assert_eq!(record.target_id.as_deref(), books["Id"].as_str(), "the record names the books customer");
+        let sent: Value = serde_json::from_str(record.payload.as_deref().expect("what was sent")).unwrap();
+        assert_eq!(sent["vat_code"], vat_code, "VAT code of {email} ({country})");
+        assert_eq!(sent["revenue_account"], account, "revenue account of {email} ({country})");
+        assert_eq!(sent["terms_of_payment_id"], terms.as_str());
+        assert_eq!(sent["email"], email);
+    }
+
+    // Nothing changed: nothing is written, and no record says otherwise.
+    let before = customer_writes(&emulators);
+    let second = run(&host, &tenant);
+    assert_eq!((second.summary.synced, second.summary.parked), (0, 0), "{:?}", second.summary);
+    assert_eq!(second.summary.skipped as usize, users.len());
+    assert_eq!(writes_since(&before, &emulators), 0, "a rerun writes nothing");
+    assert!(activity(&host, &second, "synced").is_empty());
+
+    // One customer moves: only that one is written, in place.
+    let (moved_id, moved) = users.iter().nth(5).unwrap();
+    let email = moved["customer"]["person"]["email"].as_str().unwrap();
+    emulators.ccvshop.edit_user(moved_id.parse().unwrap(), |p| p.city = "Haarlem".into()).unwrap();
+    let before = customer_writes(&emulators);
+    let third = run(&host, &tenant);
+    assert_eq!((third.summary.synced, third.summary.parked), (1, 0), "{:?}", third.summary);
+    assert_eq!(writes_since(&before, &emulators), 1, "only the changed customer is written");
+    let customers = books_customers(&emulators);
+    assert_eq!(by_email(&customers, email)[0]["InvoiceCity"], "Haarlem");
+    assert_eq!(customers.len(), seeded_in_books + new_in_books, "an update, not a new customer");
+    let synced = activity(&host, &third, "synced");
+    assert_eq!(synced.len(), 1);
+    assert_eq!(synced[0].source_id.as_deref(), Some(moved_id.as_str()));
+
+    // A new sign-up: only it is written, as a new company with its contact.
+    let new_id = emulators.ccvshop.add_user(person("fenna@visser.example", Some("Visser Bouw B.V."), "BE"));
+    let before = customer_writes(&emulators);
+    let fourth = run(&host, &tenant);
+    assert_eq!((fourth.summary.synced, fourth.summary.parked), (1, 0), "{:?}", fourth.summary);
+    assert_eq!(writes_since(&before, &emulators), 1);
+    let customers = books_customers(&emulators);
+    let added = by_email(&customers, "fenna@visser.example");
+    assert_eq!(added.len(), 1);
+    assert_eq!(added[0]["Name"], "Visser Bouw B.V.");
+    assert_eq!(added[0]["IsPrivatePerson"], false);
+    assert_eq!(added[0]["ContactPersonName"], "Fenna Visser");
+    assert_eq!(activity(&host, &fourth, "synced")[0].source_id, Some(new_id.to_string()));
+}
+
+#[test]
+fn unmapped_countries_and_customers_without_a_usable_email_are_parked_and_the_rest_land() {
+    let emulators = start();
+    let host = host();
+    // No mapping for export countries: US customers have no revenue account.
+    let strict = tenant(&host, &emulators, "revenue_account = { NL = 3001, eu = 3002 }");
+    let no_email = emulators.ccvshop.add_user(person("", None, "NL"));
+    let users = shop_users(&emulators);
+    let email_of = |id: &String| users[id]["customer"]["person"]["email"].as_str().unwrap().to_string();
+    let first_user = users.keys().next().unwrap().clone();
+    let same_email = emulators.ccvshop.add_user(person(&email_of(&first_user), None, "DE"));
+    let us: BTreeSet<String> = users
+        .iter()
+        .filter(|(_, u)| u["customer"]["person"]["country_code"] == "US")
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert!(!us.is_empty(), "the seed has customers in the US");
+
+    let first = run(&host, &strict);
+    let parked = activity(&host, &first, "parked");
+    let parked_ids: BTreeSet<String> = parked.iter().filter_map(|r| r.source_id.clone()).collect();
+    let mut expected_parked = us.clone();
+    expected_parked.extend([no_email.to_string(), same_email.to_string()]);
+    assert_eq!(parked_ids, expected_parked, "{:?}", first.summary.notes);
+    assert_eq!(first.summary.parked as usize, expected_parked.len());
+    let reason = |id: &str| parked.iter().find(|r| r.source_id.as_deref() == Some(id)).unwrap().message.clone();
+    for id in &us {
+        let why = reason(id);
+        assert!(why.contains("no revenue account for customers in US"), "{why}");
+        assert!(why.contains("revenue_account.US (or revenue_account.export)"), "names the setting to add: {why}");
+    }
+    assert!(reason(&no_email.to_string()).contains("no e-mail address"), "{}", reason(&no_email.to_string()));
+    let why = reason(&same_email.to_string());
+    assert!(why.contains(&format!("shop customer {first_user} has the same e-mail address")), "{why}");
+
+    // The rest landed; nothing was written for a parked customer.
+    assert_eq!(first.summary.synced as usize, users.len() - expected_parked.len() + 1, "{:?}", first.summary);
+    let customers = books_customers(&emulators);
+    assert!(by_email(&customers, "").is_empty(), "no customer without an e-mail in the books");
+    for (id, user) in &users {
+        let email = email_of(id);
+        let in_books = by_email(&customers, &email);
+        assert!(in_books.len() <= 1, "{email} at most once in the books");
+        if !expected_parked.contains(id) {
+            assert_eq!(in_books.len(), 1, "{email} landed");
+            assert_eq!(in_books[0]["InvoiceCountryCode"], user["customer"]["person"]["country_code"]);
+        }
+    }
+    assert_eq!(
+        by_email(&customers, &email_of(&first_user))[0]["InvoiceCountryCode"],
+        users[&first_user]["customer"]["person"]["country_code"],
+        "the first of two customers with one e-mail wins"
+    );
+
+    // The export mapping added: the parked US customers land on the next run.
+    let fixed = tenant(&host, &emulators, "revenue_account = { NL = 3001, eu = 3002, export = 3003 }");
+    let second = run(&host, &fixed);
+    let synced: BTreeSet<String> =
+        activity(&host, &second, "synced").iter().filter_map(|r| r.source_id.clone()).collect();
+    assert!(us.is_subset(&synced), "the US customers land once their country is mapped: {:?}", second.summary);
+    assert_eq!(second.summary.parked, 2, "still parked: no e-mail, shared e-mail: {:?}", second.summary.notes);
+}
+
+#[test]
+fn a_record_id_run_writes_just_that_customer() {
+    let emulators = start();
+    let host = host();
+    let tenant = tenant(&host, &emulators, &country_settings(&emulators));
+    run(&host, &tenant);
+    let users: Vec<u64> = shop_users(&emulators).keys().map(|id| id.parse().unwrap()).collect();
+    let (named, other) = (users[3], users[7]);
+    emulators.ccvshop.edit_user(named, |p| p.phone = "+31 20 1234567".into()).unwrap();
+    emulators.ccvshop.edit_user(other, |p| p.phone = "+31 20 7654321".into()).unwrap();
+
+    let before = customer_writes(&emulators);
+    let report = try_run(&host, &tenant, Trigger::RecordId(named.to_string())).unwrap();
+    assert_eq!((report.summary.synced, report.summary.parked), (1, 0), "{:?}", report.summary);
+    assert_eq!(writes_since(&before, &emulators), 1, "only the named customer is written");
+    assert_eq!(activity(&host, &report, "synced")[0].source_id, Some(named.to_string()));
+    let email = &shop_users(&emulators)[&named.to_string()]["customer"]["person"]["email"];
+    let customers = books_customers(&emulators);
+    let in_books = customers.iter().find(|c| &c["EmailAddress"] == email).unwrap();
+    assert_eq!(in_books["Telephone"], "+31 20 1234567");
+
+    // The other change is still there for the next scheduled run.
+    let next = run(&host, &tenant);
+    assert_eq!(
+        activity(&host, &next, "synced").iter().map(|r| r.source_id.clone()).collect::<Vec<_>>(),
+        [Some(other.to_string())]
+    );
+
+    let missing = try_run(&host, &tenant, Trigger::RecordId("999999".into())).unwrap_err();
+    assert!(format!("{missing:#}").contains("the shop has no customer with id 999999"), "{missing:#}");
+}
+
+#[test]
+fn bad_settings_are_refused_naming_the_key_and_nothing_is_written() {
+    let emulators = start();
+    let host = host();
+    let cases = [
+        ("revenue_account = { SE = \"three thousand\" }", "`revenue_account.SE` must be an account number"),
+        ("vat_code = { Sweden = \"MP1\" }", "`vat_code.Sweden` names no country"),
+        ("revenue_acount = { SE = 3001 }", "`revenue_acount.SE` is not a setting of the customers flow"),
+        ("home_country = \"Netherlands\"", "`home_country` must be a two-letter ISO code"),
+        ("terms_of_payment = \"\"", "`terms_of_payment` must be the id of a terms of payment"),
+    ];
+    for (settings, expected) in cases {
+        let tenant = tenant(&host, &emulators, settings);
+        let error = try_run(&host, &tenant, Trigger::Scheduled).expect_err(settings);
+        assert!(format!("{error:#}").contains(expected), "{settings}: {error:#}");
+    }
+    assert_eq!(total(&customer_writes(&emulators)), 0, "a refused run writes nothing");
+}
+
+#[test]
+fn injected_faults_converge_to_every_customer_once() {
+    let emulators = start();
+    let faults = emulator_kit::FaultConfig {
+        error_rate: 0.10,
+        drop_rate: 0.05,
+        burst_every: 40,
+        burst_length: 2,
+        seed: 11,
+        ..Default::default()
+    };
+    emulators.ccvshop.set_faults(faults.clone()).unwrap();
+    emulators.eaccounting.set_faults(faults).unwrap();
+    let host = host();
+    let tenant = tenant(&host, &emulators, &country_settings(&emulators));
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        if let Ok(report) = try_run(&host, &tenant, Trigger::Scheduled)
+            && report.summary.parked == 0
+        {
+            break;
+        }
+        assert!(runs < 8, "no convergence after {runs} runs");
+    }
+    emulators.ccvshop.set_faults(Default::default()).unwrap();
+    emulators.eaccounting.set_faults(Default::default()).unwrap();
+    let customers = books_customers(&emulators);
+    for user in shop_users(&emulators).values() {
+        let email = user["customer"]["person"]["email"].as_str().unwrap();
+        assert_eq!(by_email(&customers, email).len(), 1, "{email} is in the books exactly once");
+    }
+    assert_eq!(customers.len(), shop_users(&emulators).len(), "nothing else in the books");
+}
