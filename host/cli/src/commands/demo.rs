@@ -74,7 +74,8 @@ fn wait_forever() -> ! {
 }
 
 /// The orders flow as the demo runs it: paid orders become invoices; cost
-/// and discount rows are booked on articles the flow creates when missing.
+/// and discount rows are booked on articles (one per VAT rate, since a row
+/// takes its VAT from its article) the flow creates when missing.
 const ORDERS_FLOW: &str = r#"[flows.orders]
 roles = { order-source = "shop", customer-sink = "books", sales-document-sink = "books", product-source = "books", product-sink = "books" }
 
@@ -84,9 +85,9 @@ paid_only = true
 missing_article = "create"
 
 [flows.orders.settings.article]
-shipping = "SHIPPING"
-payment-fee = "PAYMENT-FEE"
-discount = "DISCOUNT"
-coupon = "DISCOUNT"
-extra-cost = "EXTRA-COST"
+shipping = { 21 = "SHIPPING-21", 9 = "SHIPPING-9", default = "SHIPPING" }
+payment-fee = { 21 = "PAYMENT-FEE-21", default = "PAYMENT-FEE" }
+discount = { 21 = "DISCOUNT-21", 9 = "DISCOUNT-9", default = "DISCOUNT" }
+coupon = { 21 = "DISCOUNT-21", 9 = "DISCOUNT-9", default = "DISCOUNT" }
+extra-cost = { 21 = "EXTRA-COST-21", default = "EXTRA-COST" }
 "#;
