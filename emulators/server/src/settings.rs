@@ -11,6 +11,9 @@ use std::fmt;
 pub struct ConnectionSettings {
     pub ccvshop: BTreeMap<String, String>,
     pub eaccounting: BTreeMap<String, String>,
+    /// Whether the emulators enforce the APIs' rate limits; when they do not,
+    /// the tenant config tells the host not to pace requests either.
+    pub rate_limited: bool,
 }
 
 impl ConnectionSettings {
@@ -32,7 +35,8 @@ impl ConnectionSettings {
             ("client_secret", books_config.client_secret.clone()),
             ("refresh_token", books.initial_refresh_token()),
         ];
-        Self { ccvshop: owned(ccvshop), eaccounting: owned(eaccounting) }
+        let rate_limited = shop_config.rate_limits.is_some() || books_config.rate_limit_per_minute.is_some();
+        Self { ccvshop: owned(ccvshop), eaccounting: owned(eaccounting), rate_limited }
     }
 
     /// The two `[connections.NAME]` tables of a Trestle tenant config (TOML),
@@ -40,6 +44,9 @@ impl ConnectionSettings {
     pub fn tenant_connections(&self) -> String {
         let table = |name: &str, connector: &str, values: &BTreeMap<String, String>| {
             let mut t = format!("[connections.{name}]\nconnector = \"{connector}\"\n");
+            if !self.rate_limited {
+                t += "pace_requests = false\n";
+            }
             for (k, v) in values {
                 t += &format!("{k} = {v:?}\n");
             }

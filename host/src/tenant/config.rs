@@ -51,9 +51,17 @@ pub struct TenantConfig {
 pub struct ConnectionConfig {
     /// Built-in connector name or path to a component file.
     pub connector: String,
+    /// Pace requests to the rate limits the connector declares (the default).
+    /// Off only for an API that does not limit, such as a local emulator.
+    #[serde(default = "pace_by_default")]
+    pub pace_requests: bool,
     /// Every other key is a setting of the connector.
     #[serde(flatten)]
     pub settings: BTreeMap<String, SettingValue>,
+}
+
+fn pace_by_default() -> bool {
+    true
 }
 
 /// A setting written inline, or read from the environment so secrets need

@@ -83,7 +83,8 @@ impl PreparedTenant {
                 }
             }
             let secrets = spec.settings.iter().filter(|s| s.secret).map(|s| s.name.clone());
-            let http = http.paced(pacing(host, &config.tenant, name, &spec.rate_limits));
+            let http =
+                if c.pace_requests { http.paced(pacing(host, &config.tenant, name, &spec.rate_limits)) } else { http };
             connections
                 .insert(name.clone(), ConnectionSetup { config: ComponentConfig::new(values, secrets), http, ..probe });
         }
