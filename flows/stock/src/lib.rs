@@ -1,4 +1,14 @@
-//! The stock flow (books -> shop). Being built: see issue 7.
+//! The stock flow (books -> shop). Every run reads all of the books' stock
+//! levels (the books offer no "changed since"), works out the quantity the
+//! shop should show, and writes it only where it differs from what was last
+//! pushed for that SKU: a rerun without changes writes nothing, and one
+//! changed article means one write. A webhook naming one SKU syncs just it.
+//! With `manage_stock = false` the flow writes nothing to the shop.
+
+mod ledger;
+mod process;
+mod quantity;
+mod settings;
 
 trestle_guest::flow_world!(
     "../../wit",
@@ -10,13 +20,64 @@ trestle_guest::flow_world!(
 );
 
 use exports::trestle::sync::flow_run::{Guest, Summary, Trigger};
+use trestle::sync::stock_source;
 use trestle_guest::Error;
+
+use crate::process::Run;
+use crate::settings::Settings;
 
 struct StockFlow;
 
 impl Guest for StockFlow {
-    fn run(_trigger: Trigger) -> Result<Summary, Error> {
-        Err(Error::Invalid("the stock flow is not built yet".into()))
+    fn run(trigger: Trigger) -> Result<Summary, Error> {
+        let settings = Settings::from_config().map_err(Error::Invalid)?;
+        let manage_stock = settings.manage_stock;
+        let mut run = Run::new(settings);
+        if !manage_stock {
+            ledger::forget_all();
+            run.note(
+                "manage_stock = false: the shop keeps its own stock and nothing was written; once switched back \
+                 on, every level is pushed again"
+                    .into(),
+            );
+            return Ok(run.summary());
+        }
+        match trigger {
+            Trigger::Scheduled => each_level(|level| run.handle(&level).map(|()| true))?,
+            Trigger::RecordId(sku) => {
+                let mut found = false;
+                each_level(|level| {
+                    if level.sku != sku {
+                        return Ok(true);
+                    }
+                    found = true;
+                    run.handle(&level).map(|()| false)
+                })?;
+                if !found {
+                    return Err(Error::NotFound(format!(
+                        "the books have no stock article with number {sku}, so there is no stock level to push"
+                    )));
+                }
+            }
+        }
+        Ok(run.summary())
+    }
+}
+
+/// Pages through the books' stock levels; `visit` returns whether to go on.
+fn each_level(mut visit: impl FnMut(trestle_guest::types::StockLevel) -> Result<bool, Error>) -> Result<(), Error> {
+    let mut cursor = None;
+    loop {
+        let page = stock_source::list_stock(cursor.as_deref())?;
+        for level in page.levels {
+            if !visit(level)? {
+                return Ok(());
+            }
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(()),
+        }
     }
 }
 

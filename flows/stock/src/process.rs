@@ -1,0 +1,132 @@
+//! One stock level, start to finish, and the run's tally. A level whose SKU
+//! the shop does not have is skipped with a notice; one the shop or the
+//! mapping refused, or that hit a network failure the host could not ride
+//! out, is parked: its push is not recorded, so the next run tries again.
+//! Errors about the connection itself (credentials, a broken connector, no
+//! mapping where one is needed) stop the run, since every SKU would fail alike.
+
+use trestle::sync::stock_sink;
+use trestle_guest::Error;
+use trestle_guest::bindings::trestle::sync::log::{self, Outcome, RecordEvent};
+use trestle_guest::types::StockLevel;
+
+use crate::exports::trestle::sync::flow_run::Summary;
+use crate::quantity::{self, Target};
+use crate::settings::Settings;
+use crate::{ledger, trestle};
+
+pub struct Run {
+    settings: Settings,
+    synced: u32,
+    skipped: u32,
+    parked: u32,
+    unchanged: u32,
+    skipped_by_setting: u32,
+    notes: Vec<String>,
+}
+
+impl Run {
+    pub fn new(settings: Settings) -> Self {
+        Run { settings, synced: 0, skipped: 0, parked: 0, unchanged: 0, skipped_by_setting: 0, notes: Vec::new() }
+    }
+
+    pub fn handle(&mut self, level: &StockLevel) -> Result<(), Error> {
+        if self.settings.skip.contains(&level.sku) {
+            self.skipped_by_setting += 1;
+            return Ok(());
+        }
+        let target = match quantity::target(level, self.settings.calculation) {
+            Ok(target) => target,
+            Err(e @ Error::Fatal(_)) => return Err(e),
+            Err(e) => {
+                self.park(level, None, &e);
+                return Ok(());
+            }
+        };
+        let previous = ledger::last_pushed(&target.sku);
+        if previous.as_deref() == Some(ledger::spelled(target.quantity).as_str()) {
+            self.unchanged += 1;
+            return Ok(());
+        }
+        match stock_sink::set_stock(&target.sku, target.quantity) {
+            Ok(()) => {
+                ledger::record_pushed(&target.sku, target.quantity);
+                self.synced += 1;
+                let was = previous.map_or("first push".into(), |p| format!("was {p}"));
+                let detail = format!(
+                    "stock set to {} ({}: on hand {}, reserved {}; {was})",
+                    target.quantity,
+                    self.settings.calculation.name(),
+                    level.on_hand,
+                    level.reserved
+                );
+                let payload = serde_json::json!({ "sku": target.sku, "quantity": target.quantity }).to_string();
+                report(level, Some(&target), Outcome::Synced, detail, Some(payload));
+            }
+            Err(Error::NotFound(_)) => {
+                self.skipped += 1;
+                let why = format!("SKU {} is in the books but not in the shop", target.sku);
+                self.note(format!("{why} (add it to skip_skus to leave it out)"));
+                report(level, Some(&target), Outcome::Skipped, why, None);
+            }
+            Err(e @ (Error::Auth(_) | Error::Fatal(_))) => return Err(e),
+            Err(e) => self.park(level, Some(&target), &e),
+        }
+        Ok(())
+    }
+
+    fn park(&mut self, level: &StockLevel, target: Option<&Target>, e: &Error) {
+        let reason = reason(e);
+        self.parked += 1;
+        self.note(format!("stock of SKU {} not written, retried on the next run: {reason}", level.sku));
+        report(level, target, Outcome::Parked, reason, None);
+    }
+
+    pub fn note(&mut self, note: String) {
+        // A run over thousands of SKUs must not return thousands of lines.
+        const MAX_NOTES: usize = 50;
+        if self.notes.len() < MAX_NOTES {
+            self.notes.push(note);
+        } else if self.notes.len() == MAX_NOTES {
+            self.notes.push("more notes in the activity log".into());
+        }
+    }
+
+    pub fn summary(mut self) -> Summary {
+        if self.unchanged > 0 {
+            self.notes.push(format!("{} stock levels unchanged since they were last pushed", self.unchanged));
+        }
+        if self.skipped_by_setting > 0 {
+            self.notes.push(format!("{} SKUs left out by the setting `skip_skus`", self.skipped_by_setting));
+        }
+        Summary {
+            synced: self.synced,
+            skipped: self.skipped + self.skipped_by_setting,
+            parked: self.parked,
+            failed: 0,
+            notes: self.notes,
+        }
+    }
+}
+
+/// Why a level is parked, in the words the shop owner reads.
+fn reason(e: &Error) -> String {
+    match e {
+        Error::Invalid(m) | Error::NotFound(m) | Error::Auth(m) | Error::Fatal(m) => m.clone(),
+        Error::Transient(m) => format!("temporary failure: {m}"),
+        Error::RateLimited(r) => format!("the API kept asking us to slow down: {}", r.message),
+    }
+}
+
+fn report(level: &StockLevel, target: Option<&Target>, outcome: Outcome, detail: String, payload: Option<String>) {
+    log::report(&RecordEvent {
+        record_kind: "stock".into(),
+        source_system: "books".into(),
+        source_id: level.sku.clone(),
+        target_system: "shop".into(),
+        target_id: target.map(|t| t.sku.clone()),
+        outcome,
+        detail,
+        payload,
+    });
+}
