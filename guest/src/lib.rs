@@ -1,13 +1,14 @@
 //! What every guest component (connectors, flows) shares: the contract's
 //! imported interfaces generated once, an HTTP client over
-//! `wasi:http/outgoing-handler`, and helpers that turn HTTP answers into the
-//! contract's error variant.
+//! `wasi:http/outgoing-handler`, helpers that turn HTTP answers into the
+//! contract's error variant, and what flows share ([`flow`]).
 //!
 //! A guest crate generates its own world with [`connector_world!`] or
 //! [`flow_world!`], which map the shared imports onto the bindings here, so
 //! that all guests share one set of record and error types.
 
 pub mod errors;
+pub mod flow;
 pub mod http;
 
 /// Re-exported so guest crates need no direct dependency on it.

@@ -6,9 +6,9 @@
 
 use trestle::sync::customer_sink::CustomerDefaults;
 use trestle_guest::Error;
+use trestle_guest::flow::countries::{ByCountry, is_iso_code};
 use trestle_guest::types::Customer;
 
-use crate::countries::{ByCountry, is_iso_code};
 use crate::settings::Settings;
 use crate::trestle;
 

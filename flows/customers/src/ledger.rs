@@ -5,6 +5,7 @@
 //! e-mail in its own state; the two do not share it.
 
 use trestle::sync::customer_sink::CustomerDefaults;
+use trestle_guest::flow::fingerprint;
 use trestle_guest::state;
 use trestle_guest::types::Customer;
 
@@ -30,14 +31,8 @@ pub fn record(source_id: &str, target_id: &str, fingerprint: &str) {
     state::set(&key(source_id), &format!("{target_id} {fingerprint}"));
 }
 
-/// A short digest (FNV-1a) of everything sent to the books: equal when
-/// neither the customer nor its defaults changed.
-pub fn fingerprint(customer: &Customer, defaults: &CustomerDefaults) -> String {
-    let text = format!("{customer:?}|{defaults:?}");
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{hash:016x}")
+/// A short digest of everything sent to the books: equal when neither the
+/// customer nor its defaults changed.
+pub fn digest(customer: &Customer, defaults: &CustomerDefaults) -> String {
+    fingerprint::of(&format!("{customer:?}|{defaults:?}"))
 }

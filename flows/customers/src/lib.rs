@@ -4,7 +4,6 @@
 //! were last written are sent. A customer that cannot be written is parked
 //! with a reason and never blocks the ones behind it.
 
-mod countries;
 mod defaults;
 mod ledger;
 mod process;

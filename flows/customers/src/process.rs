@@ -14,6 +14,8 @@ use trestle::sync::customer_sink::{self, CustomerDefaults};
 use trestle_guest::Error;
 use trestle_guest::bindings::trestle::sync::log::{self, Outcome, RecordEvent};
 use trestle_guest::bindings::trestle::sync::transforms;
+use trestle_guest::flow::notes::Notes;
+use trestle_guest::flow::parking;
 use trestle_guest::types::{Address, Customer, CustomerKind};
 
 use crate::exports::trestle::sync::flow_run::Summary;
@@ -29,7 +31,7 @@ pub struct Run {
     synced: u32,
     unchanged: u32,
     parked: u32,
-    notes: Vec<String>,
+    notes: Notes,
 }
 
 enum Written {
@@ -54,7 +56,7 @@ struct Sent {
 
 impl Run {
     pub fn new(settings: Settings) -> Self {
-        Run { settings, emails: BTreeMap::new(), synced: 0, unchanged: 0, parked: 0, notes: Vec::new() }
+        Run { settings, emails: BTreeMap::new(), synced: 0, unchanged: 0, parked: 0, notes: Notes::default() }
     }
 
     /// Unchanged customers are counted as skipped but not logged one by
@@ -62,9 +64,16 @@ impl Run {
     /// up with records of nothing happening.
     pub fn summary(mut self) -> Summary {
         if self.unchanged > 0 {
-            self.note(format!("unchanged since they were last written, so not sent: {} customer(s)", self.unchanged));
+            self.notes
+                .push(format!("unchanged since they were last written, so not sent: {} customer(s)", self.unchanged));
         }
-        Summary { synced: self.synced, skipped: self.unchanged, parked: self.parked, failed: 0, notes: self.notes }
+        Summary {
+            synced: self.synced,
+            skipped: self.unchanged,
+            parked: self.parked,
+            failed: 0,
+            notes: self.notes.into_vec(),
+        }
     }
 
     /// Claims the customer's e-mail for it; the shop customer that claimed
@@ -98,9 +107,9 @@ impl Run {
             }
             Err(e @ (Error::Auth(_) | Error::Fatal(_))) => return Err(e),
             Err(e) => {
-                let reason = reason(&e);
+                let reason = parking::reason(&e);
                 self.parked += 1;
-                self.note(format!("customer {} ({}) parked: {reason}", source.source_id, who(&source)));
+                self.notes.push(format!("customer {} ({}) parked: {reason}", source.source_id, who(&source)));
                 report(&source, Outcome::Parked, None, reason, None);
             }
         }
@@ -123,7 +132,7 @@ impl Run {
             ));
         }
         let defaults = defaults::for_customer(&customer, &self.settings)?;
-        let fingerprint = ledger::fingerprint(&customer, &defaults);
+        let fingerprint = ledger::digest(&customer, &defaults);
         let known = ledger::written(&source.source_id);
         if known.as_ref().is_some_and(|w| w.fingerprint == fingerprint) {
             return Ok(None);
@@ -131,16 +140,6 @@ impl Run {
         let written = write(known.map(|w| w.target_id), email, &customer, &defaults)?;
         ledger::record(&source.source_id, written.target_id(), &fingerprint);
         Ok(Some(Sent { written, customer, defaults }))
-    }
-
-    fn note(&mut self, note: String) {
-        // A run over thousands of customers must not return thousands of lines.
-        const MAX_NOTES: usize = 50;
-        if self.notes.len() < MAX_NOTES {
-            self.notes.push(note);
-        } else if self.notes.len() == MAX_NOTES {
-            self.notes.push("more notes in the activity log".into());
-        }
     }
 }
 
@@ -174,15 +173,6 @@ fn kind_name(kind: CustomerKind) -> &'static str {
     match kind {
         CustomerKind::Private => "private person",
         CustomerKind::Company => "company",
-    }
-}
-
-/// Why a customer is parked, in the words the shop owner reads.
-fn reason(e: &Error) -> String {
-    match e {
-        Error::Invalid(m) | Error::NotFound(m) | Error::Auth(m) | Error::Fatal(m) => m.clone(),
-        Error::Transient(m) => format!("temporary failure, retried on the next run: {m}"),
-        Error::RateLimited(r) => format!("the API kept asking us to slow down; retried on the next run: {}", r.message),
     }
 }
 

@@ -5,8 +5,7 @@
 use std::collections::BTreeMap;
 
 use trestle_guest::config;
-
-use crate::countries::{ByCountry, is_iso_code};
+use trestle_guest::flow::countries::{ByCountry, is_iso_code};
 
 #[derive(Debug, Clone)]
 pub struct Settings {

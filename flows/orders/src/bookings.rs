@@ -5,47 +5,27 @@
 
 use trestle::sync::sales_document_sink::LineBooking;
 use trestle_guest::Error;
+use trestle_guest::flow::countries::is_iso_code;
 use trestle_guest::types::Order;
 
 use crate::settings::Settings;
 use crate::trestle;
 
-const EU: &[&str] = &[
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU", "LV",
-    "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
-];
-
-/// The keys to try for a country, most specific first.
-fn keys(country: &str, home: &str) -> [&'static str; 2] {
-    let region = if country == home {
-        "domestic"
-    } else if EU.contains(&country) {
-        "eu"
-    } else {
-        "export"
-    };
-    [region, "default"]
-}
-
-fn lookup<T: Clone>(map: &std::collections::BTreeMap<String, T>, country: &str, home: &str) -> Option<T> {
-    map.get(country).or_else(|| keys(country, home).iter().find_map(|k| map.get(*k))).cloned()
-}
-
 pub fn for_order(order: &Order, articles: Vec<Option<String>>, settings: &Settings) -> Result<Vec<LineBooking>, Error> {
     let country = order.delivery_address.country_code.trim().to_uppercase();
-    if country.len() != 2 || !country.chars().all(|c| c.is_ascii_alphabetic()) {
+    if !is_iso_code(&country) {
         return Err(Error::Invalid(format!(
             "the delivery country {:?} is not a two-letter ISO code (a mapping module can normalise it)",
             order.delivery_address.country_code
         )));
     }
-    let vat_code = lookup(&settings.vat_codes, &country, &settings.home_country);
-    let revenue_account = lookup(&settings.revenue_accounts, &country, &settings.home_country);
+    let home = &settings.home_country;
+    let vat_code = settings.vat_codes.get(&country, home).cloned();
+    let revenue_account = settings.revenue_accounts.get(&country, home).copied();
     if !settings.revenue_accounts.is_empty() && revenue_account.is_none() {
-        let [region, _] = keys(&country, &settings.home_country);
         return Err(Error::Invalid(format!(
-            "no revenue account for deliveries to {country}: set revenue_account.{country} (or revenue_account.{region}) \
-             in the flow's settings"
+            "no revenue account for deliveries to {country}: set {} in the flow's settings",
+            settings.revenue_accounts.setting_to_add(&country, home)
         )));
     }
     Ok(articles

@@ -5,6 +5,7 @@
 
 use trestle::sync::customer_sink::{self, CustomerDefaults};
 use trestle_guest::Error;
+use trestle_guest::flow::fingerprint;
 use trestle_guest::types::Customer;
 
 use crate::ledger;
@@ -33,7 +34,7 @@ pub fn resolve(customer: &Customer, defaults: &CustomerDefaults, settings: &Sett
     if email.is_empty() {
         return Err(Error::Invalid("the order has no buyer e-mail, so its customer cannot be found".into()));
     }
-    let fingerprint = fingerprint(customer);
+    let fingerprint = digest(customer);
     let memo = format!("customer/{email}");
     if let Some(stored) = ledger::remembered(&memo)
         && let Some((id, seen)) = stored.split_once(' ')
@@ -53,17 +54,11 @@ pub fn resolve(customer: &Customer, defaults: &CustomerDefaults, settings: &Sett
     Ok(resolved)
 }
 
-/// A short digest of the customer as we would send it (FNV-1a over its
-/// debug form): equal when nothing the books keep has changed.
-fn fingerprint(c: &Customer) -> String {
-    let text = format!(
+/// A short digest of the customer as we would send it: equal when nothing
+/// the books keep has changed.
+fn digest(c: &Customer) -> String {
+    fingerprint::of(&format!(
         "{:?}|{}|{}|{:?}|{:?}|{:?}|{:?}",
         c.kind, c.first_name, c.last_name, c.company_name, c.vat_number, c.billing_address, c.phone
-    );
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{hash:016x}")
+    ))
 }

@@ -12,6 +12,8 @@ use trestle::sync::sales_document_sink::{self, DocumentKind, SalesDocument};
 use trestle_guest::Error;
 use trestle_guest::bindings::trestle::sync::log::{self, Outcome, RecordEvent};
 use trestle_guest::bindings::trestle::sync::transforms;
+use trestle_guest::flow::notes::Notes;
+use trestle_guest::flow::parking;
 use trestle_guest::types::Order;
 
 use crate::customers::{self, Resolved};
@@ -33,12 +35,12 @@ pub struct Run {
     synced: u32,
     skipped: u32,
     parked: u32,
-    notes: Vec<String>,
+    notes: Notes,
 }
 
 impl Run {
     pub fn new(settings: Settings) -> Self {
-        Run { settings, looked_up: HashMap::new(), synced: 0, skipped: 0, parked: 0, notes: Vec::new() }
+        Run { settings, looked_up: HashMap::new(), synced: 0, skipped: 0, parked: 0, notes: Notes::default() }
     }
 
     pub fn summary(self) -> crate::exports::trestle::sync::flow_run::Summary {
@@ -47,7 +49,7 @@ impl Run {
             skipped: self.skipped,
             parked: self.parked,
             failed: 0,
-            notes: self.notes,
+            notes: self.notes.into_vec(),
         }
     }
 
@@ -60,7 +62,7 @@ impl Run {
                 Ok(order) => orders.push(order),
                 Err(Error::NotFound(_)) => {
                     ledger::unpark(&source_id);
-                    self.note(format!("order {source_id} was parked but no longer exists in the shop; unparked"));
+                    self.notes.push(format!("order {source_id} was parked but no longer exists in the shop; unparked"));
                 }
                 Err(e) => return Err(e),
             }
@@ -133,11 +135,11 @@ impl Run {
             }
             Err(e @ (Error::Auth(_) | Error::Fatal(_))) => return Err(e),
             Err(e) => {
-                let reason = reason(&e);
+                let reason = parking::reason(&e);
                 ledger::park(&order.source_id, &reason);
                 articles::forget(&order);
                 self.parked += 1;
-                self.note(format!("order {} parked: {reason}", order.order_number));
+                self.notes.push(format!("order {} parked: {reason}", order.order_number));
                 report(&order, Outcome::Parked, None, reason, None);
             }
         }
@@ -191,16 +193,6 @@ impl Run {
         let terms = &self.settings.payment_terms;
         order.payment_method.as_ref().and_then(|m| terms.get(m)).or_else(|| terms.get("default")).cloned()
     }
-
-    fn note(&mut self, note: String) {
-        // A run over thousands of orders must not return thousands of lines.
-        const MAX_NOTES: usize = 50;
-        if self.notes.len() < MAX_NOTES {
-            self.notes.push(note);
-        } else if self.notes.len() == MAX_NOTES {
-            self.notes.push("more notes in the activity log".into());
-        }
-    }
 }
 
 enum Done {
@@ -214,16 +206,6 @@ fn kind_name(kind: DocumentKind) -> &'static str {
         DocumentKind::Order => "order",
         DocumentKind::InvoiceDraft => "invoice draft",
         DocumentKind::Invoice => "invoice",
-    }
-}
-
-/// Why an order is parked, in the words the shop owner reads.
-fn reason(e: &Error) -> String {
-    match e {
-        Error::Invalid(m) | Error::NotFound(m) => m.clone(),
-        Error::Transient(m) => format!("temporary failure, retried on the next run: {m}"),
-        Error::RateLimited(r) => format!("the API kept asking us to slow down; retried on the next run: {}", r.message),
-        Error::Auth(m) | Error::Fatal(m) => m.clone(),
     }
 }
 

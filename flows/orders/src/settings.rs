@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use trestle::sync::sales_document_sink::DocumentKind;
 use trestle_guest::config;
+use trestle_guest::flow::countries::ByCountry;
+use trestle_guest::flow::settings::{flag, group};
 
 use crate::trestle;
 
@@ -42,27 +44,15 @@ pub struct Settings {
     pub payment_terms: BTreeMap<String, String>,
     /// Shipping method -> delivery method id.
     pub delivery_methods: BTreeMap<String, String>,
-    /// Country code, "eu", "export" or "default" -> VAT code.
-    pub vat_codes: BTreeMap<String, String>,
-    /// Country code, "eu", "export" or "default" -> revenue account.
-    pub revenue_accounts: BTreeMap<String, u32>,
+    /// VAT code per country code, "domestic", "eu", "export" or "default".
+    pub vat_codes: ByCountry<String>,
+    /// Revenue account per country code, "domestic", "eu", "export" or
+    /// "default"; when any is set, every country needs one.
+    pub revenue_accounts: ByCountry<u32>,
     /// The shop's own country, to tell EU from domestic sales.
     pub home_country: String,
     /// Stop after this many orders (0 = no limit): for trial runs.
     pub max_orders: u32,
-}
-
-fn flag(entries: &BTreeMap<String, String>, key: &str, default: bool) -> Result<bool, String> {
-    match entries.get(key).map(String::as_str) {
-        None => Ok(default),
-        Some("true") => Ok(true),
-        Some("false") => Ok(false),
-        Some(other) => Err(format!("setting `{key}` must be true or false, got {other:?}")),
-    }
-}
-
-fn group(entries: &BTreeMap<String, String>, prefix: &str) -> BTreeMap<String, String> {
-    entries.iter().filter_map(|(k, v)| k.strip_prefix(prefix).map(|rest| (rest.to_string(), v.clone()))).collect()
 }
 
 const LINE_KINDS: &[&str] = &["shipping", "payment-fee", "discount", "coupon", "extra-cost"];
@@ -169,8 +159,10 @@ impl Settings {
             line_articles: line_articles(e)?,
             payment_terms: group(e, "payment_terms."),
             delivery_methods: group(e, "delivery_methods."),
-            vat_codes: group(e, "vat_code."),
-            revenue_accounts,
+            // Read as they always were (keys as written, values as given), not
+            // with ByCountry::parse, which would refuse configs that work.
+            vat_codes: ByCountry::as_written("vat_code", group(e, "vat_code.")),
+            revenue_accounts: ByCountry::as_written("revenue_account", revenue_accounts),
             home_country: e.get("home_country").cloned().unwrap_or_else(|| "NL".into()).to_uppercase(),
             max_orders: e
                 .get("max_orders")

@@ -35,7 +35,7 @@ impl Guest for StockFlow {
         let mut run = Run::new(settings);
         if !manage_stock {
             ledger::forget_all();
-            run.note(
+            run.notes.push(
                 "manage_stock = false: the shop keeps its own stock and nothing was written; once switched back \
                  on, every level is pushed again"
                     .into(),

@@ -8,6 +8,8 @@
 use trestle::sync::stock_sink;
 use trestle_guest::Error;
 use trestle_guest::bindings::trestle::sync::log::{self, Outcome, RecordEvent};
+use trestle_guest::flow::notes::Notes;
+use trestle_guest::flow::parking;
 use trestle_guest::types::StockLevel;
 
 use crate::exports::trestle::sync::flow_run::Summary;
@@ -22,12 +24,12 @@ pub struct Run {
     parked: u32,
     unchanged: u32,
     skipped_by_setting: u32,
-    notes: Vec<String>,
+    pub notes: Notes,
 }
 
 impl Run {
     pub fn new(settings: Settings) -> Self {
-        Run { settings, synced: 0, skipped: 0, parked: 0, unchanged: 0, skipped_by_setting: 0, notes: Vec::new() }
+        Run { settings, synced: 0, skipped: 0, parked: 0, unchanged: 0, skipped_by_setting: 0, notes: Notes::default() }
     }
 
     pub fn handle(&mut self, level: &StockLevel) -> Result<(), Error> {
@@ -66,7 +68,7 @@ impl Run {
             Err(Error::NotFound(_)) => {
                 self.skipped += 1;
                 let why = format!("SKU {} is in the books but not in the shop", target.sku);
-                self.note(format!("{why} (add it to skip_skus to leave it out)"));
+                self.notes.push(format!("{why} (add it to skip_skus to leave it out)"));
                 report(level, Some(&target), Outcome::Skipped, why, None);
             }
             Err(e @ (Error::Auth(_) | Error::Fatal(_))) => return Err(e),
@@ -76,45 +78,29 @@ impl Run {
     }
 
     fn park(&mut self, level: &StockLevel, target: Option<&Target>, e: &Error) {
-        let reason = reason(e);
+        // The note says that it is retried; the activity log gets the cause.
+        let reason = parking::cause(e);
         self.parked += 1;
-        self.note(format!("stock of SKU {} not written, retried on the next run: {reason}", level.sku));
+        self.notes.push(format!("stock of SKU {} not written, retried on the next run: {reason}", level.sku));
         report(level, target, Outcome::Parked, reason, None);
     }
 
-    pub fn note(&mut self, note: String) {
-        // A run over thousands of SKUs must not return thousands of lines.
-        const MAX_NOTES: usize = 50;
-        if self.notes.len() < MAX_NOTES {
-            self.notes.push(note);
-        } else if self.notes.len() == MAX_NOTES {
-            self.notes.push("more notes in the activity log".into());
-        }
-    }
-
-    pub fn summary(mut self) -> Summary {
+    /// The tallies come last and always, past the notes' limit too.
+    pub fn summary(self) -> Summary {
+        let mut notes = self.notes.into_vec();
         if self.unchanged > 0 {
-            self.notes.push(format!("{} stock levels unchanged since they were last pushed", self.unchanged));
+            notes.push(format!("{} stock levels unchanged since they were last pushed", self.unchanged));
         }
         if self.skipped_by_setting > 0 {
-            self.notes.push(format!("{} SKUs left out by the setting `skip_skus`", self.skipped_by_setting));
+            notes.push(format!("{} SKUs left out by the setting `skip_skus`", self.skipped_by_setting));
         }
         Summary {
             synced: self.synced,
             skipped: self.skipped + self.skipped_by_setting,
             parked: self.parked,
             failed: 0,
-            notes: self.notes,
+            notes,
         }
-    }
-}
-
-/// Why a level is parked, in the words the shop owner reads.
-fn reason(e: &Error) -> String {
-    match e {
-        Error::Invalid(m) | Error::NotFound(m) | Error::Auth(m) | Error::Fatal(m) => m.clone(),
-        Error::Transient(m) => format!("temporary failure: {m}"),
-        Error::RateLimited(r) => format!("the API kept asking us to slow down: {}", r.message),
     }
 }
 

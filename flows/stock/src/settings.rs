@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 
 use trestle_guest::config;
+use trestle_guest::flow::settings::flag;
 
 const KEYS: &[&str] = &["manage_stock", "calculation", "skip_skus"];
 
@@ -81,11 +82,7 @@ impl Settings {
         if let Some(unknown) = e.keys().find(|k| !KEYS.contains(&k.as_str())) {
             return Err(format!("the stock flow has no setting `{unknown}`; known: {}", KEYS.join(", ")));
         }
-        let manage_stock = match e.get("manage_stock").map(String::as_str) {
-            None | Some("true") => true,
-            Some("false") => false,
-            Some(other) => return Err(format!("setting `manage_stock` must be true or false, got {other:?}")),
-        };
+        let manage_stock = flag(e, "manage_stock", true)?;
         let calculation = match e.get("calculation").map(String::as_str).unwrap_or("available") {
             "available" => Calculation::Available,
             "on-hand" => Calculation::OnHand,
