@@ -40,6 +40,8 @@ struct Measured {
     synced: u32,
     parked: u32,
     seconds: f64,
+    /// eAccounting calls made by this run, per endpoint.
+    by_endpoint: BTreeMap<String, u64>,
     calls: u64,
     busiest_url_calls: u64,
 }
@@ -57,11 +59,17 @@ fn run_once(host: &Host, tenant: &PreparedTenant, e: &Emulators) -> Measured {
         *by_url.entry(url).or_default() += count - before_by.get(endpoint).copied().unwrap_or(0);
     }
     let busiest_url_calls = by_url.values().copied().max().unwrap_or(0);
+    let by_endpoint = after_by
+        .iter()
+        .map(|(k, v)| (k.clone(), v - before_by.get(k).copied().unwrap_or(0)))
+        .filter(|(_, v)| *v > 0)
+        .collect();
     Measured {
         synced: report.summary.synced,
         parked: report.summary.parked,
         seconds,
         calls: after - before,
+        by_endpoint,
         busiest_url_calls,
     }
 }
@@ -88,19 +96,32 @@ fn main() {
         format!("{:.2}", first.calls as f64 / f64::from(first.synced.max(1))),
         String::new(),
     ));
-    // Steady state: the same buyers order again, articles and customers known.
-    let n = 100;
-    for i in 0..n {
+    // Steady state: every buyer has ordered before (one warm-up order each,
+    // synced), so customers and articles are known; then 100 more orders.
+    let users: Vec<u64> = e.ccvshop.state()["shop"]["users"]
+        .as_object()
+        .expect("the shop dump lists users by id")
+        .keys()
+        .filter_map(|id| id.parse().ok())
+        .collect();
+    let place = |i: usize| {
         let sku = format!("SKU-{:05}", 1 + (i % 40));
         e.ccvshop
             .place_order(&ccvshop_emulator::NewOrder {
                 rows: vec![ccvshop_emulator::NewOrderRow { sku, count: 1.0 }],
+                user_id: Some(users[i % users.len()]),
                 paid: true,
-                ..Default::default()
             })
             .unwrap();
-    }
+    };
+    (0..users.len().max(40)).for_each(place);
+    run_once(&host, &t, &e);
+    let n = 100;
+    (0..n).for_each(place);
     let steady = run_once(&host, &t, &e);
+    for (endpoint, calls) in &steady.by_endpoint {
+        rows.push((format!("  steady state: {endpoint}"), calls.to_string(), String::new()));
+    }
     rows.push((
         format!("steady state: eAccounting calls per order ({} orders)", steady.synced),
         format!("{:.2}", steady.calls as f64 / f64::from(steady.synced.max(1))),
