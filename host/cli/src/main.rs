@@ -51,6 +51,8 @@ enum Command {
         #[arg(long, default_value_t = 8765)]
         port: u16,
     },
+    /// Keep running: every flow on a schedule, and one record when the shop sends a webhook.
+    Serve(commands::serve::Args),
     /// Show the activity log.
     Logs(commands::logs::Args),
 }
@@ -66,6 +68,7 @@ fn main() -> std::process::ExitCode {
         Command::Run { config, flow, record } => commands::run::run(&config, flow.as_deref(), record),
         Command::Check { config } => commands::check::run(&config),
         Command::Connect { config, connection, port } => commands::connect::run(&config, &connection, port),
+        Command::Serve(args) => commands::serve::run(args),
         Command::Logs(args) => commands::logs::run(args),
     };
     match result {

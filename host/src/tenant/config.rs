@@ -18,6 +18,9 @@
 //! [mapping]
 //! module = "country-codes"
 //! limits = { fuel = 100000000 }
+//!
+//! [serve]                          # only for `trestle serve`
+//! webhook_keys = [{ env = "CCV_WEBHOOK_KEY" }]
 //! ```
 
 use std::collections::BTreeMap;
@@ -43,6 +46,24 @@ pub struct TenantConfig {
     /// Overrides for connectors and flows.
     #[serde(default)]
     pub limits: LimitOverrides,
+    /// How `trestle serve` receives webhooks.
+    #[serde(default)]
+    pub serve: ServeConfig,
+}
+
+/// The `[serve]` section: what `trestle serve` needs to trust webhooks.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    /// The keys the shop returned when each webhook was registered (CCV Shop
+    /// gives every webhook its own); a delivery must be signed with one of
+    /// them. Empty: deliveries are not verified.
+    #[serde(default)]
+    pub webhook_keys: Vec<SettingValue>,
+    /// The service's address as the shop calls it (e.g. behind a proxy,
+    /// `https://sync.example`), part of what is signed; default: `http://`
+    /// and the request's Host header.
+    pub public_url: Option<String>,
 }
 
 // No deny_unknown_fields: every key besides `connector` is a setting, and
@@ -243,6 +264,11 @@ mod tests {
         assert_eq!(base_urls(&books), vec!["http://127.0.0.1:2/v2"]);
         let err = resolve_settings("connections.shop", &c.connections["shop"].settings).unwrap_err().to_string();
         assert!(err.contains("connections.shop.secret_key") && err.contains("TRESTLE_TEST_UNSET_VARIABLE"), "{err}");
+        assert!(c.serve.webhook_keys.is_empty(), "no [serve]: webhooks unverified");
+
+        let served =
+            TenantConfig::parse(&format!("{GOOD}\n[serve]\nwebhook_keys = [\"k1\", {{ env = \"K2\" }}]\n")).unwrap();
+        assert_eq!(served.serve.webhook_keys.len(), 2);
     }
 
     #[test]
@@ -259,6 +285,10 @@ mod tests {
         let err = TenantConfig::parse(&typo).unwrap_err().to_string();
         assert!(err.contains("fuell"), "{err}");
 
+        let typo = format!("{GOOD}\n[serve]\nwebhook_key = \"k\"\n");
+        let err = TenantConfig::parse(&typo).unwrap_err().to_string();
+        assert!(err.contains("webhook_key") && err.contains("webhook_keys"), "{err}");
+
         let bad_tenant = GOOD.replace("tenant = \"demo-shop\"", "tenant = \"../etc\"");
         assert!(TenantConfig::parse(&bad_tenant).unwrap_err().to_string().contains("`tenant`"));
     }
@@ -269,6 +299,7 @@ mod tests {
         let c = TenantConfig::load(&path).unwrap();
         assert_eq!(c.flows["orders"].roles["sales-document-sink"], "books");
         let settings = resolve_settings("flows.orders.settings", &c.flows["orders"].settings).unwrap();
-        assert_eq!(settings["article.shipping"], "SHIPPING");
+        assert_eq!(settings["article.shipping.21"], "SHIPPING-21");
+        assert_eq!(settings["article.shipping.default"], "SHIPPING");
     }
 }

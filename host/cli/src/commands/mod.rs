@@ -5,6 +5,7 @@ pub mod connect;
 pub mod demo;
 pub mod logs;
 pub mod run;
+pub mod serve;
 
 use std::path::Path;
 

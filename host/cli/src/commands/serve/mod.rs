@@ -1,0 +1,182 @@
+//! `trestle serve`: the long-running service. Every flow of the tenant runs
+//! at start and then on a schedule; CCV Shop webhooks run a flow for just
+//! the record they name. Runs go through one worker (see `worker`); the
+//! HTTP side only queues them. Ctrl-C or SIGTERM stops taking work and lets
+//! the run under way finish.
+
+mod http;
+mod signature;
+mod worker;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tokio::sync::oneshot;
+
+use http::Service;
+use worker::{Job, Queued, Work, Worker};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The tenant config (TOML).
+    #[arg(long, short)]
+    config: PathBuf,
+    /// Address for webhooks and `GET /health`.
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    listen: SocketAddr,
+    /// Time between scheduled runs of every flow: e.g. 30s, 5m, 1h.
+    #[arg(long, default_value = "5m", value_parser = parse_interval)]
+    every: Duration,
+}
+
+/// A line of the service's log, with the time.
+fn say(line: &str) {
+    println!("{} {line}", chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let (host, tenant) = super::open_tenant(&args.config)?;
+    if tenant.config.flows.is_empty() {
+        bail!("the tenant config has no [flows]: `trestle serve` has nothing to run");
+    }
+    let serve = &tenant.config.serve;
+    let webhook_keys = serve
+        .webhook_keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| key.resolve(&format!("serve.webhook_keys[{i}]")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let worker = Arc::new(Worker::new(tenant.config.flows.keys().cloned()));
+    let service = Arc::new(Service {
+        tenant: tenant.config.tenant.clone(),
+        worker: worker.clone(),
+        webhook_keys,
+        public_url: serve.public_url.as_ref().map(|u| u.trim_end_matches('/').to_string()),
+        every_seconds: args.every.as_secs(),
+    });
+
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the service's runtime")?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(args.listen))
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    say(&format!(
+        "serving tenant `{}` on http://{}: flows {} every {}; webhooks at POST /webhooks/ccvshop/{{flow}}, health at GET /health",
+        service.tenant,
+        args.listen,
+        worker.flows().join(", "),
+        describe(args.every)
+    ));
+    if service.webhook_keys.is_empty() {
+        say("webhooks are NOT verified: anyone who can reach this address can trigger runs; \
+             set [serve] webhook_keys to the keys the shop returned when the webhooks were registered");
+    }
+
+    let (finished, worker_done) = oneshot::channel();
+    let running = worker.clone();
+    std::thread::Builder::new().name("flow-runs".into()).spawn(move || {
+        running.run(&host, &tenant);
+        let _ = finished.send(());
+    })?;
+
+    let result = runtime.block_on(async {
+        let scheduler = tokio::spawn(schedule(worker.clone(), args.every));
+        let served = axum::serve(listener, http::router(service)).with_graceful_shutdown(stop_signal()).await;
+        scheduler.abort();
+        worker.stop();
+        if worker.busy() {
+            say("stopping: letting the run under way finish (Ctrl-C again to stop at once)");
+        }
+        tokio::select! {
+            _ = worker_done => say("stopped"),
+            () = stop_signal() => say("stopped without waiting for the run under way; the next run picks it up"),
+        }
+        served.context("the HTTP listener failed")
+    });
+    // A run still under way after a second signal is abandoned with the process.
+    runtime.shutdown_background();
+    result
+}
+
+/// Queues a scheduled run of every flow now and then every `every`.
+async fn schedule(worker: Arc<Worker>, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        for flow in worker.flows() {
+            if worker.enqueue(Job { flow: flow.clone(), work: Work::Scheduled }) == Queued::FoldedIntoWaiting {
+                say(&format!("{flow}: a scheduled run is still waiting its turn; not queueing another"));
+            }
+        }
+    }
+}
+
+/// Ctrl-C, or SIGTERM as a platform stops a service.
+async fn stop_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}
+
+/// `30s`, `5m`, `1h`, `1d`: a whole number and a unit.
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let seconds_per = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("`{text}` needs a unit: s, m, h or d (e.g. 30s, 5m, 1h)")),
+    };
+    match number.parse::<u64>() {
+        Ok(n) if n > 0 => Ok(Duration::from_secs(n * seconds_per)),
+        _ => Err(format!("`{text}` needs a whole number above 0 before the unit (e.g. 30s, 5m, 1h)")),
+    }
+}
+
+/// An interval the way `--every` takes it.
+fn describe(every: Duration) -> String {
+    match every.as_secs() {
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_need_a_number_and_a_unit() {
+        assert_eq!(parse_interval("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_interval("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_interval("2h"), Ok(Duration::from_secs(7200)));
+        assert!(parse_interval("5").unwrap_err().contains("unit"));
+        assert!(parse_interval("0m").unwrap_err().contains("above 0"));
+        assert!(parse_interval("m").unwrap_err().contains("whole number"));
+        assert_eq!(describe(Duration::from_secs(300)), "5m");
+        assert_eq!(describe(Duration::from_secs(90)), "90s");
+    }
+}

@@ -1,0 +1,258 @@
+//! `trestle serve` as a platform runs it: a child process on a real port,
+//! against both emulators. The start-up run syncs the paid orders; a signed
+//! CCV Shop webhook syncs just its order through a record run; a webhook
+//! with a wrong signature runs nothing; an unknown flow is named as such.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ccvshop_emulator::{NewOrder, NewOrderRow};
+use hmac::{Hmac, Mac};
+use reqwest::blocking::Client;
+use serde_json::{Value, json};
+use sha2::Sha512;
+use trestle_emulators::{Emulators, Options};
+
+/// The service, stopped (SIGKILL) when the test ends however it ends.
+struct Service {
+    child: Child,
+    log: PathBuf,
+    base: String,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Service {
+    fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn health(&self) -> Option<Value> {
+        let response = Client::new().get(format!("{}/health", self.base)).send().ok()?;
+        assert_eq!(response.status(), 200, "GET /health");
+        response.json().ok()
+    }
+
+    /// Polls `/health` until `done` holds for it, failing after a deadline
+    /// or if the service exits.
+    fn wait_for(&mut self, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(45);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("the service exited ({status}) waiting for {what}:\n{}", self.output());
+            }
+            if let Some(health) = self.health().filter(|h| done(h)) {
+                return health;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}:\n{}", self.output());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn post_webhook(&self, flow: &str, body: &str, x_hash: Option<&str>) -> (u16, Value) {
+        let mut request = Client::new()
+            .post(format!("{}/webhooks/ccvshop/{flow}", self.base))
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if let Some(hash) = x_hash {
+            request = request.header("x-hash", hash);
+        }
+        let response = request.send().unwrap();
+        (response.status().as_u16(), response.json().unwrap_or(Value::Null))
+    }
+}
+
+fn hmac_hex(key: &str, message: &str) -> String {
+    let mut mac = Hmac::<Sha512>::new_from_slice(key.as_bytes()).unwrap();
+    mac.update(message.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Registers a webhook over the signed CCV Shop API, as a shop owner's
+/// integration would; returns the key the shop signs deliveries with.
+fn register_webhook(emulators: &Emulators, event: &str, address: &str) -> String {
+    let shop = &emulators.ccvshop;
+    let config = shop.config();
+    let path = format!("{}/webhooks", ccvshop_emulator::API_PREFIX);
+    let body = json!({ "event": event, "address": address }).to_string();
+    let date = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let hash = hmac_hex(&config.secret_key, &format!("{}|POST|{path}|{body}|{date}", config.public_key));
+    let response = Client::new()
+        .post(format!("{}{path}", shop.base_url()))
+        .header("x-public", &config.public_key)
+        .header("x-date", date)
+        .header("x-hash", hash)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 201, "registering the webhook");
+    let webhook: Value = response.json().unwrap();
+    webhook["key"].as_str().expect("the shop returns the webhook's key").to_string()
+}
+
+fn write_config(dir: &Path, emulators: &Emulators) -> PathBuf {
+    let config = format!(
+        "tenant = \"serve\"\n{}\n[mapping]\nmodule = \"country-codes\"\n\n[flows.orders]\n\
+         roles = {{ order-source = \"shop\", customer-sink = \"books\", sales-document-sink = \"books\", \
+         product-source = \"books\", product-sink = \"books\" }}\n\
+         [flows.orders.settings]\ndocument = \"invoice\"\nmissing_article = \"create\"\n\
+         [flows.orders.settings.article]\nshipping = \"SHIPPING\"\npayment-fee = \"PAYMENT-FEE\"\n\
+         discount = \"DISCOUNT\"\ncoupon = \"DISCOUNT\"\nextra-cost = \"EXTRA-COST\"\n\n\
+         [serve]\nwebhook_keys = [{{ env = \"TRESTLE_TEST_WEBHOOK_KEY\" }}]\n",
+        emulators.connection_settings().tenant_connections(),
+    );
+    let path = dir.join("tenant.toml");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+fn start_service(dir: &Path, config: &Path, port: u16, webhook_key: &str) -> Service {
+    let log = dir.join("serve.log");
+    let out = std::fs::File::create(&log).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_trestle"))
+        .args(["serve", "--config", config.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--every", "1h"])
+        .env("TRESTLE_TEST_WEBHOOK_KEY", webhook_key)
+        .current_dir(dir)
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    Service { child, log, base: format!("http://127.0.0.1:{port}") }
+}
+
+/// `OurReference` of every invoice in the books.
+fn invoiced(emulators: &Emulators) -> Vec<String> {
+    let books = emulators.eaccounting.state();
+    let invoices = books["books"]["customerinvoices"].as_array().cloned().unwrap_or_default();
+    invoices.iter().map(|i| i["OurReference"].as_str().unwrap_or_default().to_string()).collect()
+}
+
+fn order_reference(emulators: &Emulators, id: u64) -> String {
+    let number = emulators.ccvshop.state()["shop"]["orders"][id.to_string()]["ordernumber"].as_u64().unwrap();
+    format!("ORD-{number}")
+}
+
+fn paid_references(emulators: &Emulators) -> BTreeSet<String> {
+    emulators.ccvshop.state()["shop"]["orders"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|o| o["paid"] == true && o["is_completed"] == true)
+        .filter_map(|o| o["ordernumber"].as_u64().map(|n| format!("ORD-{n}")))
+        .collect()
+}
+
+fn new_order(paid: bool) -> NewOrder {
+    NewOrder { rows: vec![NewOrderRow { sku: "SKU-00001".into(), count: 1.0 }], paid, ..Default::default() }
+}
+
+fn runs(health: &Value) -> u64 {
+    health["flows"]["orders"]["runs"].as_u64().unwrap()
+}
+
+#[test]
+fn serve_syncs_at_start_and_on_signed_webhooks_only() {
+    let emulators =
+        Emulators::start(Options { orders: 20, products: 60, rate_limits: false, ..Options::default() }).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let address = format!("http://127.0.0.1:{port}/webhooks/ccvshop/orders");
+    let key = register_webhook(&emulators, "orders.updated.ispaid", &address);
+    let config = write_config(dir.path(), &emulators);
+    let mut service = start_service(dir.path(), &config, port, &key);
+
+    // (1) The start-up run syncs every paid order.
+    let health = service.wait_for("the start-up run", |h| runs(h) >= 1);
+    let first = &health["flows"]["orders"]["last_run"];
+    assert_eq!((first["trigger"].as_str(), first["outcome"].as_str()), (Some("scheduled"), Some("ok")), "{health}");
+    assert!(first["synced"].as_u64().unwrap() > 0, "{health}");
+    let after_start: BTreeSet<String> = invoiced(&emulators).into_iter().collect();
+    assert_eq!(after_start, paid_references(&emulators), "the start-up run syncs the paid orders");
+
+    // (4) An unknown flow is refused, naming the flows there are.
+    let (status, answer) = service.post_webhook("invoices", r#"{"id":1}"#, None);
+    assert_eq!(status, 404, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("it has: orders"), "{answer}");
+
+    // (2) The shop pays a new order; its signed webhook syncs just that order in a record run.
+    let id = emulators.ccvshop.place_order(&new_order(false)).unwrap();
+    emulators.ccvshop.mark_order_paid(id).unwrap();
+    let health = service.wait_for("the webhook's record run", |h| runs(h) >= 2);
+    let second = &health["flows"]["orders"]["last_run"];
+    assert_eq!(second["trigger"], format!("record {id}"), "{health}");
+    assert_eq!((second["outcome"].as_str(), second["synced"].as_u64()), (Some("ok"), Some(1)), "{health}");
+    let reference = order_reference(&emulators, id);
+    let invoices = invoiced(&emulators);
+    assert_eq!(invoices.iter().filter(|r| **r == reference).count(), 1, "{reference} in {invoices:?}");
+    assert_eq!(invoices.len(), after_start.len() + 1, "only the webhook's order is added");
+    let deliveries = emulators.ccvshop.webhook_deliveries();
+    assert_eq!(deliveries.iter().map(|d| d.outcome.clone()).collect::<Vec<_>>(), vec![Ok(202)]);
+
+    // (3) A paid order the shop did not announce: a wrong or missing signature runs nothing.
+    let unannounced = emulators.ccvshop.place_order(&new_order(true)).unwrap();
+    let body = json!({ "id": unannounced }).to_string();
+    let forged = hmac_hex("not-the-key", &format!("{address}|{body}"));
+    let (status, answer) = service.post_webhook("orders", &body, Some(&forged));
+    assert_eq!(status, 401, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("webhook_keys"), "{answer}");
+    assert_eq!(service.post_webhook("orders", &body, None).0, 401);
+    let health = service.health().unwrap();
+    let orders = &health["flows"]["orders"];
+    assert_eq!((runs(&health), orders["queued"].as_u64()), (2, Some(0)), "nothing queued: {health}");
+    assert!(orders["running"].is_null(), "{health}");
+    assert!(!invoiced(&emulators).contains(&order_reference(&emulators, unannounced)));
+
+    // A body naming no record is refused before anything runs.
+    let empty = "{}";
+    let (status, answer) = service.post_webhook("orders", empty, Some(&hmac_hex(&key, &format!("{address}|{empty}"))));
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("`id`"), "{answer}");
+
+    // The same delivery correctly signed does sync it: the 401 was the signature.
+    let signed = hmac_hex(&key, &format!("{address}|{body}"));
+    assert_eq!(service.post_webhook("orders", &body, Some(&signed)).0, 202);
+    let health = service.wait_for("the signed record run", |h| runs(h) >= 3);
+    assert_eq!(health["flows"]["orders"]["last_run"]["trigger"], format!("record {unannounced}"), "{health}");
+    assert!(invoiced(&emulators).contains(&order_reference(&emulators, unannounced)));
+
+    // A run that fails is reported with its error, and the service goes on.
+    let missing = r#"{"id":999999999}"#;
+    let signed = hmac_hex(&key, &format!("{address}|{missing}"));
+    assert_eq!(service.post_webhook("orders", missing, Some(&signed)).0, 202);
+    let health = service.wait_for("the run for a missing order", |h| runs(h) >= 4);
+    let failed = &health["flows"]["orders"]["last_run"];
+    assert_eq!(failed["outcome"], "failed", "{health}");
+    assert!(failed["error"].as_str().unwrap().contains("999999999 does not exist"), "{health}");
+    assert!(service.output().contains("the run failed"), "{}", service.output());
+
+    // SIGTERM, as a platform stops a service: it exits cleanly.
+    #[cfg(unix)]
+    {
+        let pid = service.child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = service.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "the service did not stop on SIGTERM:\n{}", service.output());
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(status.success(), "{status}:\n{}", service.output());
+        assert!(service.output().contains("stopped"), "{}", service.output());
+    }
+}
