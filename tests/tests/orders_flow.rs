@@ -127,14 +127,22 @@ fn an_unmapped_country_parks_the_order_with_the_setting_to_add() {
     let emulators =
         Emulators::start(Options { orders: 40, products: 60, rate_limits: false, ..Options::default() }).unwrap();
     let host = host();
-    let tenant = tenant(&host, &emulators, "missing_article = \"create\"\nrevenue_account = { NL = 3001 }");
-    let report = run(&host, &tenant);
+    let strict = tenant(&host, &emulators, "missing_article = \"create\"\nrevenue_account = { NL = 3001 }");
+    let report = run(&host, &strict);
     assert!(report.summary.parked > 0);
     assert!(
         report.summary.notes.iter().any(|n| n.contains("no revenue account for deliveries to")),
         "{:?}",
         report.summary.notes
     );
+
+    // A default account for every other country: the parked orders land.
+    let fixed =
+        tenant(&host, &emulators, "missing_article = \"create\"\nrevenue_account = { NL = 3001, default = 3002 }");
+    let second = run(&host, &fixed);
+    assert_eq!(second.summary.parked, 0, "{:?}", second.summary.notes);
+    assert!(second.summary.synced >= report.summary.parked);
+    assert_exactly_once(&emulators);
 }
 
 #[test]
