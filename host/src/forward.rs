@@ -1,8 +1,8 @@
 //! Host-forwarded linking: a flow's imported roles are served by connector
 //! instances, each in its own Store. The flow never holds a connector; every
 //! call passes through here, where it is timed, recorded in the activity log,
-//! and retried when the connector says it was rate limited or (for reads)
-//! hit a transient failure.
+//! and retried when the connector says it was rate limited or (for reads and
+//! other calls safe to repeat) hit a transient failure.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -92,7 +92,7 @@ impl RoleRouter {
         let connector = &mut self.connectors[idx];
         let func = connector.func(interface, name)?;
         let what = format!("{}.{}#{}", connector.store.data().name, short_role(interface), name);
-        let read_only = is_read_only(name);
+        let repeatable = is_safe_to_repeat(name);
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -111,7 +111,7 @@ impl RoleRouter {
             let Some(error) = error else { return Ok(()) };
             let wait = match error.retry {
                 Retry::After(ms) => Duration::from_millis(ms).min(MAX_RATE_WAIT),
-                Retry::Backoff if read_only => Duration::from_millis(100 * 2u64.pow(attempt.min(6))),
+                Retry::Backoff if repeatable => Duration::from_millis(100 * 2u64.pow(attempt.min(6))),
                 _ => return Ok(()),
             };
             if attempt >= MAX_ATTEMPTS {
@@ -127,10 +127,12 @@ impl RoleRouter {
     }
 }
 
-/// Reads never change anything, so retrying them after a transient failure
-/// is safe; writes go back to the flow, which looks the record up first.
-fn is_read_only(function: &str) -> bool {
-    ["list", "get", "find", "lookup", "kinds", "spec", "check"].iter().any(|p| function.starts_with(p))
+/// Reads never change anything and `set-stock` sets an absolute level, so
+/// repeating them after a transient failure is safe; other writes go back to
+/// the flow, which looks the record up before writing again.
+fn is_safe_to_repeat(function: &str) -> bool {
+    function == "set-stock"
+        || ["list", "get", "find", "lookup", "kinds", "spec", "check"].iter().any(|p| function.starts_with(p))
 }
 
 fn short_role(interface: &str) -> &str {
@@ -249,11 +251,12 @@ mod tests {
     }
 
     #[test]
-    fn only_reads_are_retried_after_transient_failures() {
-        assert!(is_read_only("list-orders"));
-        assert!(is_read_only("find-by-references"));
-        assert!(!is_read_only("create-document"));
-        assert!(!is_read_only("set-stock"));
+    fn only_calls_safe_to_repeat_are_retried_after_transient_failures() {
+        assert!(is_safe_to_repeat("list-orders"));
+        assert!(is_safe_to_repeat("find-by-references"));
+        assert!(is_safe_to_repeat("set-stock"));
+        assert!(!is_safe_to_repeat("create-document"));
+        assert!(!is_safe_to_repeat("create-customer"));
     }
 
     #[test]

@@ -343,11 +343,24 @@ fn skus_that_hit_shop_failures_are_retried_until_the_shop_matches_the_books() {
         .unwrap();
     let host = trestle_e2e::host();
     let tenant = tenant(&host, &emulators, "");
-    let first = run(&host, &tenant);
-    assert!(first.summary.parked > 0, "the faults hit some writes: {:?}", first.summary);
-    assert!(first.summary.notes.iter().any(|n| n.contains("retried on the next run")), "{:?}", first.summary.notes);
+    // The host repeats a set-stock that failed in transit (it sets an
+    // absolute level); what still fails is parked and retried next run.
     let mut runs = 1;
-    while run(&host, &tenant).summary.parked > 0 {
+    let first = run(&host, &tenant);
+    let failed_calls = host
+        .activity(&ActivityQuery {
+            run_id: Some(first.run_id.clone()),
+            kind: Some("call".into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.level == "warn" && c.message.contains("set-stock"))
+        .count();
+    assert!(failed_calls > 0, "the faults hit some writes");
+    let mut parked = first.summary.parked;
+    while parked > 0 {
+        parked = run(&host, &tenant).summary.parked;
         runs += 1;
         assert!(runs < 15, "no convergence after {runs} runs");
     }
