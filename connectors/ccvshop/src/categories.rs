@@ -99,13 +99,20 @@ pub fn link(sku: &str, category_id: &str) -> Result<(), Error> {
         Error::Invalid(format!("`{category_id}` is not a CCV Shop category id (ids are whole numbers)"))
     })?;
     let client = Client::from_config()?;
-    let product = products::find_by_sku(&client, sku)?
-        .ok_or_else(|| Error::NotFound(format!("CCV Shop has no product with SKU `{sku}`")))?;
-    let product_id = Node::root(&product, "CCV Shop product").u64("id")?;
-    let links = paging::all(&client, &api(&format!("/products/{product_id}/producttocategories")))?;
-    let already = links.iter().any(|l| l.get("category_id").and_then(Value::as_u64) == Some(category_id));
-    if !already {
-        client.post(&api("/producttocategories"), &json!({ "product_id": product_id, "category_id": category_id }))?;
-    }
+    let product_id = match products::take_created(sku) {
+        // Created in this run: it has no links yet.
+        Some(id) => id,
+        None => {
+            let product = products::find_by_sku(&client, sku)?
+                .ok_or_else(|| Error::NotFound(format!("CCV Shop has no product with SKU `{sku}`")))?;
+            let product_id = Node::root(&product, "CCV Shop product").u64("id")?;
+            let links = paging::all(&client, &api(&format!("/products/{product_id}/producttocategories")))?;
+            if links.iter().any(|l| l.get("category_id").and_then(Value::as_u64) == Some(category_id)) {
+                return Ok(());
+            }
+            product_id
+        }
+    };
+    client.post(&api("/producttocategories"), &json!({ "product_id": product_id, "category_id": category_id }))?;
     Ok(())
 }

@@ -24,6 +24,19 @@ const TARIFFS: &[(&str, f64)] = &[("normal", 21.0), ("reduced", 9.0), ("zero", 0
 /// Query parameters the connector sets itself; an expression may not.
 const RESERVED: &[&str] = &["start", "size", "expand"];
 
+thread_local! {
+    /// SKU -> id of the products this instance (= one run) created: a flow
+    /// links a product it just created to its category, and that needs
+    /// neither a look-up by SKU nor a look at its (still empty) links.
+    static CREATED: std::cell::RefCell<std::collections::HashMap<String, u64>> = Default::default();
+}
+
+/// The id of a product created in this run, taken out of the memo: only
+/// the first link after the create may assume the product has no links.
+pub fn take_created(sku: &str) -> Option<u64> {
+    CREATED.with(|created| created.borrow_mut().remove(sku))
+}
+
 pub fn list(filter: ProductFilter, cursor: Option<String>) -> Result<ProductPage, Error> {
     let client = Client::from_config()?;
     let uri = match cursor {
@@ -197,8 +210,9 @@ fn create(client: &Client, product: &Product) -> Result<UpsertResult, Error> {
     } else {
         created
     };
-    let id = Node::root(&created, "the product CCV Shop created").id("id")?;
-    Ok(UpsertResult { id, outcome: UpsertOutcome::Created })
+    let id = Node::root(&created, "the product CCV Shop created").u64("id")?;
+    CREATED.with(|created| created.borrow_mut().insert(product.sku.clone(), id));
+    Ok(UpsertResult { id: id.to_string(), outcome: UpsertOutcome::Created })
 }
 
 /// PATCHes only the fields the mask allows and that differ, so an update

@@ -1,0 +1,75 @@
+//! What the flow remembers between runs, in the host's state (namespaced to
+//! this tenant and flow): per SKU what was last written and where, which
+//! SKUs are parked and why, and the target's id of each category path.
+
+use serde_json::{Value, json};
+use trestle_guest::state;
+
+/// What was last written for one SKU.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    pub target_id: String,
+    /// Of the product as sent and the settings that shaped the write.
+    pub fingerprint: String,
+    /// The category the product was last linked to.
+    pub category_id: Option<String>,
+}
+
+fn written_key(sku: &str) -> String {
+    format!("product/{sku}")
+}
+
+fn parked_key(sku: &str) -> String {
+    format!("parked/{sku}")
+}
+
+fn category_key(path: &[String]) -> String {
+    format!("category/{}", Value::from(path.to_vec()))
+}
+
+pub fn written(sku: &str) -> Option<Written> {
+    let value: Value = serde_json::from_str(&state::get(&written_key(sku))?).ok()?;
+    Some(Written {
+        target_id: value["id"].as_str()?.to_string(),
+        fingerprint: value["fingerprint"].as_str()?.to_string(),
+        category_id: value["category"].as_str().map(str::to_string),
+    })
+}
+
+/// Records the write and clears a parked reason.
+pub fn record(sku: &str, written: &Written) {
+    let value = json!({
+        "id": written.target_id, "fingerprint": written.fingerprint, "category": written.category_id,
+    });
+    state::set(&written_key(sku), &value.to_string());
+    state::delete(&parked_key(sku));
+}
+
+/// A parked SKU is written on the next run even if its fingerprint matches.
+pub fn park(sku: &str, reason: &str) {
+    state::set(&parked_key(sku), reason);
+}
+
+pub fn unpark(sku: &str) {
+    state::delete(&parked_key(sku));
+}
+
+pub fn parked() -> Vec<String> {
+    state::keys("parked/").into_iter().filter_map(|k| k.strip_prefix("parked/").map(str::to_string)).collect()
+}
+
+pub fn is_parked(sku: &str) -> bool {
+    state::get(&parked_key(sku)).is_some()
+}
+
+pub fn category(path: &[String]) -> Option<String> {
+    state::get(&category_key(path))
+}
+
+pub fn remember_category(path: &[String], id: &str) {
+    state::set(&category_key(path), id);
+}
+
+pub fn forget_category(path: &[String]) {
+    state::delete(&category_key(path));
+}

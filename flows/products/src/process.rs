@@ -1,0 +1,204 @@
+//! One product, start to finish, and the run's tally. Errors that concern
+//! the product (bad data, a VAT rate the target has no coding for, the API
+//! refusing it, a network failure the host could not ride out) park it;
+//! errors that concern the connection (credentials, a broken connector) stop
+//! the run, since every product behind would fail the same way.
+
+use std::collections::HashMap;
+
+use trestle_guest::Error;
+use trestle_guest::bindings::trestle::sync::log::{self, Outcome, RecordEvent};
+use trestle_guest::flow::notes::Notes;
+use trestle_guest::flow::parking;
+use trestle_guest::types::{Category, Product};
+
+use crate::exports::trestle::sync::flow_run::Summary;
+use crate::ledger::{self, Written};
+use crate::outgoing;
+use crate::settings::{Direction, Settings};
+use crate::trestle::sync::category_sink;
+use crate::trestle::sync::product_sink::{self, UpsertOutcome};
+use crate::trestle::sync::stock_sink;
+
+/// The custom field in which the eAccounting connector hands over an
+/// article's available stock.
+const AVAILABLE_STOCK_FIELD: &str = "StockBalanceAvailable";
+
+pub struct Run {
+    pub settings: Settings,
+    /// Category path -> the target's id, for this run.
+    categories: HashMap<Vec<String>, String>,
+    synced: u32,
+    skipped: u32,
+    /// Skipped without a call: written before and unchanged since.
+    unchanged: u32,
+    parked: u32,
+    notes: Notes,
+}
+
+enum Done {
+    Written { target_id: String, detail: String, payload: String },
+    Unchanged { target_id: String },
+}
+
+impl Run {
+    pub fn new(settings: Settings) -> Self {
+        Run {
+            settings,
+            categories: HashMap::new(),
+            synced: 0,
+            skipped: 0,
+            unchanged: 0,
+            parked: 0,
+            notes: Notes::default(),
+        }
+    }
+
+    pub fn summary(self) -> Summary {
+        let mut notes = self.notes.into_vec();
+        if self.unchanged > 0 {
+            notes.insert(0, format!("{} products unchanged since they were last written", self.unchanged));
+        }
+        Summary { synced: self.synced, skipped: self.skipped + self.unchanged, parked: self.parked, failed: 0, notes }
+    }
+
+    pub fn handle(&mut self, source: &Product) -> Result<(), Error> {
+        let (source_system, target_system) = self.systems();
+        let event = |outcome, target_id, detail: String, payload| RecordEvent {
+            record_kind: "product".into(),
+            source_system: source_system.into(),
+            source_id: source.sku.clone(),
+            target_system: target_system.into(),
+            target_id,
+            outcome,
+            detail: format!("{}: {detail}", source.sku),
+            payload,
+        };
+        match self.sync(source) {
+            Ok(Some(Done::Written { target_id, detail, payload })) => {
+                self.synced += 1;
+                log::report(&event(Outcome::Synced, Some(target_id), detail, Some(payload)));
+            }
+            Ok(Some(Done::Unchanged { target_id })) => {
+                self.skipped += 1;
+                let detail = "the target already had these values; nothing written".into();
+                log::report(&event(Outcome::Skipped, Some(target_id), detail, None));
+            }
+            Ok(None) => self.unchanged += 1,
+            Err(e @ (Error::Auth(_) | Error::Fatal(_))) => return Err(e),
+            Err(e) => {
+                let reason = parking::reason(&e);
+                ledger::park(&source.sku, &reason);
+                self.parked += 1;
+                self.note(format!("product {} parked: {reason}", source.sku));
+                log::report(&event(Outcome::Parked, None, reason, None));
+            }
+        }
+        Ok(())
+    }
+
+    /// `None` when the product is as it was last written.
+    fn sync(&mut self, source: &Product) -> Result<Option<Done>, Error> {
+        if source.sku.trim().is_empty() {
+            return Err(Error::Invalid(format!("product `{}` has no SKU; products are matched by SKU", source.name)));
+        }
+        let product = outgoing::build(source, &self.settings)?;
+        let mask = self.settings.update;
+        let fingerprint = outgoing::fingerprint(&product, mask);
+        let before = ledger::written(&source.sku);
+        if before.as_ref().is_some_and(|w| w.fingerprint == fingerprint) && !ledger::is_parked(&source.sku) {
+            return Ok(None);
+        }
+        let category = self.category_id(&product.category)?;
+        let result = product_sink::upsert_product(&product, mask)?;
+        let mut detail = match result.outcome {
+            UpsertOutcome::Created => format!("created as {}", result.id),
+            UpsertOutcome::Updated => format!("updated {}", result.id),
+            UpsertOutcome::Unchanged => format!("{} already had these values", result.id),
+        };
+        // Stock and the category link are writes too, even when the product
+        // itself was unchanged.
+        let mut extra_writes = false;
+        if result.outcome == UpsertOutcome::Created
+            && let Some(quantity) = self.initial_stock(source)
+        {
+            stock_sink::set_stock(&product.sku, quantity)?;
+            detail += &format!(", stock set to {quantity}");
+            extra_writes = true;
+        }
+        let linked_before = before.and_then(|w| w.category_id);
+        if let Some(category_id) = &category
+            && linked_before.as_ref() != Some(category_id)
+        {
+            if let Err(e) = category_sink::link_product(&product.sku, category_id) {
+                // The shop may have lost the category since we cached it.
+                ledger::forget_category(&product.category);
+                return Err(e);
+            }
+            detail += &format!(", linked to category {}", product.category.join(" / "));
+            extra_writes = true;
+        }
+        ledger::record(
+            &product.sku,
+            &Written { target_id: result.id.clone(), fingerprint, category_id: category.or(linked_before) },
+        );
+        let sent = match result.outcome {
+            UpsertOutcome::Created => outgoing::payload(&product, None),
+            UpsertOutcome::Updated => outgoing::payload(&product, Some(mask)),
+            UpsertOutcome::Unchanged if extra_writes => serde_json::json!({ "category": product.category }),
+            UpsertOutcome::Unchanged => return Ok(Some(Done::Unchanged { target_id: result.id })),
+        };
+        Ok(Some(Done::Written { target_id: result.id, detail, payload: sent.to_string() }))
+    }
+
+    /// The target's id of a category path, asked of the category sink at most
+    /// once per path: cached for the run and in state.
+    fn category_id(&mut self, path: &[String]) -> Result<Option<String>, Error> {
+        if path.is_empty() || self.settings.direction == Direction::ShopToBooks {
+            // The books keep no categories.
+            return Ok(None);
+        }
+        if let Some(id) = self.categories.get(path) {
+            return Ok(Some(id.clone()));
+        }
+        let id = match ledger::category(path) {
+            Some(id) => id,
+            None => {
+                let category = Category { path: path.to_vec(), description: None, custom_fields: Vec::new() };
+                let id = category_sink::ensure_category(&category)?;
+                ledger::remember_category(path, &id);
+                id
+            }
+        };
+        self.categories.insert(path.to_vec(), id.clone());
+        Ok(Some(id))
+    }
+
+    /// The books' available stock, for a product just created in the shop.
+    fn initial_stock(&self, source: &Product) -> Option<f64> {
+        if self.settings.direction != Direction::BooksToShop || !self.settings.initial_stock || !source.stock_managed {
+            return None;
+        }
+        source
+            .custom_fields
+            .iter()
+            .find(|(name, _)| name == AVAILABLE_STOCK_FIELD)
+            .and_then(|(_, value)| value.parse::<f64>().ok())
+    }
+
+    pub fn systems(&self) -> (&'static str, &'static str) {
+        match self.settings.direction {
+            Direction::BooksToShop => ("books", "shop"),
+            Direction::ShopToBooks => ("shop", "books"),
+        }
+    }
+
+    pub fn skip(&mut self, note: String) {
+        self.skipped += 1;
+        self.note(note);
+    }
+
+    pub fn note(&mut self, note: String) {
+        self.notes.push(note);
+    }
+}

@@ -1,0 +1,296 @@
+//! The products flow end to end: the eAccounting and CCV Shop connectors and
+//! the products flow, run by the host against both emulators over real
+//! sockets, in both directions.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use eaccounting_emulator::ArticleChange;
+use serde_json::{Value, json};
+use trestle_artifacts::Builtins;
+use trestle_emulators::{Emulators, Options};
+use trestle_host::bindings::Trigger;
+use trestle_host::run::RunReport;
+use trestle_host::tenant::{PreparedTenant, TenantConfig};
+use trestle_host::{ActivityQuery, Host};
+
+const BOOKS_TO_SHOP: &str =
+    "product-source = \"books\", product-sink = \"shop\", category-sink = \"shop\", stock-sink = \"shop\"";
+/// The host wants every role the flow imports bound (see the last test), so
+/// the two the shop -> books direction never calls are bound to the shop.
+const SHOP_TO_BOOKS: &str =
+    "product-source = \"shop\", product-sink = \"books\", category-sink = \"shop\", stock-sink = \"shop\"";
+
+/// Books seeded with `catalogue` items (one article per simple item and per
+/// variant) and a shop with no products yet: a first sync creates them all.
+fn books_and_empty_shop(catalogue: usize) -> Emulators {
+    let ccvshop = ccvshop_emulator::start(ccvshop_emulator::Config {
+        products: 0,
+        orders: 0,
+        rate_limits: None,
+        ..ccvshop_emulator::Config::default()
+    })
+    .unwrap();
+    let eaccounting = eaccounting_emulator::start(eaccounting_emulator::Config {
+        catalogue_size: catalogue,
+        rate_limit_per_minute: None,
+        ..eaccounting_emulator::Config::default()
+    })
+    .unwrap();
+    Emulators { ccvshop, eaccounting }
+}
+
+/// A tenant with the products flow bound by `roles`; `settings` are lines
+/// for `[flows.products.settings]`.
+fn tenant(host: &Host, emulators: &Emulators, roles: &str, settings: &str) -> anyhow::Result<PreparedTenant> {
+    let config = format!(
+        "tenant = \"e2e\"\n{}\n[flows.products]\nroles = {{ {roles} }}\n[flows.products.settings]\n{settings}\n",
+        emulators.connection_settings().tenant_connections(),
+    );
+    PreparedTenant::prepare(host, &Builtins, TenantConfig::parse(&config)?)
+}
+
+fn try_run(host: &Host, tenant: &PreparedTenant, trigger: Trigger) -> anyhow::Result<RunReport> {
+    host.run_flow(tenant.flow_run(host, &Builtins, "products", trigger)?)
+}
+
+fn run(host: &Host, tenant: &PreparedTenant) -> RunReport {
+    try_run(host, tenant, Trigger::Scheduled).unwrap_or_else(|e| panic!("the run failed: {e:#}"))
+}
+
+fn articles(e: &Emulators) -> Vec<Value> {
+    e.eaccounting.state()["books"]["articles"].as_array().cloned().expect("the books dump lists articles")
+}
+
+fn article_numbers(e: &Emulators) -> BTreeSet<String> {
+    articles(e).iter().filter_map(|a| a["Number"].as_str().map(str::to_string)).collect()
+}
+
+/// The shop's products by SKU.
+fn shop_products(e: &Emulators) -> BTreeMap<String, Value> {
+    let shop = e.ccvshop.state()["shop"]["products"].clone();
+    shop.as_object()
+        .expect("the shop dump lists products by id")
+        .values()
+        .map(|p| (p["productnumber"].as_str().unwrap().to_string(), p.clone()))
+        .collect()
+}
+
+/// Requests that change something, per "METHOD path".
+fn writes(counts: BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    counts.into_iter().filter(|(k, n)| !k.starts_with("GET ") && *n > 0).collect()
+}
+
+/// The eAccounting handle keeps its counts (its reset also resets the
+/// books), so its writes are counted from a snapshot.
+fn books_writes_since(e: &Emulators, before: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    let now = e.eaccounting.request_counts();
+    writes(now.into_iter().map(|(k, n)| (k.clone(), n - before.get(&k).copied().unwrap_or(0))).collect())
+}
+
+#[test]
+fn first_sync_creates_every_article_in_its_category_and_a_rerun_writes_nothing() {
+    let e = books_and_empty_shop(60);
+    let host = trestle_e2e::host();
+    let t = tenant(&host, &e, BOOKS_TO_SHOP, "category = \"Imported/From the books\"").unwrap();
+    let first = run(&host, &t);
+    assert_eq!(first.summary.parked, 0, "{:?}", first.summary.notes);
+
+    let books = articles(&e);
+    let shop = shop_products(&e);
+    assert_eq!(shop.keys().cloned().collect::<BTreeSet<_>>(), article_numbers(&e), "every article became a product");
+    assert_eq!(first.summary.synced as usize, books.len());
+    for article in &books {
+        let product = &shop[article["Number"].as_str().unwrap()];
+        assert_eq!(product["name"], article["Name"]);
+        assert_eq!(product["price"], article["GrossPrice"], "{product}");
+        assert_eq!(product["active"], article["IsActive"]);
+        assert_eq!(product["eannumber"], article["Barcodes"][0]["Barcode"]);
+        assert_eq!(product["stock"], article["StockBalanceAvailable"], "initial stock from the books");
+    }
+
+    // One category path, created once, and every product linked to its leaf.
+    let state = e.ccvshop.state();
+    let categories: Vec<&Value> = state["shop"]["categories"].as_object().unwrap().values().collect();
+    assert_eq!(categories.len(), 2, "{categories:?}");
+    let root = categories.iter().find(|c| c["name"] == "Imported").expect("the root was created");
+    let leaf = categories.iter().find(|c| c["name"] == "From the books").expect("the leaf was created");
+    assert_eq!(leaf["parent_id"], root["id"]);
+    let links: Vec<&Value> = state["shop"]["product_to_categories"].as_object().unwrap().values().collect();
+    assert_eq!(links.len(), shop.len());
+    assert!(links.iter().all(|l| l["category_id"] == leaf["id"]));
+    let category_posts = e.ccvshop.request_counts().get("POST /api/rest/v1/categories").copied();
+    assert_eq!(category_posts, Some(2), "each category once");
+
+    // The activity log says, per product, where it went and what was sent.
+    let q = ActivityQuery { record_kind: Some("product".into()), outcome: Some("synced".into()), ..Default::default() };
+    let records = host.activity(&q).unwrap();
+    assert_eq!(records.len(), books.len());
+    let one = records.iter().find(|r| r.source_id.as_deref() == Some("SKU-00001")).unwrap();
+    assert_eq!(one.target_id.as_deref(), Some(shop["SKU-00001"]["id"].to_string().as_str()));
+    let sent: Value = serde_json::from_str(one.payload.as_deref().unwrap()).unwrap();
+    assert_eq!(sent["name"], shop["SKU-00001"]["name"]);
+    assert_eq!(sent["category"], json!(["Imported", "From the books"]));
+
+    // Nothing changed: nothing is written, and the shop is not even asked.
+    e.ccvshop.reset_request_counts();
+    let books_before = e.eaccounting.request_counts();
+    let second = run(&host, &t);
+    assert_eq!((second.summary.synced, second.summary.parked), (0, 0), "{:?}", second.summary);
+    assert_eq!(second.summary.skipped as usize, books.len());
+    assert_eq!(e.ccvshop.request_counts().values().sum::<u64>(), 0, "{:?}", e.ccvshop.request_counts());
+    assert!(books_writes_since(&e, &books_before).is_empty());
+}
+
+#[test]
+fn a_changed_article_is_the_only_product_written() {
+    let e = books_and_empty_shop(60);
+    let host = trestle_e2e::host();
+    let t = tenant(&host, &e, BOOKS_TO_SHOP, "").unwrap();
+    run(&host, &t);
+    let before = shop_products(&e);
+
+    let changed =
+        e.eaccounting.change_article("SKU-00003", &ArticleChange { net_price: Some(99.0), ..Default::default() });
+    let gross = changed.unwrap()["GrossPrice"].clone();
+    e.ccvshop.reset_request_counts();
+    let report = run(&host, &t);
+    assert_eq!(report.summary.synced, 1, "{:?}", report.summary);
+    let id = &before["SKU-00003"]["id"];
+    assert_eq!(
+        writes(e.ccvshop.request_counts()),
+        BTreeMap::from([("PATCH /api/rest/v1/products/{id}".to_string(), 1)])
+    );
+    let after = shop_products(&e);
+    assert_eq!(after["SKU-00003"]["id"], *id);
+    assert_eq!(after["SKU-00003"]["price"], gross);
+    let others_unchanged = before.iter().filter(|(sku, _)| *sku != "SKU-00003").all(|(sku, p)| after[sku] == *p);
+    assert!(others_unchanged, "only SKU-00003 changed in the shop");
+}
+
+#[test]
+fn a_shop_enriched_description_survives_updates_unless_descriptions_are_switched_on() {
+    let e = books_and_empty_shop(60);
+    let host = trestle_e2e::host();
+    run(&host, &tenant(&host, &e, BOOKS_TO_SHOP, "").unwrap());
+    let id = shop_products(&e)["SKU-00001"]["id"].as_u64().unwrap();
+    let enriched = "<p>Hand-written in the shop: soft, organic cotton.</p>";
+    e.ccvshop.update_product(id, json!({ "description": enriched })).unwrap();
+
+    // The price changes in the books; the description is left alone.
+    e.eaccounting.change_article("SKU-00001", &ArticleChange { net_price: Some(10.0), ..Default::default() }).unwrap();
+    let kept = run(&host, &tenant(&host, &e, BOOKS_TO_SHOP, "").unwrap());
+    assert_eq!(kept.summary.synced, 1, "{:?}", kept.summary);
+    let product = &shop_products(&e)["SKU-00001"];
+    assert_eq!(product["price"], json!(12.1));
+    assert_eq!(product["description"], enriched);
+
+    // With `update.descriptions` on, the books' (empty) note wins.
+    let t = tenant(&host, &e, BOOKS_TO_SHOP, "update.descriptions = true").unwrap();
+    let overwritten = run(&host, &t);
+    assert_eq!(overwritten.summary.synced, 1, "only the enriched product differed: {:?}", overwritten.summary);
+    assert_eq!(shop_products(&e)["SKU-00001"]["description"], "");
+}
+
+#[test]
+fn filters_select_by_sku_prefix_and_active_only() {
+    let e = books_and_empty_shop(60);
+    let host = trestle_e2e::host();
+    let settings = "filter.sku_prefix = \"SKU-0002\"\nfilter.active_only = true";
+    let report = run(&host, &tenant(&host, &e, BOOKS_TO_SHOP, settings).unwrap());
+    let expected: BTreeSet<String> = articles(&e)
+        .iter()
+        .filter(|a| a["IsActive"] == true)
+        .filter_map(|a| a["Number"].as_str().filter(|n| n.starts_with("SKU-0002")).map(str::to_string))
+        .collect();
+    let inactive = |a: &Value| a["IsActive"] == false && a["Number"].as_str().unwrap().starts_with("SKU-0002");
+    assert!(articles(&e).iter().any(inactive), "the seed has inactive articles in the range (SKU-00025's sizes)");
+    assert!(expected.len() > 5);
+    assert_eq!(shop_products(&e).keys().cloned().collect::<BTreeSet<_>>(), expected);
+    assert_eq!(report.summary.synced as usize, expected.len());
+}
+
+#[test]
+fn a_webhook_syncs_just_the_named_product() {
+    let e = books_and_empty_shop(60);
+    let host = trestle_e2e::host();
+    let t = tenant(&host, &e, BOOKS_TO_SHOP, "").unwrap();
+    let one = try_run(&host, &t, Trigger::RecordId("SKU-00007".into())).unwrap();
+    assert_eq!(one.summary.synced, 1);
+    assert_eq!(shop_products(&e).keys().collect::<Vec<_>>(), ["SKU-00007"]);
+    let unknown = try_run(&host, &t, Trigger::RecordId("NO-SUCH-SKU".into())).unwrap();
+    assert_eq!((unknown.summary.synced, unknown.summary.skipped), (0, 1));
+    assert!(unknown.summary.notes[0].contains("no product with SKU NO-SUCH-SKU"), "{:?}", unknown.summary.notes);
+}
+
+#[test]
+fn shop_to_books_creates_the_articles_the_books_lack_and_a_rerun_writes_nothing() {
+    let e = Emulators::start(Options { orders: 0, products: 60, rate_limits: false, ..Options::default() }).unwrap();
+    let host = trestle_e2e::host();
+    let shop = shop_products(&e);
+    let missing: BTreeSet<String> = shop.keys().filter(|sku| !article_numbers(&e).contains(*sku)).cloned().collect();
+    assert!(missing.contains("SKU-00050"), "the seed leaves SKU-00050 out of the books");
+
+    let t = tenant(&host, &e, SHOP_TO_BOOKS, "direction = \"shop-to-books\"").unwrap();
+    let first = run(&host, &t);
+    assert_eq!(first.summary.parked, 0, "{:?}", first.summary.notes);
+    assert!(article_numbers(&e).is_superset(&shop.keys().cloned().collect()), "every shop product is an article");
+    let created = articles(&e).into_iter().find(|a| a["Number"] == "SKU-00050").unwrap();
+    assert_eq!(created["Name"], shop["SKU-00050"]["name"]);
+    assert_eq!(created["GrossPrice"], shop["SKU-00050"]["price"]);
+    assert_eq!(created["Note"], shop["SKU-00050"]["description"], "a create sends the descriptions too");
+
+    let before = e.eaccounting.request_counts();
+    let second = run(&host, &t);
+    assert_eq!(second.summary.synced, 0, "{:?}", second.summary);
+    assert!(books_writes_since(&e, &before).is_empty());
+}
+
+#[test]
+fn a_product_the_target_refuses_is_parked_with_the_reason_and_written_once_fixed() {
+    let e = Emulators::start(Options { orders: 0, products: 60, rate_limits: false, ..Options::default() }).unwrap();
+    let host = trestle_e2e::host();
+    let reduced: BTreeSet<String> =
+        shop_products(&e).into_iter().filter(|(_, p)| p["taxtariff"] == "reduced").map(|(sku, _)| sku).collect();
+    assert!(!reduced.is_empty());
+
+    // The books have no 12 % coding: every 9 % product is refused, the rest go on.
+    let wrong = "direction = \"shop-to-books\"\nvat_rate.9 = 12";
+    let first = run(&host, &tenant(&host, &e, SHOP_TO_BOOKS, wrong).unwrap());
+    assert_eq!(first.summary.parked as usize, reduced.len(), "{:?}", first.summary);
+    assert!(first.summary.notes.iter().any(|n| n.contains("VAT rate of 12%")), "{:?}", first.summary.notes);
+    assert!(first.summary.synced > 0, "the other products were written: {:?}", first.summary);
+
+    let fixed = run(&host, &tenant(&host, &e, SHOP_TO_BOOKS, "direction = \"shop-to-books\"").unwrap());
+    assert_eq!(fixed.summary.parked, 0, "{:?}", fixed.summary.notes);
+    let q = ActivityQuery { record_kind: Some("product".into()), run_id: Some(fixed.run_id), ..Default::default() };
+    let retried: BTreeSet<String> = host.activity(&q).unwrap().into_iter().filter_map(|r| r.source_id).collect();
+    assert!(retried.is_superset(&reduced), "every parked product was tried again");
+}
+
+#[test]
+fn bad_settings_are_refused_naming_the_key_and_what_is_allowed() {
+    let e = books_and_empty_shop(10);
+    let host = trestle_e2e::host();
+    for (setting, expected) in [
+        ("direction = \"sideways\"", ["`direction`", "books-to-shop, shop-to-books"]),
+        ("update.description = true", ["`update.description`", "update.descriptions"]),
+        ("update.price = \"yes\"", ["`update.price`", "true or false"]),
+        ("vat_rate.21 = \"high\"", ["`vat_rate.21`", "VAT percentage"]),
+        ("filter.label = \"webshop\"", ["`filter.label`", "filter.expression"]),
+    ] {
+        let t = tenant(&host, &e, BOOKS_TO_SHOP, setting).unwrap();
+        let err = format!("{:#}", try_run(&host, &t, Trigger::Scheduled).unwrap_err());
+        assert!(expected.iter().all(|x| err.contains(x)), "{setting}: {err}");
+    }
+    assert!(shop_products(&e).is_empty(), "nothing was written");
+}
+
+#[test]
+fn an_unbound_role_is_named_before_anything_runs() {
+    let e = books_and_empty_shop(10);
+    let host = trestle_e2e::host();
+    let roles = "product-source = \"shop\", product-sink = \"books\"";
+    let t = tenant(&host, &e, roles, "direction = \"shop-to-books\"").unwrap();
+    let err = format!("{:#}", try_run(&host, &t, Trigger::Scheduled).unwrap_err());
+    assert!(err.contains("needs a connection for the role `category-sink`"), "{err}");
+}
