@@ -33,15 +33,19 @@ pub fn spec() -> ConnectorSpec {
 }
 
 /// Spec §4: 150 GETs and 100 writes a minute, each method on each resource
-/// counted on its own. (`GET /productqueries` allows 30, but this connector
-/// does not use it.)
+/// counted on its own; `GET /productqueries` (variant look-ups) only 30.
 fn rate_limits() -> Vec<RateLimit> {
-    let limit = |methods: &[&str], per_minute| RateLimit {
+    let limit = |methods: &[&str], paths: &[&str], per_minute| RateLimit {
         methods: methods.iter().map(|m| m.to_string()).collect(),
+        path_suffixes: paths.iter().map(|p| p.to_string()).collect(),
         per_method: true,
         per_minute,
     };
-    vec![limit(&["GET"], 150), limit(&["POST", "PUT", "PATCH", "DELETE"], 100)]
+    vec![
+        limit(&["GET"], &["/productqueries"], 30),
+        limit(&["GET"], &[], 150),
+        limit(&["POST", "PUT", "PATCH", "DELETE"], &[], 100),
+    ]
 }
 
 /// One signed call that every key may make (`/paymethods`): it proves the

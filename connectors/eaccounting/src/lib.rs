@@ -66,7 +66,12 @@ impl connection::Guest for Eaccounting {
             settings: settings::described(),
             roles: ROLES.iter().map(|r| r.to_string()).collect(),
             // 600 requests a minute per client and URL, all methods together.
-            rate_limits: vec![RateLimit { methods: Vec::new(), per_method: false, per_minute: 600 }],
+            rate_limits: vec![RateLimit {
+                methods: Vec::new(),
+                path_suffixes: Vec::new(),
+                per_method: false,
+                per_minute: 600,
+            }],
         }
     }
 

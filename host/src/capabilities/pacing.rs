@@ -32,14 +32,17 @@ const WINDOW: Duration = Duration::from_secs(61);
 pub struct RateRule {
     /// Upper-case methods; empty: every method.
     pub methods: Vec<String>,
+    /// Path endings the rule is limited to; empty: every URL.
+    pub path_suffixes: Vec<String>,
     /// Each method counts on its own, or they share the budget.
     pub per_method: bool,
     pub per_minute: u32,
 }
 
 impl RateRule {
-    fn covers(&self, method: &Method) -> bool {
-        self.methods.is_empty() || self.methods.iter().any(|m| m.eq_ignore_ascii_case(method.as_str()))
+    fn covers(&self, method: &Method, path: &str) -> bool {
+        (self.methods.is_empty() || self.methods.iter().any(|m| m.eq_ignore_ascii_case(method.as_str())))
+            && (self.path_suffixes.is_empty() || self.path_suffixes.iter().any(|s| path.ends_with(s.as_str())))
     }
 }
 
@@ -95,9 +98,10 @@ impl Pacing {
     /// Books this request's turn in the first budget covering it; none
     /// when no budget does.
     fn turn(&self, method: &Method, uri: &Uri, now: Instant) -> Option<Instant> {
-        let rule = self.rules.iter().find(|r| r.covers(method))?;
+        let url = url_of(uri);
+        let rule = self.rules.iter().find(|r| r.covers(method, &url))?;
         let method = if rule.per_method { method.as_str() } else { "*" };
-        let key = format!("{} {method} {}{}", self.budget, uri.authority().map_or("", |a| a.as_str()), url_of(uri));
+        let key = format!("{} {method} {}{url}", self.budget, uri.authority().map_or("", |a| a.as_str()));
         Some(self.pacer.book(&key, rule.per_minute, now))
     }
 
@@ -147,7 +151,7 @@ mod tests {
     }
 
     fn shared(per_minute: u32) -> RateRule {
-        RateRule { methods: vec![], per_method: false, per_minute }
+        RateRule { methods: vec![], path_suffixes: vec![], per_method: false, per_minute }
     }
 
     /// Seconds after `t0` each of `n` requests made at `t0` may go out.
@@ -170,8 +174,27 @@ mod tests {
     }
 
     #[test]
+    fn a_budget_for_some_paths_comes_before_the_general_one() {
+        let get = |path_suffixes: Vec<String>, per_minute| RateRule {
+            methods: vec!["GET".into()],
+            path_suffixes,
+            per_method: true,
+            per_minute,
+        };
+        let p = pacing(vec![get(vec!["/productqueries".into()], 1), get(vec![], 3)]);
+        let t0 = Instant::now();
+        assert_eq!(turns(&p, Method::GET, "http://x/api/productqueries?skunumber=A", t0, 2), [0, 61]);
+        assert_eq!(turns(&p, Method::GET, "http://x/api/products", t0, 3), [0, 0, 0]);
+    }
+
+    #[test]
     fn per_method_budgets_and_uncovered_methods() {
-        let p = pacing(vec![RateRule { methods: vec!["GET".into()], per_method: true, per_minute: 1 }]);
+        let p = pacing(vec![RateRule {
+            methods: vec!["GET".into()],
+            path_suffixes: vec![],
+            per_method: true,
+            per_minute: 1,
+        }]);
         let t0 = Instant::now();
         assert_eq!(turns(&p, Method::GET, "http://x/orders", t0, 2), [0, 61]);
         assert!(p.turn(&Method::POST, &uri("http://x/orders"), t0).is_none(), "no budget covers POST");

@@ -51,7 +51,12 @@ fn load(
 fn pacing(host: &Host, tenant: &str, connection: &str, limits: &[RateLimit]) -> Pacing {
     let rules = limits
         .iter()
-        .map(|l| RateRule { methods: l.methods.clone(), per_method: l.per_method, per_minute: l.per_minute })
+        .map(|l| RateRule {
+            methods: l.methods.clone(),
+            path_suffixes: l.path_suffixes.clone(),
+            per_method: l.per_method,
+            per_minute: l.per_minute,
+        })
         .collect();
     Pacing::new(rules, format!("{tenant}/{connection}"), host.pacer())
 }
