@@ -294,3 +294,64 @@ fn an_unbound_role_is_named_before_anything_runs() {
     let err = format!("{:#}", try_run(&host, &t, Trigger::Scheduled).unwrap_err());
     assert!(err.contains("needs a connection for the role `category-sink`"), "{err}");
 }
+
+/// Books -> shop against a shop whose products have size variants: the
+/// books keep each variant as an article of its own (SKU-00005-M), which
+/// the shop must not get as a second, simple product.
+#[test]
+fn a_variants_sku_is_skipped_with_the_reason_never_created_as_a_product() {
+    let e = Emulators::start(Options { orders: 0, products: 60, rate_limits: false, ..Options::default() }).unwrap();
+    let host = trestle_e2e::host();
+    let state = e.ccvshop.state();
+    let products_before = state["shop"]["products"].as_object().unwrap().len();
+    let sku_of = |c: &Value| c["sku_number"].as_str().unwrap().to_string();
+    let variants: BTreeMap<String, Value> =
+        state["shop"]["attribute_combinations"].as_object().unwrap().values().map(|c| (sku_of(c), c.clone())).collect();
+    let in_books: BTreeSet<String> = article_numbers(&e).into_iter().filter(|sku| variants.contains_key(sku)).collect();
+    assert!(in_books.contains("SKU-00005-M"), "the books keep variants as articles: {in_books:?}");
+
+    let t = tenant(&host, &e, BOOKS_TO_SHOP, "").unwrap();
+    let first = run(&host, &t);
+    assert_eq!(first.summary.parked, 0, "{:?}", first.summary.notes);
+    let state = e.ccvshop.state();
+    let numbers: Vec<&str> =
+        state["shop"]["products"].as_object().unwrap().values().filter_map(|p| p["productnumber"].as_str()).collect();
+    let duplicates: Vec<&&str> = numbers.iter().filter(|n| variants.contains_key(**n)).collect();
+    assert!(duplicates.is_empty(), "variants duplicated as products: {duplicates:?}");
+    assert_eq!(numbers.len(), products_before, "every article is a product or a variant in the shop already");
+    let counts = e.ccvshop.request_counts();
+    assert_eq!(counts.get("POST /api/rest/v1/products").copied().unwrap_or(0), 0, "{counts:?}");
+    assert_eq!(counts.get("GET /api/rest/v1/productqueries").copied().unwrap_or(0), 0, "variants not asked one by one");
+
+    // Each variant article is reported skipped, saying what it is in the shop.
+    let q =
+        ActivityQuery { record_kind: Some("product".into()), outcome: Some("skipped".into()), ..Default::default() };
+    let skipped: BTreeMap<String, String> =
+        host.activity(&q).unwrap().into_iter().filter_map(|r| Some((r.source_id?, r.message))).collect();
+    for sku in &in_books {
+        let reason = skipped.get(sku).unwrap_or_else(|| panic!("{sku} is not reported skipped: {skipped:?}"));
+        let size = sku.rsplit('-').next().unwrap();
+        let parent = &sku[..sku.len() - size.len() - 1];
+        let expected = format!(
+            "{sku} is a variant (Size: {size}) of product {parent} in the shop; the products flow writes simple \
+             products only; its stock is kept by the stock flow"
+        );
+        assert!(reason.contains(&expected), "{reason}");
+    }
+
+    // Remembered: a rerun neither writes nor asks the shop anything.
+    e.ccvshop.reset_request_counts();
+    let second = run(&host, &t);
+    assert_eq!((second.summary.synced, second.summary.parked), (0, 0), "{:?}", second.summary);
+    assert_eq!(e.ccvshop.request_counts().values().sum::<u64>(), 0, "{:?}", e.ccvshop.request_counts());
+
+    // A changed variant article is looked at again, and still not written.
+    e.eaccounting
+        .change_article("SKU-00005-M", &ArticleChange { net_price: Some(42.0), ..Default::default() })
+        .unwrap();
+    e.ccvshop.reset_request_counts();
+    let third = run(&host, &t);
+    assert_eq!((third.summary.synced, third.summary.parked), (0, 0), "{:?}", third.summary);
+    assert!(third.summary.notes.iter().any(|n| n.starts_with("SKU-00005-M is a variant")), "{:?}", third.summary.notes);
+    assert!(writes(e.ccvshop.request_counts()).is_empty(), "{:?}", e.ccvshop.request_counts());
+}

@@ -33,6 +33,7 @@ mod reference;
 mod settings;
 mod signing;
 mod stock;
+mod variants;
 
 use exports::trestle::sync::{
     category_sink, connection as connection_role, customer_source, order_source, product_sink, product_source,

@@ -1,6 +1,7 @@
 //! product-source and product-sink: CCV products found and written by their
-//! SKU (`productnumber`). CCV prices are incl. VAT; read and write names
-//! differ (`is_active` / `active`, spec §7).
+//! SKU (`productnumber`); a variant's SKU is never written (see `variants`).
+//! CCV prices are incl. VAT; read and write names differ (`is_active` /
+//! `active`, spec §7).
 
 use serde_json::{Map, Value, json};
 use trestle_guest::Error;
@@ -12,7 +13,7 @@ use crate::exports::trestle::sync::product_sink::{UpdateMask, UpsertOutcome, Ups
 use crate::exports::trestle::sync::product_source::{ProductFilter, ProductPage};
 use crate::json::Node;
 use crate::money::round2;
-use crate::{custom_fields, paging};
+use crate::{custom_fields, paging, variants};
 
 /// CCV products carry no currency; the shop prices everything in euro.
 const CURRENCY: &str = "EUR";
@@ -174,10 +175,16 @@ pub fn upsert(product: Product, mask: UpdateMask) -> Result<UpsertResult, Error>
         return Err(Error::Invalid(format!("product `{}` has no SKU; CCV Shop finds products by SKU", product.name)));
     }
     let client = Client::from_config()?;
-    match find_by_sku(&client, &product.sku)? {
-        None => create(&client, &product),
-        Some(current) => update(&client, &product, mask, &current),
+    if let Some(current) = find_by_sku(&client, &product.sku)? {
+        return update(&client, &product, mask, &current);
     }
+    // Not a product, but it may be a variant's SKU: creating a product
+    // for it would duplicate that variant.
+    if let Some(variant) = variants::find(&client, &product.sku)? {
+        let note = format!("a variant ({}) of product {}", variant.options, variant.product_sku);
+        return Ok(UpsertResult { id: variant.id.to_string(), outcome: UpsertOutcome::IsVariant, note: Some(note) });
+    }
+    create(&client, &product)
 }
 
 fn create(client: &Client, product: &Product) -> Result<UpsertResult, Error> {
@@ -212,7 +219,7 @@ fn create(client: &Client, product: &Product) -> Result<UpsertResult, Error> {
     };
     let id = Node::root(&created, "the product CCV Shop created").u64("id")?;
     CREATED.with(|created| created.borrow_mut().insert(product.sku.clone(), id));
-    Ok(UpsertResult { id: id.to_string(), outcome: UpsertOutcome::Created })
+    Ok(UpsertResult { id: id.to_string(), outcome: UpsertOutcome::Created, note: None })
 }
 
 /// PATCHes only the fields the mask allows and that differ, so an update
@@ -265,10 +272,10 @@ fn update(client: &Client, product: &Product, mask: UpdateMask, current: &Value)
         set_if_changed(&field, value, old);
     }
     if changes.is_empty() {
-        return Ok(UpsertResult { id, outcome: UpsertOutcome::Unchanged });
+        return Ok(UpsertResult { id, outcome: UpsertOutcome::Unchanged, note: None });
     }
     client.patch(&api(&format!("/products/{id}")), &Value::Object(changes))?;
-    Ok(UpsertResult { id, outcome: UpsertOutcome::Updated })
+    Ok(UpsertResult { id, outcome: UpsertOutcome::Updated, note: None })
 }
 
 /// CCV keeps prices incl. VAT, to the cent.

@@ -139,7 +139,7 @@ pub fn upsert(product: &Product, mask: UpdateMask) -> Result<UpsertResult, Error
             json::merge_custom_fields(&mut body, &product.custom_fields, &what)?;
             let created = client::post("/articles", &body)?;
             let id = json::string(&created, "Id", &format!("{WHAT} just created"))?;
-            Ok(UpsertResult { id, outcome: UpsertOutcome::Created })
+            Ok(UpsertResult { id, outcome: UpsertOutcome::Created, note: None })
         }
         Some(existing) => {
             let id = json::string(&existing, "Id", WHAT)?;
@@ -157,7 +157,7 @@ pub fn upsert(product: &Product, mask: UpdateMask) -> Result<UpsertResult, Error
             json::merge_custom_fields(&mut body, &product.custom_fields, &what)?;
             let changed = changed_fields(&existing, &body);
             if changed.is_empty() {
-                return Ok(UpsertResult { id, outcome: UpsertOutcome::Unchanged });
+                return Ok(UpsertResult { id, outcome: UpsertOutcome::Unchanged, note: None });
             }
             client::put(&format!("/articles/{}", percent::encode(&id)), &body)?;
             log::log(
@@ -165,7 +165,7 @@ pub fn upsert(product: &Product, mask: UpdateMask) -> Result<UpsertResult, Error
                 &format!("article {} updated: {}", product.sku, changed.join(", ")),
                 &[("id".into(), id.clone())],
             );
-            Ok(UpsertResult { id, outcome: UpsertOutcome::Updated })
+            Ok(UpsertResult { id, outcome: UpsertOutcome::Updated, note: None })
         }
     }
 }

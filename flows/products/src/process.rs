@@ -17,7 +17,7 @@ use crate::ledger::{self, Written};
 use crate::outgoing;
 use crate::settings::{Direction, Settings};
 use crate::trestle::sync::category_sink;
-use crate::trestle::sync::product_sink::{self, UpsertOutcome};
+use crate::trestle::sync::product_sink::{self, UpsertOutcome, UpsertResult};
 use crate::trestle::sync::stock_sink;
 
 /// The custom field in which the eAccounting connector hands over an
@@ -30,15 +30,27 @@ pub struct Run {
     categories: HashMap<Vec<String>, String>,
     synced: u32,
     skipped: u32,
-    /// Skipped without a call: written before and unchanged since.
+    /// Skipped without a call: handled before (written, or found to be a
+    /// variant) and unchanged since.
     unchanged: u32,
     parked: u32,
     notes: Notes,
 }
 
 enum Done {
-    Written { target_id: String, detail: String, payload: String },
-    Unchanged { target_id: String },
+    Written {
+        target_id: String,
+        detail: String,
+        payload: String,
+    },
+    Unchanged {
+        target_id: String,
+    },
+    /// The SKU is a variant in the target, which only the stock flow writes.
+    Variant {
+        target_id: String,
+        reason: String,
+    },
 }
 
 impl Run {
@@ -57,13 +69,14 @@ impl Run {
     pub fn summary(self) -> Summary {
         let mut notes = self.notes.into_vec();
         if self.unchanged > 0 {
-            notes.insert(0, format!("{} products unchanged since they were last written", self.unchanged));
+            notes.insert(0, format!("{} products unchanged since they were last handled", self.unchanged));
         }
         Summary { synced: self.synced, skipped: self.skipped + self.unchanged, parked: self.parked, failed: 0, notes }
     }
 
     pub fn handle(&mut self, source: &Product) -> Result<(), Error> {
         let (source_system, target_system) = self.systems();
+        // `detail` is a full sentence about the product.
         let event = |outcome, target_id, detail: String, payload| RecordEvent {
             record_kind: "product".into(),
             source_system: source_system.into(),
@@ -71,18 +84,23 @@ impl Run {
             target_system: target_system.into(),
             target_id,
             outcome,
-            detail: format!("{}: {detail}", source.sku),
+            detail,
             payload,
         };
+        let sku = &source.sku;
         match self.sync(source) {
             Ok(Some(Done::Written { target_id, detail, payload })) => {
                 self.synced += 1;
-                log::report(&event(Outcome::Synced, Some(target_id), detail, Some(payload)));
+                log::report(&event(Outcome::Synced, Some(target_id), format!("{sku}: {detail}"), Some(payload)));
             }
             Ok(Some(Done::Unchanged { target_id })) => {
                 self.skipped += 1;
-                let detail = "the target already had these values; nothing written".into();
+                let detail = format!("{sku}: the target already had these values; nothing written");
                 log::report(&event(Outcome::Skipped, Some(target_id), detail, None));
+            }
+            Ok(Some(Done::Variant { target_id, reason })) => {
+                self.skip(reason.clone());
+                log::report(&event(Outcome::Skipped, Some(target_id), reason, None));
             }
             Ok(None) => self.unchanged += 1,
             Err(e @ (Error::Auth(_) | Error::Fatal(_))) => return Err(e),
@@ -91,7 +109,7 @@ impl Run {
                 ledger::park(&source.sku, &reason);
                 self.parked += 1;
                 self.note(format!("product {} parked: {reason}", source.sku));
-                log::report(&event(Outcome::Parked, None, reason, None));
+                log::report(&event(Outcome::Parked, None, format!("{sku}: {reason}"), None));
             }
         }
         Ok(())
@@ -115,6 +133,7 @@ impl Run {
             UpsertOutcome::Created => format!("created as {}", result.id),
             UpsertOutcome::Updated => format!("updated {}", result.id),
             UpsertOutcome::Unchanged => format!("{} already had these values", result.id),
+            UpsertOutcome::IsVariant => return Ok(Some(self.variant(&product.sku, result, fingerprint))),
         };
         // Stock and the category link are writes too, even when the product
         // itself was unchanged.
@@ -146,9 +165,24 @@ impl Run {
             UpsertOutcome::Created => outgoing::payload(&product, None),
             UpsertOutcome::Updated => outgoing::payload(&product, Some(mask)),
             UpsertOutcome::Unchanged if extra_writes => serde_json::json!({ "category": product.category }),
-            UpsertOutcome::Unchanged => return Ok(Some(Done::Unchanged { target_id: result.id })),
+            // Unchanged (a variant returned above).
+            _ => return Ok(Some(Done::Unchanged { target_id: result.id })),
         };
         Ok(Some(Done::Written { target_id: result.id, detail, payload: sent.to_string() }))
+    }
+
+    /// A SKU the target keeps as a variant is not written. It is remembered
+    /// with its fingerprint, so the target is asked again only when the
+    /// source product changes.
+    fn variant(&self, sku: &str, result: UpsertResult, fingerprint: String) -> Done {
+        ledger::record(sku, &Written { target_id: result.id.clone(), fingerprint, category_id: None });
+        let (_, target) = self.systems();
+        let what = result.note.unwrap_or_else(|| format!("variant {}", result.id));
+        let reason = format!(
+            "{sku} is {what} in the {target}; the products flow writes simple products only; its stock is kept by \
+             the stock flow"
+        );
+        Done::Variant { target_id: result.id, reason }
     }
 
     /// The target's id of a category path, asked of the category sink at most
