@@ -194,10 +194,32 @@ fn a_webhook_triggered_run_syncs_just_that_order() {
     let run = tenant.flow_run(&host, &Builtins, "orders", Trigger::RecordId(id.to_string())).unwrap();
     let report = host.run_flow(run).unwrap();
     assert_eq!((report.summary.synced, report.summary.parked), (1, 0), "{:?}", report.summary);
-    let invoices = invoices(&emulators);
-    assert_eq!(invoices.len(), 1, "only the named order is synced");
+    let first = invoices(&emulators);
+    assert_eq!(first.len(), 1, "only the named order is synced");
     let number = emulators.ccvshop.state()["shop"]["orders"][id.to_string()]["ordernumber"].as_u64().unwrap();
-    assert_eq!(invoices[0]["OurReference"], format!("ORD-{number}"));
+    assert_eq!(first[0]["OurReference"], format!("ORD-{number}"));
+
+    // A webhook for an order the settings do not select (unpaid, with
+    // paid_only) is skipped with the reason, not invoiced.
+    let unpaid = emulators
+        .ccvshop
+        .place_order(&ccvshop_emulator::NewOrder {
+            rows: vec![ccvshop_emulator::NewOrderRow { sku: "SKU-00002".into(), count: 1.0 }],
+            paid: false,
+            ..Default::default()
+        })
+        .unwrap();
+    let run = tenant.flow_run(&host, &Builtins, "orders", Trigger::RecordId(unpaid.to_string())).unwrap();
+    let report = host.run_flow(run).unwrap();
+    assert_eq!((report.summary.synced, report.summary.skipped), (0, 1), "{:?}", report.summary);
+    assert!(report.summary.notes.iter().any(|n| n.contains("paid_only")), "{:?}", report.summary.notes);
+    assert_eq!(invoices(&emulators).len(), 1, "the unpaid order is not invoiced");
+
+    // Once paid, its webhook syncs it.
+    emulators.ccvshop.mark_order_paid(unpaid).unwrap();
+    let run = tenant.flow_run(&host, &Builtins, "orders", Trigger::RecordId(unpaid.to_string())).unwrap();
+    assert_eq!(host.run_flow(run).unwrap().summary.synced, 1);
+    assert_eq!(invoices(&emulators).len(), 2);
 }
 
 /// What the shop says an order comes to, worked out from its own data: rows

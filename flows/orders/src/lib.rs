@@ -27,6 +27,7 @@ trestle_guest::flow_world!(
 use exports::trestle::sync::flow_run::{Guest, Summary, Trigger};
 use trestle::sync::order_source::{self, OrderFilter};
 use trestle_guest::Error;
+use trestle_guest::types::Order;
 
 use crate::process::{Handled, Run};
 use crate::settings::Settings;
@@ -40,7 +41,16 @@ impl Guest for OrdersFlow {
         match trigger {
             Trigger::RecordId(id) => {
                 let order = order_source::get_order(&id)?;
-                run.handle_batch(vec![order])?;
+                if selected(&run.settings, &order)? {
+                    run.handle_batch(vec![order])?;
+                } else {
+                    run.pass_over(
+                        &order,
+                        "not selected by the settings (paid_only, statuses, created_since) or not a completed order \
+                         yet; a later webhook or run syncs it once it is"
+                            .into(),
+                    );
+                }
             }
             Trigger::Scheduled => {
                 if run.retry_parked()? == Handled::Continue {
@@ -52,17 +62,33 @@ impl Guest for OrdersFlow {
     }
 }
 
+/// Whether the settings select this order, as the shop answers it: a
+/// webhook names any order (an unpaid one, a basket), and the source
+/// connector is the one that knows how its statuses and dates compare.
+fn selected(settings: &Settings, order: &Order) -> Result<bool, Error> {
+    if order.order_number.is_empty() {
+        return Ok(false);
+    }
+    let filter = OrderFilter { order_number: Some(order.order_number.clone()), ..filter(settings) };
+    let page = order_source::list_orders(&filter, None)?;
+    Ok(page.orders.iter().any(|o| o.source_id == order.source_id))
+}
+
+fn filter(settings: &Settings) -> OrderFilter {
+    OrderFilter {
+        statuses: settings.statuses.clone(),
+        paid_only: settings.paid_only,
+        created_since: settings.created_since.clone(),
+        order_number: None,
+    }
+}
+
 /// Pages through the orders the settings select, from the stored cursor.
 /// The cursor moves past a page only when every order on it was written,
 /// skipped or parked; the last page's cursor is kept, so orders added to it
 /// later are seen by the next run.
 fn sync_new_orders(run: &mut Run) -> Result<(), Error> {
-    let filter = OrderFilter {
-        statuses: run.settings.statuses.clone(),
-        paid_only: run.settings.paid_only,
-        created_since: run.settings.created_since.clone(),
-        order_number: None,
-    };
+    let filter = filter(&run.settings);
     let mut cursor = ledger::cursor();
     loop {
         let page = order_source::list_orders(&filter, cursor.as_deref())?;

@@ -119,6 +119,13 @@ impl Run {
         }
     }
 
+    /// An order looked at but deliberately not synced.
+    pub fn pass_over(&mut self, order: &Order, why: String) {
+        self.skipped += 1;
+        self.notes.push(format!("order {} skipped: {why}", order.order_number));
+        report(order, Outcome::Skipped, None, why, None);
+    }
+
     fn handle(&mut self, order: Order) -> Result<Handled, Error> {
         let handled = self.synced + self.skipped + self.parked;
         if self.settings.max_orders > 0 && handled >= self.settings.max_orders {

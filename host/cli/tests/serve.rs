@@ -110,6 +110,7 @@ fn write_config(dir: &Path, emulators: &Emulators) -> PathBuf {
          [flows.orders.settings]\ndocument = \"invoice\"\nmissing_article = \"create\"\n\
          [flows.orders.settings.article]\nshipping = \"SHIPPING\"\npayment-fee = \"PAYMENT-FEE\"\n\
          discount = \"DISCOUNT\"\ncoupon = \"DISCOUNT\"\nextra-cost = \"EXTRA-COST\"\n\n\
+         [flows.stock]\nroles = {{ stock-source = \"books\", stock-sink = \"shop\" }}\n\n\
          [serve]\nwebhook_keys = [{{ env = \"TRESTLE_TEST_WEBHOOK_KEY\" }}]\n",
         emulators.connection_settings().tenant_connections(),
     );
@@ -186,7 +187,11 @@ fn serve_syncs_at_start_and_on_signed_webhooks_only() {
     // (4) An unknown flow is refused, naming the flows there are.
     let (status, answer) = service.post_webhook("invoices", r#"{"id":1}"#, None);
     assert_eq!(status, 404, "{answer}");
-    assert!(answer["error"].as_str().unwrap().contains("it has: orders"), "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("it has: orders, stock"), "{answer}");
+    // A flow that takes SKUs, not the shop's ids, is not started by webhooks.
+    let (status, answer) = service.post_webhook("stock", r#"{"id":1}"#, None);
+    assert_eq!(status, 422, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("syncs on the schedule"), "{answer}");
 
     // (2) The shop pays a new order; its signed webhook syncs just that order in a record run.
     let id = emulators.ccvshop.place_order(&new_order(false)).unwrap();

@@ -20,6 +20,8 @@ pub struct Service {
     pub worker: Arc<Worker>,
     /// Keys a webhook delivery must be signed with; empty: not verified.
     pub webhook_keys: Vec<String>,
+    /// The flows a shop webhook may start.
+    pub webhook_flows: Vec<String>,
     /// The service's address as the shop calls it, without a trailing `/`.
     pub public_url: Option<String>,
     pub every_seconds: u64,
@@ -58,6 +60,15 @@ async fn ccvshop_webhook(
         return refuse(
             StatusCode::NOT_FOUND,
             format!("the tenant config has no flow `{flow}`; it has: {}", service.worker.flows().join(", ")),
+        );
+    }
+    if !service.webhook_flows.contains(&flow) {
+        return refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "flow `{flow}` is not started by shop webhooks: they name records by the shop's own id, which only \
+                 the orders flow takes; `{flow}` syncs on the schedule (--every)"
+            ),
         );
     }
     if !service.webhook_keys.is_empty() {

@@ -54,6 +54,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         tenant: tenant.config.tenant.clone(),
         worker: worker.clone(),
         webhook_keys,
+        // Shop webhooks name a record by the shop's own id; of the built-in
+        // flows only orders takes that id (stock and products take SKUs).
+        webhook_flows: tenant
+            .config
+            .flows
+            .iter()
+            .filter(|(name, f)| f.component.as_deref().unwrap_or(name) == "orders")
+            .map(|(name, _)| name.clone())
+            .collect(),
         public_url: serve.public_url.as_ref().map(|u| u.trim_end_matches('/').to_string()),
         every_seconds: args.every.as_secs(),
     });
