@@ -4,6 +4,7 @@ use wasmtime::Trap;
 
 use crate::capabilities::log::LogLimitExceeded;
 use crate::guest_state::GuestState;
+use crate::limits::ComponentKind;
 
 /// "mapping module `acme-map` hit its fuel limit of 500000000 units", or
 /// the trap and the component's last stderr line when no limit explains it.
@@ -21,7 +22,16 @@ pub fn describe(error: &wasmtime::Error, state: &GuestState) -> String {
             "{who} hit its fuel limit of {} units (an endless loop, or far too much work for one record)",
             limits.fuel.unwrap_or_default()
         ),
-        Some(Trap::Interrupt) => format!("{who} hit its time limit of {} ms", limits.deadline.as_millis()),
+        Some(Trap::Interrupt) if state.kind == ComponentKind::Mapping => {
+            format!("{who} hit its time limit of {} ms", limits.deadline.as_millis())
+        }
+        // Connectors and flows mostly wait on APIs, paced to their rate
+        // limits: a long first sync outlasts one run.
+        Some(Trap::Interrupt) => format!(
+            "{who} hit its time limit of {} s (a long sync under the APIs' rate limits can take several runs: what \
+             was written is kept and the next run goes on from there; raise [limits] deadline_ms to do more per run)",
+            limits.deadline.as_secs()
+        ),
         Some(Trap::StackOverflow) => format!("{who} hit its call stack limit (runaway recursion)"),
         Some(trap) => {
             let said = state.last_stderr_line().map(|l| format!("; it said: {l}")).unwrap_or_default();

@@ -266,6 +266,13 @@ fn a_sku_the_shop_lacks_is_reported_and_the_others_still_land() {
     let compared = assert_shop_shows(&emulators, available);
     assert_eq!(report.summary.synced as usize, compared, "every other SKU landed");
 
+    // The next run does not ask the shop again while the level is the same.
+    emulators.ccvshop.reset_request_counts();
+    let again = run(&host, &tenant(&host, &emulators, ""));
+    assert_eq!((again.summary.synced, again.summary.skipped), (0, 1), "{:?}", again.summary);
+    assert!(again.summary.notes.iter().any(|n| n.contains("not asked again")), "{:?}", again.summary.notes);
+    assert_eq!(emulators.ccvshop.request_counts().values().sum::<u64>(), 0, "the shop was not asked");
+
     // Left out on purpose: no notice, no lookup in the shop.
     emulators.ccvshop.reset_request_counts();
     let quiet = run(&host, &tenant(&host, &emulators, "skip_skus = \"PACKING-*, SKU-00002\""));

@@ -33,7 +33,8 @@ pub fn spec() -> ConnectorSpec {
 }
 
 /// Spec §4: 150 GETs and 100 writes a minute, each method on each resource
-/// counted on its own; `GET /productqueries` (variant look-ups) only 30.
+/// counted on its own; `GET /productqueries` only 30 (declared so that any
+/// use of it is paced; variants are found through `variants` instead).
 fn rate_limits() -> Vec<RateLimit> {
     let limit = |methods: &[&str], paths: &[&str], per_minute| RateLimit {
         methods: methods.iter().map(|m| m.to_string()).collect(),

@@ -5,9 +5,9 @@
 use serde_json::json;
 use trestle_guest::Error;
 
-use crate::client::{Client, api, query};
+use crate::client::{Client, api};
 use crate::json::Node;
-use crate::products;
+use crate::{products, variants};
 
 pub fn set(sku: &str, quantity: f64) -> Result<(), Error> {
     if !quantity.is_finite() {
@@ -23,19 +23,11 @@ pub fn set(sku: &str, quantity: f64) -> Result<(), Error> {
         }
         return client.patch(&api(&format!("/products/{}", p.u64("id")?)), &json!({ "stock": quantity }));
     }
-    // Not a product number: look for a variant. `/productqueries` searches
-    // attribute combinations by SKU but has a lower rate limit, so it comes second.
-    let hits = client.get(&api(&format!("/productqueries{}", query(&[("skunumber", sku.to_string())]))))?;
-    let hits = Node::root(&hits, "CCV Shop product query");
-    for hit in hits.array("items")? {
-        if let Some(combination) = hit.opt_object("attributecombination")?
-            && combination.opt_str("sku_number")?.as_deref() == Some(sku)
-        {
-            return client.patch(
-                &api(&format!("/attributecombinations/{}", combination.u64("id")?)),
-                &json!({ "stock": quantity }),
-            );
-        }
+    // Not a product number: a variant's, found in the run's index of the
+    // shop's variants (a few paged GETs once, where `/productqueries` would
+    // cost one call per SKU at 30 a minute).
+    if let Some(variant) = variants::find(&client, sku)? {
+        return client.patch(&api(&format!("/attributecombinations/{}", variant.id)), &json!({ "stock": quantity }));
     }
     Err(Error::NotFound(format!("CCV Shop has no product or variant with SKU `{sku}`")))
 }

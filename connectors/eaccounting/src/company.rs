@@ -25,6 +25,20 @@ pub fn settings() -> Result<Rc<Value>, Error> {
     Ok(company)
 }
 
+/// Tells this company apart from others the same connection may later be
+/// pointed at (a sandbox, then the live company): its identifier, else its
+/// registration number, else its name.
+pub fn identity() -> Result<String, Error> {
+    let company = settings()?;
+    let what = "eAccounting company settings";
+    for field in ["CompanyIdentifier", "CorporateIdentityNumber", "Name"] {
+        if let Some(value) = json::optional_string(&company, field, what)?.filter(|v| !v.trim().is_empty()) {
+            return Ok(value);
+        }
+    }
+    Err(trestle_guest::errors::malformed(what, "Name", "empty"))
+}
+
 /// The company's base currency (ISO 4217).
 pub fn currency() -> Result<String, Error> {
     json::string(&*settings()?, "CurrencyCode", "eAccounting company settings")

@@ -2,52 +2,62 @@
 //! document for a known customer with known articles costs one call (the
 //! create) instead of a look-up per row and one for the customer. Each fact
 //! is forgotten when the books contradict it: a refused document forgets
-//! its articles and customer, a written customer forgets its kind.
+//! its articles and customer, a written customer forgets its kind, and a
+//! document priced on another basis than the kind implied forgets it. Keys
+//! carry the company, so a connection pointed at another company starts
+//! afresh.
 
 use trestle_guest::{Error, state};
 
 use crate::exports::trestle::sync::sales_document_sink::SalesDocument;
-use crate::{articles, client, json, percent};
+use crate::{articles, client, company, json, percent};
 
-fn article_key(number: &str) -> String {
-    format!("article-id/{number}")
+fn article_key(number: &str) -> Result<String, Error> {
+    Ok(format!("{}/article-id/{number}", company::identity()?))
 }
 
-fn customer_key(id: &str) -> String {
-    format!("customer-private/{id}")
+fn customer_key(id: &str) -> Result<String, Error> {
+    Ok(format!("{}/customer-private/{id}", company::identity()?))
 }
 
 /// The id of the article with this number.
 pub fn article_id(number: &str) -> Result<String, Error> {
-    if let Some(id) = state::get(&article_key(number)) {
+    let key = article_key(number)?;
+    if let Some(id) = state::get(&key) {
         return Ok(id);
     }
     let id = articles::id_for_number(number)?;
-    state::set(&article_key(number), &id);
+    state::set(&key, &id);
     Ok(id)
 }
 
 /// Whether the customer is a private person (which decides the price basis
 /// of its documents).
 pub fn customer_is_private(id: &str) -> Result<bool, Error> {
-    if let Some(flag) = state::get(&customer_key(id)) {
+    let key = customer_key(id)?;
+    if let Some(flag) = state::get(&key) {
         return Ok(flag == "1");
     }
     let customer = client::get(&format!("/customers/{}", percent::encode(id)))?;
     let private = json::flag(&customer, "IsPrivatePerson", "eAccounting customer")?;
-    state::set(&customer_key(id), if private { "1" } else { "0" });
+    state::set(&key, if private { "1" } else { "0" });
     Ok(private)
 }
 
 pub fn forget_customer(id: &str) {
-    state::delete(&customer_key(id));
+    // Without the company's identity nothing was remembered either.
+    if let Ok(key) = customer_key(id) {
+        state::delete(&key);
+    }
 }
 
 /// After the books refused a document: one of its articles may be gone, or
 /// the customer changed.
 pub fn forget_inputs_of(document: &SalesDocument) {
     for number in document.bookings.iter().filter_map(|b| b.article_id.as_deref()) {
-        state::delete(&article_key(number));
+        if let Ok(key) = article_key(number) {
+            state::delete(&key);
+        }
     }
     forget_customer(&document.customer_id);
 }

@@ -30,19 +30,21 @@ pub fn resolve(customer: &Customer, defaults: &CustomerDefaults, settings: &Sett
     if let CustomerMode::Default(id) = &settings.customers {
         return Ok(Resolved::Known(id.clone()));
     }
-    let email = customer.email.trim().to_lowercase();
+    // Looked up as the shop spells it (the customers flow writes it so); the
+    // memo key ignores case.
+    let email = customer.email.trim();
     if email.is_empty() {
         return Err(Error::Invalid("the order has no buyer e-mail, so its customer cannot be found".into()));
     }
     let fingerprint = digest(customer);
-    let memo = format!("customer/{email}");
+    let memo = format!("customer/{}", email.to_lowercase());
     if let Some(stored) = ledger::remembered(&memo)
         && let Some((id, seen)) = stored.split_once(' ')
         && (seen == fingerprint || !settings.update_customers)
     {
         return Ok(Resolved::Known(id.to_string()));
     }
-    let resolved = match customer_sink::find_by_email(&email)? {
+    let resolved = match customer_sink::find_by_email(email)? {
         Some(found) if !settings.update_customers => Resolved::Known(found.id),
         Some(found) => {
             customer_sink::update_customer(&found.id, customer, defaults)?;

@@ -82,7 +82,12 @@ fn line_articles(e: &BTreeMap<String, String>) -> Result<BTreeMap<String, String
                 }
             },
         };
-        articles.insert(normalised, number);
+        if articles.insert(normalised.clone(), number).is_some() {
+            return Err(format!(
+                "setting `article.{key}` names the same kind and VAT rate as another `article` setting \
+                 ({normalised}); keep one of them"
+            ));
+        }
     }
     Ok(articles)
 }

@@ -23,13 +23,23 @@ pub struct Run {
     skipped: u32,
     parked: u32,
     unchanged: u32,
+    still_absent: u32,
     skipped_by_setting: u32,
     pub notes: Notes,
 }
 
 impl Run {
     pub fn new(settings: Settings) -> Self {
-        Run { settings, synced: 0, skipped: 0, parked: 0, unchanged: 0, skipped_by_setting: 0, notes: Notes::default() }
+        Run {
+            settings,
+            synced: 0,
+            skipped: 0,
+            parked: 0,
+            unchanged: 0,
+            still_absent: 0,
+            skipped_by_setting: 0,
+            notes: Notes::default(),
+        }
     }
 
     pub fn handle(&mut self, level: &StockLevel) -> Result<(), Error> {
@@ -45,6 +55,10 @@ impl Run {
                 return Ok(());
             }
         };
+        if ledger::known_absent(&target.sku, target.quantity) {
+            self.still_absent += 1;
+            return Ok(());
+        }
         let previous = ledger::last_pushed(&target.sku);
         if previous.as_deref() == Some(ledger::spelled(target.quantity).as_str()) {
             self.unchanged += 1;
@@ -66,6 +80,7 @@ impl Run {
                 report(level, Some(&target), Outcome::Synced, detail, Some(payload));
             }
             Err(Error::NotFound(_)) => {
+                ledger::record_absent(&target.sku, target.quantity);
                 self.skipped += 1;
                 let why = format!("SKU {} is in the books but not in the shop", target.sku);
                 self.notes.push(format!("{why} (add it to skip_skus to leave it out)"));
@@ -91,12 +106,18 @@ impl Run {
         if self.unchanged > 0 {
             notes.push(format!("{} stock levels unchanged since they were last pushed", self.unchanged));
         }
+        if self.still_absent > 0 {
+            notes.push(format!(
+                "{} SKUs the shop did not have last time, level unchanged: not asked again until it changes",
+                self.still_absent
+            ));
+        }
         if self.skipped_by_setting > 0 {
             notes.push(format!("{} SKUs left out by the setting `skip_skus`", self.skipped_by_setting));
         }
         Summary {
             synced: self.synced,
-            skipped: self.skipped + self.skipped_by_setting,
+            skipped: self.skipped + self.still_absent + self.skipped_by_setting,
             parked: self.parked,
             failed: 0,
             notes,

@@ -20,6 +20,10 @@ fn the_demo_checks_both_connections_and_leaves_a_log() {
     assert!(out.status.success(), "{said}");
     assert!(said.contains("ok    shop: CCV Shop"), "{said}");
     assert!(said.contains("ok    books: Visma eAccounting"), "{said}");
+    for flow in ["customers", "orders", "stock"] {
+        let summary = said.lines().any(|l| l.starts_with(&format!("{flow}: ")) && l.contains(" synced, "));
+        assert!(summary, "the demo runs every flow and prints its summary; no {flow}: {said}");
+    }
     let config = dir.path().join(".trestle/demo/tenant.toml");
     assert!(config.exists());
     let logs = trestle(&["logs", "--config", config.to_str().unwrap(), "--json"], dir.path());

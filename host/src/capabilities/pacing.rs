@@ -66,10 +66,12 @@ impl Pacer {
             times.pop_front();
         }
         let limit = per_minute.max(1) as usize;
-        // Bookings only ever grow, so the one `limit` places back is the
-        // slot that must leave the window first.
+        // Kept in order, so the one `limit` places back is the slot that must
+        // leave the window first. (Two threads may read the clock in one
+        // order and book in the other, hence the sorted insert.)
         let at = if times.len() < limit { now } else { (times[times.len() - limit] + WINDOW).max(now) };
-        times.push_back(at);
+        let place = times.partition_point(|t| *t <= at);
+        times.insert(place, at);
         at
     }
 }

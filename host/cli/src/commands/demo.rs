@@ -62,7 +62,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 fn tenant_config(settings: &trestle_emulators::ConnectionSettings) -> String {
     format!(
         "# Written by `trestle demo`: a tenant syncing the emulated shop into the emulated books.\n\
-         tenant = \"demo-shop\"\n\n{}\n{ORDERS_FLOW}\n[mapping]\nmodule = \"country-codes\"\n",
+         tenant = \"demo-shop\"\n\n{}\n{ORDERS_FLOW}\n{OTHER_FLOWS}\n[mapping]\nmodule = \"country-codes\"\n",
         settings.tenant_connections()
     )
 }
@@ -90,4 +90,15 @@ payment-fee = { 21 = "PAYMENT-FEE-21", default = "PAYMENT-FEE" }
 discount = { 21 = "DISCOUNT-21", 9 = "DISCOUNT-9", default = "DISCOUNT" }
 coupon = { 21 = "DISCOUNT-21", 9 = "DISCOUNT-9", default = "DISCOUNT" }
 extra-cost = { 21 = "EXTRA-COST-21", default = "EXTRA-COST" }
+"#;
+
+/// Stock from the books to the shop, customers from the shop to the books.
+/// (The products flow is left out: the demo shop and books already hold the
+/// same catalogue, and rewriting it under CCV Shop's rate limits takes
+/// minutes; `examples/tenant.toml` shows it.)
+const OTHER_FLOWS: &str = r#"[flows.customers]
+roles = { customer-source = "shop", customer-sink = "books" }
+
+[flows.stock]
+roles = { stock-source = "books", stock-sink = "shop" }
 "#;

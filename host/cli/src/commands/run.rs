@@ -31,6 +31,9 @@ pub fn run(config: &Path, only: Option<&str>, record: Option<String>) -> anyhow:
         }
         return Ok(());
     }
+    // One flow failing (its connection down, say) does not keep the others
+    // from running; the command still fails at the end.
+    let mut failed = Vec::new();
     for flow in flows {
         let trigger = record.clone().map_or(Trigger::Scheduled, Trigger::RecordId);
         let mut run = tenant.flow_run(&host, &Builtins, &flow, trigger)?;
@@ -38,7 +41,16 @@ pub fn run(config: &Path, only: Option<&str>, record: Option<String>) -> anyhow:
         run.observer = Some(progress.observer());
         let report = host.run_flow(run);
         progress.finish();
-        print::summary(&flow, &report?);
+        match report {
+            Ok(report) => print::summary(&flow, &report),
+            Err(e) => {
+                eprintln!("{flow}: the run failed: {e:#}");
+                failed.push(flow);
+            }
+        }
+    }
+    if !failed.is_empty() {
+        anyhow::bail!("{} of the flows failed: {}", failed.len(), failed.join(", "));
     }
     Ok(())
 }
