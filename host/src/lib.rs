@@ -17,6 +17,7 @@ pub mod guest_state;
 pub mod limits;
 pub mod mapping;
 pub mod run;
+mod run_lease;
 pub mod sample;
 pub mod storage;
 pub mod tenant;

@@ -1,6 +1,7 @@
 //! One run of a flow: the flow in its Store, each connection it needs in a
 //! Store of its own, the tenant's mapping module (if any) in another, wired
-//! by the host. The run is recorded in the `runs` table.
+//! by the host. The run is recorded in the `runs` table, and holds the
+//! tenant's lease on the flow while it runs (`run_lease`).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use crate::connection::{ConnectionSetup, new_run_id, role_interface};
 use crate::engine::{Host, LoadedComponent, StoreSetup};
 use crate::forward::{RoleRouter, imported_roles};
 use crate::mapping::MappingSlot;
+use crate::run_lease::RunLease;
 use crate::traps;
 use crate::{ComponentConfig, Limits};
 
@@ -43,6 +45,8 @@ impl Host {
     pub fn run_flow(&self, run: FlowRun) -> anyhow::Result<RunReport> {
         let run_id = new_run_id();
         let flow_name = run.flow.name.clone();
+        let longest = run.limits.clone().unwrap_or_else(|| Limits::defaults(run.flow.kind)).deadline;
+        let _lease = RunLease::acquire(self.storage(), &run.tenant, &flow_name, &run_id, longest)?;
         self.record_run_start(&run_id, &run.tenant, &flow_name)?;
         let result = self.run_flow_inner(&run, &run_id);
         let (outcome, summary) = match &result {

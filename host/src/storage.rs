@@ -42,6 +42,16 @@ CREATE TABLE IF NOT EXISTS activity (
 );
 CREATE INDEX IF NOT EXISTS activity_by_run ON activity (tenant, run_id);
 CREATE INDEX IF NOT EXISTS activity_by_record ON activity (tenant, record_kind, source_id);
+CREATE TABLE IF NOT EXISTS run_leases (
+    tenant     TEXT NOT NULL,
+    flow       TEXT NOT NULL,
+    run_id     TEXT NOT NULL,
+    pid        INTEGER NOT NULL,
+    machine    TEXT NOT NULL,
+    since      TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (tenant, flow)
+);
 CREATE TABLE IF NOT EXISTS runs (
     id          TEXT PRIMARY KEY,
     tenant      TEXT NOT NULL,
