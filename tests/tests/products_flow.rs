@@ -355,3 +355,32 @@ fn a_variants_sku_is_skipped_with_the_reason_never_created_as_a_product() {
     assert!(third.summary.notes.iter().any(|n| n.starts_with("SKU-00005-M is a variant")), "{:?}", third.summary.notes);
     assert!(writes(e.ccvshop.request_counts()).is_empty(), "{:?}", e.ccvshop.request_counts());
 }
+
+#[test]
+fn with_shop_failures_every_created_product_still_gets_its_initial_stock() {
+    let e = books_and_empty_shop(40);
+    e.ccvshop.set_faults(emulator_kit::FaultConfig { error_rate: 0.25, seed: 5, ..Default::default() }).unwrap();
+    let host = trestle_e2e::host();
+    let t = tenant(&host, &e, BOOKS_TO_SHOP, "").unwrap();
+    // A product the shop created before a later write (its stock) failed is
+    // parked; the next runs finish it.
+    let mut runs = 0;
+    let mut parked_any = false;
+    loop {
+        runs += 1;
+        let report = run(&host, &t);
+        parked_any |= report.summary.parked > 0;
+        if report.summary.parked == 0 {
+            break;
+        }
+        assert!(runs < 15, "no convergence after {runs} runs: {:?}", report.summary.notes);
+    }
+    assert!(parked_any, "the faults hit some writes");
+    e.ccvshop.set_faults(Default::default()).unwrap();
+    let shop = shop_products(&e);
+    assert_eq!(shop.keys().cloned().collect::<BTreeSet<_>>(), article_numbers(&e), "every article, once");
+    for article in articles(&e) {
+        let product = &shop[article["Number"].as_str().unwrap()];
+        assert_eq!(product["stock"], article["StockBalanceAvailable"], "initial stock of {}", article["Number"]);
+    }
+}

@@ -59,7 +59,7 @@ fn load(client: &Client) -> Result<HashMap<String, Variant>, Error> {
     let pairs = [("expand", "attributecombinations".to_string()), ("size", client.settings.page_size.to_string())];
     let mut uri = Some(api(&format!("/products{}", query(&pairs))));
     while let Some(current) = uri {
-        let page = paging::read(client, &current)?;
+        let page = read_page(client, &current)?;
         for item in &page.items {
             let p = Node::root(item, "CCV Shop product");
             let product_sku = p.str("productnumber")?;
@@ -73,6 +73,20 @@ fn load(client: &Client) -> Result<HashMap<String, Variant>, Error> {
         uri = page.next;
     }
     Ok(index)
+}
+
+/// One page of the index, asked up to three times: it is read inside a
+/// write call (the create it guards), where the host does not retry, and a
+/// read is safe to repeat.
+fn read_page(client: &Client, uri: &str) -> Result<paging::Page, Error> {
+    const ATTEMPTS: u32 = 3;
+    let mut attempt = 1;
+    loop {
+        match paging::read(client, uri) {
+            Err(Error::Transient(_)) if attempt < ATTEMPTS => attempt += 1,
+            answer => return answer,
+        }
+    }
 }
 
 /// The product's combinations: inline when the shop expanded them, else

@@ -62,6 +62,24 @@ pub fn is_parked(sku: &str) -> bool {
     state::get(&parked_key(sku)).is_some()
 }
 
+/// Marked when the flow creates a product and cleared once its initial
+/// stock is set: a failure in between must not leave the shop without it.
+fn stock_pending_key(sku: &str) -> String {
+    format!("stock-pending/{sku}")
+}
+
+pub fn mark_stock_pending(sku: &str) {
+    state::set(&stock_pending_key(sku), "1");
+}
+
+pub fn is_stock_pending(sku: &str) -> bool {
+    state::get(&stock_pending_key(sku)).is_some()
+}
+
+pub fn clear_stock_pending(sku: &str) {
+    state::delete(&stock_pending_key(sku));
+}
+
 pub fn category(path: &[String]) -> Option<String> {
     state::get(&category_key(path))
 }

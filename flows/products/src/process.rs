@@ -138,13 +138,17 @@ impl Run {
         // Stock and the category link are writes too, even when the product
         // itself was unchanged.
         let mut extra_writes = false;
-        if result.outcome == UpsertOutcome::Created
+        if result.outcome == UpsertOutcome::Created {
+            ledger::mark_stock_pending(&product.sku);
+        }
+        if ledger::is_stock_pending(&product.sku)
             && let Some(quantity) = self.initial_stock(source)
         {
             stock_sink::set_stock(&product.sku, quantity)?;
             detail += &format!(", stock set to {quantity}");
             extra_writes = true;
         }
+        ledger::clear_stock_pending(&product.sku);
         let linked_before = before.and_then(|w| w.category_id);
         if let Some(category_id) = &category
             && linked_before.as_ref() != Some(category_id)
