@@ -383,3 +383,35 @@ fn an_order_the_books_refuse_is_parked_with_their_reason_and_synced_once_the_con
     assert_eq!(second.summary.parked, 0, "{:?}", second.summary.notes);
     assert_exactly_once(&emulators);
 }
+
+#[test]
+fn an_older_order_paid_after_a_run_is_synced_by_the_next_run() {
+    let emulators =
+        Emulators::start(Options { orders: 120, products: 60, rate_limits: false, ..Options::default() }).unwrap();
+    let host = host();
+    // The seed's orders are from 2025: look back far enough to see them.
+    let tenant = tenant(&host, &emulators, "missing_article = \"create\"\nrecheck_days = 3650");
+    run(&host, &tenant);
+    // The oldest completed order still unpaid (a bank transfer, say) is paid
+    // now, with newer orders already synced past it.
+    let shop = emulators.ccvshop.state()["shop"]["orders"].clone();
+    let unpaid = shop
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|o| o["paid"] == false && o["is_completed"] == true)
+        .min_by_key(|o| o["id"].as_u64().unwrap())
+        .expect("the seed has unpaid completed orders")["id"]
+        .as_u64()
+        .unwrap();
+    emulators.ccvshop.mark_order_paid(unpaid).unwrap();
+    let second = run(&host, &tenant);
+    assert_eq!(second.summary.synced, 1, "{:?}", second.summary);
+    assert_exactly_once(&emulators);
+
+    // Looking back costs the shop's listing, and nothing in the books.
+    let before = emulators.eaccounting.request_counts();
+    let third = run(&host, &tenant);
+    assert_eq!(third.summary.synced, 0, "{:?}", third.summary);
+    assert_eq!(emulators.eaccounting.request_counts().into_iter().filter(|(k, n)| before.get(k) != Some(n)).count(), 0);
+}

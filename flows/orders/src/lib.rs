@@ -10,6 +10,7 @@ mod bookings;
 mod customers;
 mod ledger;
 mod process;
+mod recheck;
 mod settings;
 
 trestle_guest::flow_world!(
@@ -53,8 +54,9 @@ impl Guest for OrdersFlow {
                 }
             }
             Trigger::Scheduled => {
-                if run.retry_parked()? == Handled::Continue {
-                    sync_new_orders(&mut run)?;
+                if run.retry_parked()? == Handled::Continue && sync_new_orders(&mut run)? == Handled::Continue {
+                    let filter = filter(&run.settings);
+                    recheck::recent_orders(&mut run, filter)?;
                 }
             }
         }
@@ -87,20 +89,20 @@ fn filter(settings: &Settings) -> OrderFilter {
 /// The cursor moves past a page only when every order on it was written,
 /// skipped or parked; the last page's cursor is kept, so orders added to it
 /// later are seen by the next run.
-fn sync_new_orders(run: &mut Run) -> Result<(), Error> {
+fn sync_new_orders(run: &mut Run) -> Result<Handled, Error> {
     let filter = filter(&run.settings);
     let mut cursor = ledger::cursor();
     loop {
         let page = order_source::list_orders(&filter, cursor.as_deref())?;
         if run.handle_batch(page.orders)? == Handled::Stop {
-            return Ok(());
+            return Ok(Handled::Stop);
         }
         match page.next {
             Some(next) => {
                 ledger::set_cursor(&next);
                 cursor = Some(next);
             }
-            None => return Ok(()),
+            None => return Ok(Handled::Continue),
         }
     }
 }

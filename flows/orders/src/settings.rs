@@ -53,6 +53,9 @@ pub struct Settings {
     pub home_country: String,
     /// Stop after this many orders (0 = no limit): for trial runs.
     pub max_orders: u32,
+    /// Days each scheduled run looks back for orders that became selectable
+    /// after the cursor passed them (0 = off).
+    pub recheck_days: u32,
 }
 
 const LINE_KINDS: &[&str] = &["shipping", "payment-fee", "discount", "coupon", "extra-cost"];
@@ -169,6 +172,13 @@ impl Settings {
             vat_codes: ByCountry::as_written("vat_code", group(e, "vat_code.")),
             revenue_accounts: ByCountry::as_written("revenue_account", revenue_accounts),
             home_country: e.get("home_country").cloned().unwrap_or_else(|| "NL".into()).to_uppercase(),
+            recheck_days: e
+                .get("recheck_days")
+                .map(|v| {
+                    v.parse().map_err(|_| format!("setting `recheck_days` must be a whole number of days, got {v:?}"))
+                })
+                .transpose()?
+                .unwrap_or(14),
             max_orders: e
                 .get("max_orders")
                 .map(|v| v.parse().map_err(|_| format!("setting `max_orders` must be a whole number, got {v:?}")))
