@@ -59,7 +59,8 @@ impl RunLease {
         let now = chrono::Utc::now();
         if let Some(h) = holder
             && h.expires_at > now.timestamp()
-            && !(h.machine == machine() && !process_alive(h.pid))
+            // A holder on another machine is trusted until its lease expires.
+            && (h.machine != machine() || process_alive(h.pid))
         {
             anyhow::bail!(
                 "flow `{flow}` of tenant `{tenant}` is already running (run {}, process {} on {}, since {}); \

@@ -98,6 +98,15 @@ async fn ccvshop_webhook(
     let note = match queued {
         Queued::Added => "queued",
         Queued::FoldedIntoWaiting => "already waiting",
+        Queued::Full => {
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "too many runs are waiting; record {record} is not queued (the scheduled runs and their look-back \
+                     over recent orders catch it up)"
+                ),
+            );
+        }
     };
     super::say(&format!("{flow}: webhook for record {record}: {note}"));
     (StatusCode::ACCEPTED, Json(json!({ "flow": flow, "record": record, "run": note }))).into_response()

@@ -128,11 +128,16 @@ impl Worker {
         self.queue().flows.clone()
     }
 
-    /// Queues `job` unless the same job is already waiting; says which.
+    /// Queues `job` unless the same job is already waiting, or too many
+    /// are (a burst of webhooks must not grow memory without end); says
+    /// which.
     pub fn enqueue(&self, job: Job) -> Queued {
         let mut queue = self.queue();
         if queue.jobs.contains(&job) {
             return Queued::FoldedIntoWaiting;
+        }
+        if queue.jobs.len() >= MAX_WAITING {
+            return Queued::Full;
         }
         if let Some(status) = queue.flows.get_mut(&job.flow) {
             status.queued += 1;
@@ -162,7 +167,18 @@ impl Worker {
                 Work::Scheduled => Trigger::Scheduled,
                 Work::Record(id) => Trigger::RecordId(id.clone()),
             };
-            let result = tenant.flow_run(host, &Builtins, &job.flow, trigger).and_then(|run| host.run_flow(run));
+            // A panic in a run (a bug) must not end the worker while the
+            // HTTP side keeps accepting webhooks.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                tenant.flow_run(host, &Builtins, &job.flow, trigger).and_then(|run| host.run_flow(run))
+            }))
+            .unwrap_or_else(|panic| {
+                let what = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()));
+                Err(anyhow::anyhow!("the run panicked (a bug in Trestle): {}", what.unwrap_or_default()))
+            });
             match &result {
                 Ok(report) => {
                     let Summary { synced, skipped, parked, failed, notes } = &report.summary;
@@ -206,10 +222,14 @@ impl Worker {
     }
 }
 
+/// Waiting runs at most; more is a flood the schedule catches up with.
+const MAX_WAITING: usize = 1000;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Queued {
     Added,
     FoldedIntoWaiting,
+    Full,
 }
 
 fn now() -> String {
@@ -236,6 +256,13 @@ mod tests {
         assert_eq!(worker.enqueue(tick.clone()), Queued::Added);
         assert_eq!(worker.enqueue(tick), Queued::FoldedIntoWaiting);
         assert_eq!(worker.status()["orders"].queued, 2);
+
+        // A flood of webhooks is refused past the limit, not queued.
+        for i in 0..MAX_WAITING {
+            worker.enqueue(Job { flow: "orders".into(), work: Work::Record(i.to_string()) });
+        }
+        let one_more = Job { flow: "orders".into(), work: Work::Record("flood".into()) };
+        assert_eq!(worker.enqueue(one_more), Queued::Full);
 
         worker.stop();
         assert_eq!(worker.next_job(), None, "a stopping worker takes no more jobs");
