@@ -17,6 +17,7 @@ const GUESTS: &[(&str, &str, &str, bool)] = &[
     ("trestle-flow-customers", "", "customers_flow", true),
     ("trestle-flow-products", "", "products_flow", true),
     ("country-codes-mapping", "", "country_codes_mapping", true),
+    ("safety-stock-mapping", "", "safety_stock_mapping", true),
     ("hostile-modules", "endless-loop", "hostile_endless_loop", false),
     ("hostile-modules", "memory-bomb", "hostile_memory_bomb", false),
     ("hostile-modules", "trap", "hostile_trap", false),

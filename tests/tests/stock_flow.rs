@@ -30,10 +30,15 @@ fn emulators() -> Emulators {
 /// A tenant pushing the emulated books' stock into the emulated shop, 25
 /// levels a page; `settings` are lines for `[flows.stock.settings]`.
 fn tenant(host: &Host, emulators: &Emulators, settings: &str) -> PreparedTenant {
+    tenant_with(host, emulators, settings, "")
+}
+
+/// The same, with `extra` tables (a `[mapping]`, say) in the config.
+fn tenant_with(host: &Host, emulators: &Emulators, settings: &str, extra: &str) -> PreparedTenant {
     let mut connections = emulators.connection_settings();
     connections.eaccounting.insert("page_size".into(), "25".into());
     let config = format!(
-        "tenant = \"e2e\"\n{}\n[flows.stock]\nroles = {{ stock-source = \"books\", stock-sink = \"shop\" }}\n\
+        "tenant = \"e2e\"\n{}\n{extra}\n[flows.stock]\nroles = {{ stock-source = \"books\", stock-sink = \"shop\" }}\n\
          [flows.stock.settings]\n{settings}\n",
         connections.tenant_connections(),
     );
@@ -375,4 +380,16 @@ fn skus_that_hit_shop_failures_are_retried_until_the_shop_matches_the_books() {
     assert_shop_shows(&emulators, available);
     emulators.ccvshop.reset_request_counts();
     assert_eq!(run(&host, &tenant).summary.synced, 0, "nothing was left behind");
+}
+
+#[test]
+fn with_calculation_mapping_the_tenants_module_decides_what_the_shop_may_sell() {
+    let emulators = emulators();
+    let host = trestle_e2e::host();
+    // The example module keeps a safety buffer of 2 units of every article.
+    let tenant = tenant_with(&host, &emulators, "calculation = \"mapping\"", "[mapping]\nmodule = \"safety-stock\"\n");
+    let report = run(&host, &tenant);
+    assert_eq!(report.summary.parked, 0, "{:?}", report.summary.notes);
+    let compared = assert_shop_shows(&emulators, |on_hand, reserved| (on_hand - reserved - 2.0).max(0.0));
+    assert_eq!(report.summary.synced as usize, compared);
 }

@@ -19,6 +19,7 @@ impl ComponentSource for Builtins {
             (ComponentKind::Flow, "customers") => Some(CUSTOMERS_FLOW_BYTES),
             (ComponentKind::Flow, "products") => Some(PRODUCTS_FLOW_BYTES),
             (ComponentKind::Mapping, "country-codes") => Some(COUNTRY_CODES_MAPPING_BYTES),
+            (ComponentKind::Mapping, "safety-stock") => Some(SAFETY_STOCK_MAPPING_BYTES),
             _ => None,
         }
     }
