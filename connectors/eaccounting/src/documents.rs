@@ -88,7 +88,7 @@ pub fn find_by_references(kind: DocumentKind, references: &[String]) -> Result<V
 pub fn create(document: &SalesDocument) -> Result<String, Error> {
     let target = Target::of(document.kind);
     let key = (target.collection.to_string(), document.reference.clone());
-    let verified = VERIFIED_ABSENT.with(|absent| absent.borrow_mut().remove(&key));
+    let verified = VERIFIED_ABSENT.with(|absent| absent.borrow().contains(&key));
     if !verified
         && let Some((_, existing)) =
             find_by_references(document.kind, std::slice::from_ref(&document.reference))?.into_iter().next()
@@ -100,7 +100,7 @@ pub fn create(document: &SalesDocument) -> Result<String, Error> {
         );
         return Ok(existing);
     }
-    // The single look-up above marked the reference absent; consume that too.
+    // Used up: a second create of this reference in the run asks again.
     VERIFIED_ABSENT.with(|absent| absent.borrow_mut().remove(&key));
     let order = &document.order;
     if document.bookings.len() != order.lines.len() {

@@ -26,10 +26,11 @@ pub fn recent_orders(run: &mut Run, mut filter: OrderFilter) -> Result<Handled, 
     if configured.is_none_or(|c| c < window_start) {
         filter.created_since = Some(window_start.to_rfc3339_opts(SecondsFormat::Secs, true));
     }
+    // Parked orders were retried at the start of the run.
+    let parked = ledger::parked();
     let mut cursor = None;
     loop {
         let page = order_source::list_orders(&filter, cursor.as_deref())?;
-        let parked = ledger::parked();
         let unsynced = page
             .orders
             .into_iter()
