@@ -19,23 +19,6 @@ use trestle_host::bindings::Trigger;
 use trestle_host::tenant::{PreparedTenant, TenantConfig};
 use trestle_host::{Host, HostOptions};
 
-fn emulators(catalogue: usize) -> Emulators {
-    let ccvshop = ccvshop_emulator::start(ccvshop_emulator::Config {
-        products: 0,
-        orders: 0,
-        rate_limits: None,
-        ..ccvshop_emulator::Config::default()
-    })
-    .unwrap();
-    let eaccounting = eaccounting_emulator::start(eaccounting_emulator::Config {
-        catalogue_size: catalogue,
-        rate_limit_per_minute: None,
-        ..eaccounting_emulator::Config::default()
-    })
-    .unwrap();
-    Emulators { ccvshop, eaccounting }
-}
-
 fn tenant(host: &Host, emulators: &Emulators) -> PreparedTenant {
     let config = format!(
         "tenant = \"bench\"\n{}\n[flows.products]\n\
@@ -91,7 +74,7 @@ fn main() {
     let host =
         Host::new(HostOptions { database: None, cache_dir: Some(std::env::temp_dir().join("trestle-bench-products")) })
             .unwrap();
-    let e = emulators(catalogue);
+    let e = trestle_e2e::books_and_empty_shop(catalogue);
     let t = tenant(&host, &e);
     let first = run_once(&host, &t, &e);
 

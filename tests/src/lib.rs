@@ -41,3 +41,22 @@ pub fn connection(
         limits: None,
     }
 }
+
+/// Books seeded with `catalogue` items (one article per simple item and per
+/// variant) and a shop with no products yet: a first sync creates them all.
+pub fn books_and_empty_shop(catalogue: usize) -> trestle_emulators::Emulators {
+    let ccvshop = ccvshop_emulator::start(ccvshop_emulator::Config {
+        products: 0,
+        orders: 0,
+        rate_limits: None,
+        ..ccvshop_emulator::Config::default()
+    })
+    .unwrap();
+    let eaccounting = eaccounting_emulator::start(eaccounting_emulator::Config {
+        catalogue_size: catalogue,
+        rate_limit_per_minute: None,
+        ..eaccounting_emulator::Config::default()
+    })
+    .unwrap();
+    trestle_emulators::Emulators { ccvshop, eaccounting }
+}

@@ -177,22 +177,26 @@ fn injected_faults_converge_to_the_same_books_without_duplicates() {
     assert_exactly_once(&emulators);
 }
 
+/// A checkout in the shop: one row of `count` x `sku`; returns the order id.
+fn place_order(emulators: &Emulators, sku: &str, count: f64, paid: bool) -> u64 {
+    let rows = vec![ccvshop_emulator::NewOrderRow { sku: sku.into(), count }];
+    emulators.ccvshop.place_order(&ccvshop_emulator::NewOrder { rows, paid, ..Default::default() }).unwrap()
+}
+
+/// A run for one order, as a webhook starts it.
+fn record_run(host: &Host, tenant: &PreparedTenant, order_id: u64) -> RunReport {
+    let run = tenant.flow_run(host, &Builtins, "orders", Trigger::RecordId(order_id.to_string())).unwrap();
+    host.run_flow(run).unwrap()
+}
+
 #[test]
 fn a_webhook_triggered_run_syncs_just_that_order() {
     let emulators =
         Emulators::start(Options { orders: 20, products: 60, rate_limits: false, ..Options::default() }).unwrap();
     let host = host();
     let tenant = tenant(&host, &emulators, "missing_article = \"create\"");
-    let id = emulators
-        .ccvshop
-        .place_order(&ccvshop_emulator::NewOrder {
-            rows: vec![ccvshop_emulator::NewOrderRow { sku: "SKU-00001".into(), count: 2.0 }],
-            paid: true,
-            ..Default::default()
-        })
-        .unwrap();
-    let run = tenant.flow_run(&host, &Builtins, "orders", Trigger::RecordId(id.to_string())).unwrap();
-    let report = host.run_flow(run).unwrap();
+    let id = place_order(&emulators, "SKU-00001", 2.0, true);
+    let report = record_run(&host, &tenant, id);
     assert_eq!((report.summary.synced, report.summary.parked), (1, 0), "{:?}", report.summary);
     let first = invoices(&emulators);
     assert_eq!(first.len(), 1, "only the named order is synced");
@@ -201,24 +205,15 @@ fn a_webhook_triggered_run_syncs_just_that_order() {
 
     // A webhook for an order the settings do not select (unpaid, with
     // paid_only) is skipped with the reason, not invoiced.
-    let unpaid = emulators
-        .ccvshop
-        .place_order(&ccvshop_emulator::NewOrder {
-            rows: vec![ccvshop_emulator::NewOrderRow { sku: "SKU-00002".into(), count: 1.0 }],
-            paid: false,
-            ..Default::default()
-        })
-        .unwrap();
-    let run = tenant.flow_run(&host, &Builtins, "orders", Trigger::RecordId(unpaid.to_string())).unwrap();
-    let report = host.run_flow(run).unwrap();
+    let unpaid = place_order(&emulators, "SKU-00002", 1.0, false);
+    let report = record_run(&host, &tenant, unpaid);
     assert_eq!((report.summary.synced, report.summary.skipped), (0, 1), "{:?}", report.summary);
     assert!(report.summary.notes.iter().any(|n| n.contains("paid_only")), "{:?}", report.summary.notes);
     assert_eq!(invoices(&emulators).len(), 1, "the unpaid order is not invoiced");
 
     // Once paid, its webhook syncs it.
     emulators.ccvshop.mark_order_paid(unpaid).unwrap();
-    let run = tenant.flow_run(&host, &Builtins, "orders", Trigger::RecordId(unpaid.to_string())).unwrap();
-    assert_eq!(host.run_flow(run).unwrap().summary.synced, 1);
+    assert_eq!(record_run(&host, &tenant, unpaid).summary.synced, 1);
     assert_eq!(invoices(&emulators).len(), 2);
 }
 

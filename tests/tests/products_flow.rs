@@ -20,25 +20,6 @@ const BOOKS_TO_SHOP: &str =
 const SHOP_TO_BOOKS: &str =
     "product-source = \"shop\", product-sink = \"books\", category-sink = \"shop\", stock-sink = \"shop\"";
 
-/// Books seeded with `catalogue` items (one article per simple item and per
-/// variant) and a shop with no products yet: a first sync creates them all.
-fn books_and_empty_shop(catalogue: usize) -> Emulators {
-    let ccvshop = ccvshop_emulator::start(ccvshop_emulator::Config {
-        products: 0,
-        orders: 0,
-        rate_limits: None,
-        ..ccvshop_emulator::Config::default()
-    })
-    .unwrap();
-    let eaccounting = eaccounting_emulator::start(eaccounting_emulator::Config {
-        catalogue_size: catalogue,
-        rate_limit_per_minute: None,
-        ..eaccounting_emulator::Config::default()
-    })
-    .unwrap();
-    Emulators { ccvshop, eaccounting }
-}
-
 /// A tenant with the products flow bound by `roles`; `settings` are lines
 /// for `[flows.products.settings]`.
 fn tenant(host: &Host, emulators: &Emulators, roles: &str, settings: &str) -> anyhow::Result<PreparedTenant> {
@@ -89,7 +70,7 @@ fn books_writes_since(e: &Emulators, before: &BTreeMap<String, u64>) -> BTreeMap
 
 #[test]
 fn first_sync_creates_every_article_in_its_category_and_a_rerun_writes_nothing() {
-    let e = books_and_empty_shop(60);
+    let e = trestle_e2e::books_and_empty_shop(60);
     let host = trestle_e2e::host();
     let t = tenant(&host, &e, BOOKS_TO_SHOP, "category = \"Imported/From the books\"").unwrap();
     let first = run(&host, &t);
@@ -143,7 +124,7 @@ fn first_sync_creates_every_article_in_its_category_and_a_rerun_writes_nothing()
 
 #[test]
 fn a_changed_article_is_the_only_product_written() {
-    let e = books_and_empty_shop(60);
+    let e = trestle_e2e::books_and_empty_shop(60);
     let host = trestle_e2e::host();
     let t = tenant(&host, &e, BOOKS_TO_SHOP, "").unwrap();
     run(&host, &t);
@@ -169,7 +150,7 @@ fn a_changed_article_is_the_only_product_written() {
 
 #[test]
 fn a_shop_enriched_description_survives_updates_unless_descriptions_are_switched_on() {
-    let e = books_and_empty_shop(60);
+    let e = trestle_e2e::books_and_empty_shop(60);
     let host = trestle_e2e::host();
     run(&host, &tenant(&host, &e, BOOKS_TO_SHOP, "").unwrap());
     let id = shop_products(&e)["SKU-00001"]["id"].as_u64().unwrap();
@@ -193,7 +174,7 @@ fn a_shop_enriched_description_survives_updates_unless_descriptions_are_switched
 
 #[test]
 fn filters_select_by_sku_prefix_and_active_only() {
-    let e = books_and_empty_shop(60);
+    let e = trestle_e2e::books_and_empty_shop(60);
     let host = trestle_e2e::host();
     let settings = "filter.sku_prefix = \"SKU-0002\"\nfilter.active_only = true";
     let report = run(&host, &tenant(&host, &e, BOOKS_TO_SHOP, settings).unwrap());
@@ -211,7 +192,7 @@ fn filters_select_by_sku_prefix_and_active_only() {
 
 #[test]
 fn a_webhook_syncs_just_the_named_product() {
-    let e = books_and_empty_shop(60);
+    let e = trestle_e2e::books_and_empty_shop(60);
     let host = trestle_e2e::host();
     let t = tenant(&host, &e, BOOKS_TO_SHOP, "").unwrap();
     let one = try_run(&host, &t, Trigger::RecordId("SKU-00007".into())).unwrap();
@@ -269,7 +250,7 @@ fn a_product_the_target_refuses_is_parked_with_the_reason_and_written_once_fixed
 
 #[test]
 fn bad_settings_are_refused_naming_the_key_and_what_is_allowed() {
-    let e = books_and_empty_shop(10);
+    let e = trestle_e2e::books_and_empty_shop(10);
     let host = trestle_e2e::host();
     for (setting, expected) in [
         ("direction = \"sideways\"", ["`direction`", "books-to-shop, shop-to-books"]),
@@ -287,7 +268,7 @@ fn bad_settings_are_refused_naming_the_key_and_what_is_allowed() {
 
 #[test]
 fn an_unbound_role_is_named_before_anything_runs() {
-    let e = books_and_empty_shop(10);
+    let e = trestle_e2e::books_and_empty_shop(10);
     let host = trestle_e2e::host();
     let roles = "product-source = \"shop\", product-sink = \"books\"";
     let t = tenant(&host, &e, roles, "direction = \"shop-to-books\"").unwrap();
@@ -358,7 +339,7 @@ fn a_variants_sku_is_skipped_with_the_reason_never_created_as_a_product() {
 
 #[test]
 fn with_shop_failures_every_created_product_still_gets_its_initial_stock() {
-    let e = books_and_empty_shop(40);
+    let e = trestle_e2e::books_and_empty_shop(40);
     e.ccvshop.set_faults(emulator_kit::FaultConfig { error_rate: 0.25, seed: 5, ..Default::default() }).unwrap();
     let host = trestle_e2e::host();
     let t = tenant(&host, &e, BOOKS_TO_SHOP, "").unwrap();
