@@ -786,6 +786,7 @@ fn new_product(sku: &str) -> Product {
         category: Vec::new(),
         active: true,
         stock_managed: true,
+        origin: None,
         custom_fields: Vec::new(),
     }
 }

@@ -65,6 +65,10 @@ impl order_source::Guest for CcvShop {
     fn get_order(source_id: String) -> Result<Order, Error> {
         orders::get(&source_id)
     }
+
+    fn get_sold_product(sku: String) -> Result<Option<Product>, Error> {
+        products::sold(&sku)
+    }
 }
 
 impl customer_source::Guest for CcvShop {

@@ -90,6 +90,25 @@ pub fn get(sku: &str) -> Result<Option<Product>, Error> {
     find_by_sku(&client, sku)?.map(|item| product(&client, &item, &mut None)).transpose()
 }
 
+/// The product an order line with this SKU sold: the product itself, or for
+/// a variant its parent's data under the variant's own SKU (the variant's
+/// EAN is not in the index, so it stays unknown rather than the parent's).
+pub fn sold(sku: &str) -> Result<Option<Product>, Error> {
+    let client = Client::from_config()?;
+    if let Some(item) = find_by_sku(&client, sku)? {
+        return product(&client, &item, &mut None).map(Some);
+    }
+    let Some(variant) = variants::find(&client, sku)? else { return Ok(None) };
+    let Some(parent) = find_by_sku(&client, &variant.product_sku)? else { return Ok(None) };
+    let parent = product(&client, &parent, &mut None)?;
+    Ok(Some(Product {
+        sku: sku.to_string(),
+        name: format!("{} ({})", parent.name, variant.options),
+        ean: None,
+        ..parent
+    }))
+}
+
 /// The product whose `productnumber` is exactly `sku`, as CCV renders it.
 pub fn find_by_sku(client: &Client, sku: &str) -> Result<Option<Value>, Error> {
     let uri = api(&format!(
@@ -124,6 +143,7 @@ fn product(client: &Client, item: &Value, tree: &mut Option<Tree>) -> Result<Pro
         category: category_path(client, &p, tree)?,
         active: p.bool("is_active")?,
         stock_managed: p.bool_or_false("stockenabled")?,
+        origin: None,
         custom_fields,
     })
 }

@@ -55,6 +55,7 @@ pub fn list_stock(cursor: Option<&str>) -> Result<StockPage, Error> {
                 on_hand: json::number(article, "StockBalance", WHAT)?,
                 reserved: json::number(article, "StockBalanceReserved", WHAT)?,
                 available: json::number(article, "StockBalanceAvailable", WHAT)?,
+                origin: None,
                 custom_fields: Vec::new(),
             })
         })
@@ -120,6 +121,7 @@ fn to_product(article: &Value) -> Result<Product, Error> {
         category: Vec::new(),
         active: json::flag(article, "IsActive", &what)?,
         stock_managed: json::flag(article, "IsStock", &what)?,
+        origin: None,
         custom_fields: stock,
         sku,
     })

@@ -96,6 +96,7 @@ fn from_line(number: &str, line: &OrderLine, order: &Order) -> Product {
         category: Vec::new(),
         active: true,
         stock_managed: true,
+        origin: None,
         custom_fields: Vec::new(),
     }
 }
