@@ -13,6 +13,7 @@ use crate::exports::trestle::sync::product_sink::{UpdateMask, UpsertOutcome, Ups
 use crate::exports::trestle::sync::product_source::{ProductFilter, ProductPage};
 use crate::exports::trestle::sync::stock_source::StockPage;
 use crate::json::{self, round2};
+use crate::origin::{self, Part};
 use crate::reference::{self, Kind, coding_vat_percent};
 use crate::{company, percent};
 
@@ -55,7 +56,7 @@ pub fn list_stock(cursor: Option<&str>) -> Result<StockPage, Error> {
                 on_hand: json::number(article, "StockBalance", WHAT)?,
                 reserved: json::number(article, "StockBalanceReserved", WHAT)?,
                 available: json::number(article, "StockBalanceAvailable", WHAT)?,
-                origin: None,
+                origin: origin::of(article, Part::Stock)?,
                 custom_fields: Vec::new(),
             })
         })
@@ -121,7 +122,7 @@ fn to_product(article: &Value) -> Result<Product, Error> {
         category: Vec::new(),
         active: json::flag(article, "IsActive", &what)?,
         stock_managed: json::flag(article, "IsStock", &what)?,
-        origin: None,
+        origin: origin::of(article, Part::Article)?,
         custom_fields: stock,
         sku,
     })
@@ -141,6 +142,9 @@ pub fn upsert(product: &Product, mask: UpdateMask) -> Result<UpsertResult, Error
             json::merge_custom_fields(&mut body, &product.custom_fields, &what)?;
             let created = client::post("/articles", &body)?;
             let id = json::string(&created, "Id", &format!("{WHAT} just created"))?;
+            if let Some(system) = &product.origin {
+                origin::remember(&product.sku, system, &created)?;
+            }
             Ok(UpsertResult { id, outcome: UpsertOutcome::Created, note: None })
         }
         Some(existing) => {
@@ -162,6 +166,13 @@ pub fn upsert(product: &Product, mask: UpdateMask) -> Result<UpsertResult, Error
                 return Ok(UpsertResult { id, outcome: UpsertOutcome::Unchanged, note: None });
             }
             client::put(&format!("/articles/{}", percent::encode(&id)), &body)?;
+            // Written again from the copy it came from, a shop-originated
+            // article is still that copy; written from anything else, it is
+            // the books' own now.
+            match &product.origin {
+                Some(_) => origin::refresh(&product.sku, &body)?,
+                None => origin::forget(&product.sku),
+            }
             log::log(
                 Level::Info,
                 &format!("article {} updated: {}", product.sku, changed.join(", ")),

@@ -28,6 +28,7 @@ mod documents;
 mod json;
 mod lease;
 mod oauth;
+mod origin;
 mod percent;
 mod reference;
 mod remembered;
