@@ -24,6 +24,28 @@ pub struct Config {
     /// Freezes the server clock (x-date checks and response dates), so a
     /// signature test vector with a fixed date can be replayed.
     pub server_time: Option<DateTime<Utc>>,
+    /// What `PATCH /products/{id}` does with a new `stock` for a product
+    /// that keeps its stock per attribute combination (undocumented).
+    pub combination_stock: CombinationStock,
+    /// What `DELETE /categories/{id}` does with a category that has
+    /// subcategories (undocumented).
+    pub category_delete: CategoryDelete,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CombinationStock {
+    /// 400: stock lives on the combinations.
+    Refuse,
+    /// Kept on the product, where no shopper sees it.
+    Store,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CategoryDelete {
+    /// The subcategories go too, with every product link to them.
+    WithSubcategories,
+    /// 500.70 while it has subcategories.
+    RefuseWithSubcategories,
 }
 
 impl Config {
@@ -45,6 +67,8 @@ impl Default for Config {
             rate_limits: Some(RateLimits::default()),
             webhooks: true,
             server_time: None,
+            combination_stock: CombinationStock::Refuse,
+            category_delete: CategoryDelete::WithSubcategories,
         }
     }
 }

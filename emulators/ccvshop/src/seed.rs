@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::model::people::is_other_eu_country;
 use crate::model::{
     AttributeCombination, Category, Coupon, Customer, Order, OrderRow, Paymethod, Product, ProductToCategory, Shop,
-    TaxTariff, User,
+    StockType, Stored, TaxTariff, User,
 };
 
 /// Package every seeded product ships in (`/packages` is not emulated).
@@ -81,10 +81,13 @@ fn add_catalogue(shop: &mut Shop, catalogue: &[CatalogueItem]) {
             discount: if i % 6 == 2 { round2(item.price_incl_vat() * 0.1) } else { 0.0 },
             purchaseprice: round2(item.price_excl_vat * 0.55),
             taxtariff: TaxTariff::from_rate(item.vat_rate).expect("kit rates are 21, 9 or 0"),
+            stockenabled: true,
+            stocktype: if item.variants.is_empty() { StockType::Product } else { StockType::Combination },
             stock: item.stock,
             unit: item.unit.clone(),
             weight: 0.5,
             package_id: DEFAULT_PACKAGE_ID,
+            stored: Stored::new(),
             in_books: item.in_books,
         };
         shop.products.insert(id, product);
@@ -117,8 +120,15 @@ fn category_path(shop: &mut Shop, path: &[String]) -> u64 {
         let id = existing.unwrap_or_else(|| {
             let id = shop.new_id();
             let position = shop.categories.values().filter(|c| c.parent_id == parent).count() as u64 + 1;
-            let category =
-                Category { id, name: name.clone(), description: format!("All {name}"), position, parent_id: parent };
+            let category = Category {
+                id,
+                name: name.clone(),
+                description: format!("All {name}"),
+                position,
+                parent_id: parent,
+                show_on_website: true,
+                stored: Stored::new(),
+            };
             shop.categories.insert(id, category);
             id
         });
@@ -246,5 +256,7 @@ pub fn row_for_product(
         weight: product.weight,
         package_id: product.package_id,
         attributes: combination.map(|c| c.combination.clone()).unwrap_or_default(),
+        purchase_price: Some(product.purchaseprice),
+        custom_price: false,
     }
 }

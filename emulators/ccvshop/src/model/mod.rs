@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-pub use catalogue::{AttributeCombination, Category, Product, ProductToCategory, TaxTariff};
+pub use catalogue::{AttributeCombination, Category, Product, ProductToCategory, StockType, Stored, TaxTariff};
 pub use order::{Coupon, Order, OrderRow, Paymethod};
 pub use people::{Customer, User};
 pub use webhook::Webhook;

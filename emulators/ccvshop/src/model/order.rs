@@ -67,6 +67,10 @@ pub struct OrderRow {
     pub weight: f64,
     pub package_id: u64,
     pub attributes: Vec<(String, String)>,
+    /// Excl. VAT, from the product when the row was filled from one.
+    pub purchase_price: Option<f64>,
+    /// Whether the row's price was given rather than taken from the product.
+    pub custom_price: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -17,7 +17,7 @@ use crate::query::QueryParams;
 use crate::state::AppState;
 
 const COMBINATION_PATCH: Schema = Schema {
-    name: "internal.resource.attributecombinations.patch.v1",
+    name: "internal.resource.attributecombinations.patch.v1", stored: &[],
     fields: &["stock", "product_number", "sku_number", "ean_number", "active", "stock_delivery_type"],
     renamed: &[],
 };

@@ -61,7 +61,7 @@ pub fn routes() -> Router<AppState> {
         .route("/attributecombinations/{id}", get(attributecombinations::get).patch(attributecombinations::patch))
         .route("/productqueries", get(productqueries::search))
         .route("/categories", get(categories::list).post(categories::post))
-        .route("/categories/{id}", get(categories::get))
+        .route("/categories/{id}", get(categories::get).patch(categories::patch).delete(categories::delete))
         .route("/categories/{id}/categories", get(categories::children))
         .route("/categories/{id}/producttocategories", get(producttocategories::of_category))
         .route("/producttocategories", post(producttocategories::post))

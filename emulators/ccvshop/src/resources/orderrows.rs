@@ -18,7 +18,7 @@ use crate::seed::{DEFAULT_PACKAGE_ID, row_for_product};
 use crate::state::AppState;
 
 pub const ORDERROW_INPUT: Schema = Schema {
-    name: "internal.entity.orderrow.input.v1",
+    name: "internal.entity.orderrow.input.v1", stored: &[],
     fields: &[
         "product_id",
         "attribute_combination_id",
@@ -38,10 +38,10 @@ pub const ORDERROW_INPUT: Schema = Schema {
 };
 
 const ORDERROWS_PUT: Schema =
-    Schema { name: "internal.resource.orderrows.put.v1", fields: &["orderrows"], renamed: &[] };
+    Schema { name: "internal.resource.orderrows.put.v1", stored: &[], fields: &["orderrows"], renamed: &[] };
 
 const ORDERROW_PATCH: Schema =
-    Schema { name: "internal.resource.orderrows.patch.v1", fields: &["count", "price", "discount"], renamed: &[] };
+    Schema { name: "internal.resource.orderrows.patch.v1", stored: &[], fields: &["count", "price", "discount"], renamed: &[] };
 
 pub fn render(links: &Links, order_id: u64, row: &OrderRow) -> Value {
     let attributes: Vec<Value> =
@@ -71,6 +71,15 @@ pub fn render(links: &Links, order_id: u64, row: &OrderRow) -> Value {
         "unit": row.unit,
         "weight": row.weight,
         "package_id": row.package_id,
+        // Packages, suppliers, stock locations, memos and user discounts are
+        // not emulated: documented fields, rendered as unknown.
+        "package_name": Value::Null,
+        "stock_location": Value::Null,
+        "supplier": Value::Null,
+        "memo": Value::Null,
+        "user_discount": Value::Null,
+        "product_purchase_price": row.purchase_price,
+        "custom_price": row.custom_price,
         "attributes": attributes,
         "uploads": [],
         "parent": { "href": links.api(&format!("/orders/{order_id}")) },
@@ -128,6 +137,8 @@ fn parse_row(shop: &mut Shop, input: &Input, prices_include_tax: bool, zero_vat:
                 weight: input.f64("weight")?.unwrap_or_default(),
                 package_id,
                 attributes: Vec::new(),
+                purchase_price: None,
+                custom_price: true,
             }
         }
     };
@@ -148,6 +159,7 @@ fn apply_row_changes(row: &mut OrderRow, input: &Input) -> ApiResult<()> {
     }
     if let Some(price) = input.f64("price")? {
         row.price = price;
+        row.custom_price = true;
     }
     if let Some(discount) = input.f64("discount")? {
         if discount < 0.0 || discount > row.price {

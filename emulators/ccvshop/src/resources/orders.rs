@@ -21,7 +21,7 @@ use crate::resources::orderrows::{self, ORDERROW_INPUT};
 use crate::state::{AppState, Shared};
 
 const ORDER_POST: Schema = Schema {
-    name: "internal.resource.orders.post.v1",
+    name: "internal.resource.orders.post.v1", stored: &[],
     fields: &[
         "customer",
         "orderrows",
@@ -49,7 +49,7 @@ const ORDER_POST: Schema = Schema {
 };
 
 const ORDER_PATCH: Schema = Schema {
-    name: "internal.resource.orders.patch.v1",
+    name: "internal.resource.orders.patch.v1", stored: &[],
     fields: &[
         "status",
         "paid",

@@ -9,14 +9,18 @@ use serde_json::{Value, json};
 
 use super::{Id, attributecombinations, created};
 use crate::errors::{ApiError, ApiResult};
-use crate::input::{Input, Schema};
+use crate::config::CombinationStock;
+use crate::input::{Input, Kind, Schema};
 use crate::links::Links;
-use crate::model::{Product, Shop, TaxTariff, find, find_mut};
+use crate::model::{Product, Shop, StockType, Stored, TaxTariff, find, find_mut};
 use crate::paging;
 use crate::query::QueryParams;
 use crate::seed::DEFAULT_PACKAGE_ID;
 use crate::state::{AppState, Shared};
 
+/// Properties the emulator acts on. `brand` and `condition` are the
+/// deprecated names of `brand_id` and `condition_id`: accepted (the official
+/// SDK sends them back after a read), not modelled.
 const WRITABLE: &[&str] = &[
     "name",
     "productnumber",
@@ -32,29 +36,69 @@ const WRITABLE: &[&str] = &[
     "vatrate",
     "stock",
     "stockenabled",
+    "stocktype",
     "unit",
     "weight",
     "package_id",
+    "brand",
     "brand_id",
     "supplier_id",
+    "condition",
     "condition_id",
     "color_id",
-    "memo",
+];
+
+/// The rest of the documented input schema (products post/patch v1): kept
+/// as written and rendered back.
+const STORED: &[(&str, Kind)] = &[
+    ("container_deposit_price", Kind::Number),
+    ("safety_deposit_price", Kind::Number),
+    ("credit_points_custom", Kind::Integer),
+    ("stocklocation", Kind::Text),
+    ("ordering_without_stock", Kind::Text),
+    ("maincategory", Kind::Text),
+    ("subcategory", Kind::Text),
+    ("meta_description", Kind::Text),
+    ("meta_keywords", Kind::Text),
+    ("page_title", Kind::Text),
+    ("no_index", Kind::Flag),
+    ("no_follow", Kind::Flag),
+    ("alias", Kind::Text),
+    ("specs", Kind::Text),
+    ("decimal_amount", Kind::Integer),
+    ("amount_sold", Kind::Number),
+    ("minimal_order_amount", Kind::Number),
+    ("stock_delivery_number", Kind::Integer),
+    ("stock_delivery_type", Kind::Text),
+    ("stock_delivery_standard", Kind::Text),
+    ("show_in_template", Kind::Flag),
+    ("show_on_beginpage", Kind::Flag),
+    ("show_on_facebook", Kind::Flag),
+    ("show_order_button", Kind::Text),
+    ("product_layout", Kind::Integer),
+    ("photo_size", Kind::Text),
+    ("hide_without_category", Kind::Text),
+    ("memo", Kind::Text),
+    ("fixed_staggered_prices", Kind::Flag),
+    ("marktplaats_active", Kind::Flag),
+    ("marktplaats_status", Kind::Text),
+    ("marktplaats_cpc", Kind::Number),
+    ("marktplaats_daily_budget", Kind::Number),
+    ("marktplaats_total_budget", Kind::Number),
+    ("marktplaats_category_id", Kind::Integer),
+    ("marktplaats_price_type", Kind::Text),
+    ("google_shopping_category", Kind::Text),
+    ("is_included_for_export_feed", Kind::Flag),
 ];
 
 /// Read-side names a client might echo back on write.
-const RENAMED: &[(&str, &str)] = &[
-    ("is_active", "active"),
-    ("brand", "brand_id"),
-    ("supplier", "supplier_id"),
-    ("condition", "condition_id"),
-    ("color", "color_id"),
-    ("package", "package_id"),
-];
+const RENAMED: &[(&str, &str)] =
+    &[("is_active", "active"), ("supplier", "supplier_id"), ("color", "color_id"), ("package", "package_id")];
 
-const PRODUCT_POST: Schema = Schema { name: "internal.resource.products.post.v1", fields: WRITABLE, renamed: RENAMED };
+const PRODUCT_POST: Schema =
+    Schema { name: "internal.resource.products.post.v1", fields: WRITABLE, stored: STORED, renamed: RENAMED };
 const PRODUCT_PATCH: Schema =
-    Schema { name: "internal.resource.products.patch.v1", fields: WRITABLE, renamed: RENAMED };
+    Schema { name: "internal.resource.products.patch.v1", fields: WRITABLE, stored: STORED, renamed: RENAMED };
 
 const PRODUCT_FILTERS: &[&str] = &[
     "productnumber",
@@ -70,7 +114,6 @@ const PRODUCT_FILTERS: &[&str] = &[
 
 pub fn render(shop: &Shop, links: &Links, p: &Product, query: Option<&QueryParams>) -> Value {
     let path = format!("/products/{}", p.id);
-    let has_combinations = shop.attribute_combinations.values().any(|c| c.product_id == p.id);
     let mut combinations = links.link(&format!("{path}/attributecombinations"));
     if query.is_some_and(|q| q.expands("attributecombinations")) {
         combinations["collection"] = shop
@@ -89,7 +132,7 @@ pub fn render(shop: &Shop, links: &Links, p: &Product, query: Option<&QueryParam
             .map(|l| super::producttocategories::render(links, l))
             .collect();
     }
-    json!({
+    let mut rendered = json!({
         "href": links.api(&path),
         "id": p.id,
         "productnumber": p.productnumber,
@@ -106,8 +149,8 @@ pub fn render(shop: &Shop, links: &Links, p: &Product, query: Option<&QueryParam
         "purchaseprice": p.purchaseprice,
         "taxtariff": p.taxtariff.name(),
         "vatrate": p.taxtariff.rate(),
-        "stockenabled": true,
-        "stocktype": if has_combinations { "combination" } else { "product" },
+        "stockenabled": p.stockenabled,
+        "stocktype": p.stocktype.name(),
         "stock": p.stock,
         "unit": p.unit,
         "weight": p.weight,
@@ -119,7 +162,11 @@ pub fn render(shop: &Shop, links: &Links, p: &Product, query: Option<&QueryParam
         "producttocategories": categories,
         "attributecombinations": combinations,
         "productphotos": links.link(&format!("{path}/productphotos")),
-    })
+    });
+    for (name, value) in &p.stored {
+        rendered[name] = value.clone();
+    }
+    rendered
 }
 
 pub async fn list(State(app): State<AppState>, links: Links, query: QueryParams) -> ApiResult<Json<Value>> {
@@ -204,13 +251,16 @@ pub async fn post(State(app): State<AppState>, links: Links, body: Bytes) -> Api
         discount: 0.0,
         purchaseprice: 0.0,
         taxtariff: TaxTariff::Normal,
+        stockenabled: true,
+        stocktype: StockType::Product,
         stock: 0.0,
         unit: "pcs".into(),
         weight: 0.0,
         package_id: DEFAULT_PACKAGE_ID,
+        stored: Stored::new(),
         in_books: false,
     };
-    apply(&shop, &mut product, &input)?;
+    apply(&app, &shop, &mut product, &input)?;
     shop.products.insert(id, product);
     app.hooks.notify(&shop, "products.created", event_payload(&app, id));
     Ok(created(render(&shop, &links, &shop.products[&id], None)))
@@ -226,7 +276,7 @@ pub async fn patch(State(app): State<AppState>, Id(id): Id, body: Bytes) -> ApiR
 pub fn update(app: &Shared, id: u64, input: &Input) -> ApiResult<()> {
     let mut shop = app.shop();
     let mut product = find(&shop.products, "product", id)?.clone();
-    apply(&shop, &mut product, input)?;
+    apply(app, &shop, &mut product, input)?;
     product.modifydate = app.config.now();
     *find_mut(&mut shop.products, "product", id)? = product;
     app.hooks.notify(&shop, "products.updated", event_payload(app, id));
@@ -251,7 +301,7 @@ fn event_payload(app: &Shared, id: u64) -> Value {
     json!({ "id": id, "href": app.hooks.api_url(&format!("/products/{id}")) })
 }
 
-fn apply(shop: &Shop, p: &mut Product, input: &Input) -> ApiResult<()> {
+fn apply(app: &Shared, shop: &Shop, p: &mut Product, input: &Input) -> ApiResult<()> {
     for (field, target) in [
         ("name", &mut p.name),
         ("productnumber", &mut p.productnumber),
@@ -288,11 +338,14 @@ fn apply(shop: &Shop, p: &mut Product, input: &Input) -> ApiResult<()> {
         p.active = active;
     }
     if let Some(name) = input.str("taxtariff")? {
-        p.taxtariff = TaxTariff::from_name(&name)
-            .ok_or_else(|| input.invalid("taxtariff", &format!("must be normal, reduced or zero, got '{name}'")))?;
+        p.taxtariff = TaxTariff::from_name(&name).ok_or_else(|| {
+            input.invalid("taxtariff", &format!("must be one of {}, got '{name}'", TaxTariff::names()))
+        })?;
     } else if let Some(rate) = input.f64("vatrate")? {
-        p.taxtariff = TaxTariff::from_rate(rate)
-            .ok_or_else(|| input.invalid("vatrate", &format!("must be 21, 9 or 0 (the shop's rates), got {rate}")))?;
+        p.taxtariff = TaxTariff::from_rate(rate).ok_or_else(|| {
+            let rates: Vec<String> = TaxTariff::ALL.iter().map(|t| t.rate().to_string()).collect();
+            input.invalid("vatrate", &format!("must be one of the shop's rates {}, got {rate}", rates.join(", ")))
+        })?;
     }
     if let Some(package_id) = input.u64("package_id")? {
         if package_id != DEFAULT_PACKAGE_ID {
@@ -300,23 +353,25 @@ fn apply(shop: &Shop, p: &mut Product, input: &Input) -> ApiResult<()> {
         }
         p.package_id = package_id;
     }
-    if let Some(stock) = input.f64("stock")? {
-        if shop.attribute_combinations.values().any(|c| c.product_id == p.id) {
-            return Err(input.invalid(
-                "stock",
-                &format!("cannot be set on product {}: its stock is kept per attribute combination; PATCH /attributecombinations/{{id}}", p.id),
-            ));
-        }
-        p.stock = stock;
+    if let Some(enabled) = input.bool("stockenabled")? {
+        p.stockenabled = enabled;
     }
-    // Type-checked, not modelled.
-    input.bool("stockenabled")?;
-    input.str("memo")?;
+    if let Some(name) = input.str("stocktype")? {
+        p.stocktype = StockType::from_name(&name)
+            .ok_or_else(|| input.invalid("stocktype", &format!("must be product or combination, got '{name}'")))?;
+    }
+    if let Some(stock) = input.f64("stock")? {
+        set_stock(app, shop, p, stock, input)?;
+    }
+    // Deprecated names of `brand_id` / `condition_id`: type-checked only.
+    input.str("brand")?;
+    input.str("condition")?;
     for unsupported in ["brand_id", "supplier_id", "condition_id", "color_id"] {
         if let Some(id) = input.u64(unsupported)? {
             return Err(ApiError::not_found(unsupported.trim_end_matches("_id"), id));
         }
     }
+    p.stored.extend(input.stored()?);
     if p.productnumber.is_empty() {
         return Err(input.invalid("productnumber", "must not be empty"));
     }
@@ -326,5 +381,25 @@ fn apply(shop: &Shop, p: &mut Product, input: &Input) -> ApiResult<()> {
             p.productnumber, other.id
         )));
     }
+    Ok(())
+}
+
+/// A product that keeps its stock per attribute combination has no stock of
+/// its own to set. Sending back the figure read (as the official SDK does on
+/// every PATCH) changes nothing and is accepted; another figure is refused
+/// or stored as `Config::combination_stock` says.
+fn set_stock(app: &Shared, shop: &Shop, p: &mut Product, stock: f64, input: &Input) -> ApiResult<()> {
+    let per_combination = p.stocktype == StockType::Combination
+        && shop.attribute_combinations.values().any(|c| c.product_id == p.id);
+    if per_combination && stock != p.stock && app.config.combination_stock == CombinationStock::Refuse {
+        return Err(input.invalid(
+            "stock",
+            &format!(
+                "cannot be set on product {}: its stock is kept per attribute combination; PATCH /attributecombinations/{{id}}",
+                p.id
+            ),
+        ));
+    }
+    p.stock = stock;
     Ok(())
 }

@@ -17,13 +17,13 @@ use crate::query::QueryParams;
 use crate::state::AppState;
 
 const LINK_POST: Schema = Schema {
-    name: "internal.resource.producttocategories.post.v1",
+    name: "internal.resource.producttocategories.post.v1", stored: &[],
     fields: &["product_id", "category_id", "position"],
     renamed: &[],
 };
 
 const LINK_PATCH: Schema =
-    Schema { name: "internal.resource.producttocategories.patch.v1", fields: &["position"], renamed: &[] };
+    Schema { name: "internal.resource.producttocategories.patch.v1", stored: &[], fields: &["position"], renamed: &[] };
 
 pub fn render(links: &Links, l: &ProductToCategory) -> Value {
     json!({

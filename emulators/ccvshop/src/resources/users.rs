@@ -22,7 +22,8 @@ pub fn render(links: &Links, u: &User) -> Value {
         "group_id": u.group_id,
         "status": u.status,
         "approval_status": u.approval_status,
-        "product_in_category_discount": false,
+        // "highest" or "lowest" (which category discount applies); highest is the default.
+        "product_in_category_discount": "highest",
         "userinfo": personalinfo::render(&u.customer),
         "creditpoints": links.link(&format!("{path}/creditpoints")),
         "creditpointmutations": links.link(&format!("{path}/creditpointmutations")),

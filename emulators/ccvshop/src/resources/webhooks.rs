@@ -19,10 +19,10 @@ use crate::query::QueryParams;
 use crate::state::AppState;
 
 const WEBHOOK_POST: Schema =
-    Schema { name: "internal.resource.webhooks.post.v1", fields: &["event", "address", "is_active"], renamed: &[] };
+    Schema { name: "internal.resource.webhooks.post.v1", stored: &[], fields: &["event", "address", "is_active"], renamed: &[] };
 
 const WEBHOOK_PATCH: Schema =
-    Schema { name: "internal.resource.webhooks.patch.v1", fields: &["address", "is_active"], renamed: &[] };
+    Schema { name: "internal.resource.webhooks.patch.v1", stored: &[], fields: &["address", "is_active"], renamed: &[] };
 
 fn render(links: &Links, w: &Webhook) -> Value {
     json!({
