@@ -94,7 +94,10 @@ fn a_read_modify_write_patch_as_the_sdk_sends_it_is_accepted_and_kept() {
     let response = api.send("PATCH", &uri, Some(&sdk_patch(&simple, extra)));
     assert_eq!(response.status(), 204, "{}", response.text().unwrap());
     let after = api.get(&uri);
-    assert_eq!((after["meta_description"].as_str(), after["maincategory"].as_str()), (Some("Soft cotton"), Some("Clothing")));
+    assert_eq!(
+        (after["meta_description"].as_str(), after["maincategory"].as_str()),
+        (Some("Soft cotton"), Some("Clothing"))
+    );
     assert_eq!(after["stocktype"], simple["stocktype"]);
 
     // A product with variants: the stock the SDK read comes back unchanged.

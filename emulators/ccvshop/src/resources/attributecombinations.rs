@@ -17,7 +17,8 @@ use crate::query::QueryParams;
 use crate::state::AppState;
 
 const COMBINATION_PATCH: Schema = Schema {
-    name: "internal.resource.attributecombinations.patch.v1", stored: &[],
+    name: "internal.resource.attributecombinations.patch.v1",
+    stored: &[],
     fields: &["stock", "product_number", "sku_number", "ean_number", "active", "stock_delivery_type"],
     renamed: &[],
 };

@@ -18,7 +18,8 @@ use crate::seed::{DEFAULT_PACKAGE_ID, row_for_product};
 use crate::state::AppState;
 
 pub const ORDERROW_INPUT: Schema = Schema {
-    name: "internal.entity.orderrow.input.v1", stored: &[],
+    name: "internal.entity.orderrow.input.v1",
+    stored: &[],
     fields: &[
         "product_id",
         "attribute_combination_id",
@@ -40,8 +41,12 @@ pub const ORDERROW_INPUT: Schema = Schema {
 const ORDERROWS_PUT: Schema =
     Schema { name: "internal.resource.orderrows.put.v1", stored: &[], fields: &["orderrows"], renamed: &[] };
 
-const ORDERROW_PATCH: Schema =
-    Schema { name: "internal.resource.orderrows.patch.v1", stored: &[], fields: &["count", "price", "discount"], renamed: &[] };
+const ORDERROW_PATCH: Schema = Schema {
+    name: "internal.resource.orderrows.patch.v1",
+    stored: &[],
+    fields: &["count", "price", "discount"],
+    renamed: &[],
+};
 
 pub fn render(links: &Links, order_id: u64, row: &OrderRow) -> Value {
     let attributes: Vec<Value> =

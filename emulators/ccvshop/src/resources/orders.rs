@@ -21,7 +21,8 @@ use crate::resources::orderrows::{self, ORDERROW_INPUT};
 use crate::state::{AppState, Shared};
 
 const ORDER_POST: Schema = Schema {
-    name: "internal.resource.orders.post.v1", stored: &[],
+    name: "internal.resource.orders.post.v1",
+    stored: &[],
     fields: &[
         "customer",
         "orderrows",
@@ -49,7 +50,8 @@ const ORDER_POST: Schema = Schema {
 };
 
 const ORDER_PATCH: Schema = Schema {
-    name: "internal.resource.orders.patch.v1", stored: &[],
+    name: "internal.resource.orders.patch.v1",
+    stored: &[],
     fields: &[
         "status",
         "paid",

@@ -10,13 +10,15 @@ use crate::model::Customer;
 use crate::model::people::{CustomerType, country_name};
 
 pub const PERSONALINFO_INPUT: Schema = Schema {
-    name: "internal.entity.personalinfo.input.v1", stored: &[],
+    name: "internal.entity.personalinfo.input.v1",
+    stored: &[],
     fields: &["billingaddress", "deliveryaddress", "email", "customertype", "btw", "kvk", "reference", "iban", "bic"],
     renamed: &[],
 };
 
 const ADDRESS_INPUT: Schema = Schema {
-    name: "internal.entity.personalinfo.input.v1 (address)", stored: &[],
+    name: "internal.entity.personalinfo.input.v1 (address)",
+    stored: &[],
     fields: &[
         "gender",
         "initials",

@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::{Id, attributecombinations, created};
-use crate::errors::{ApiError, ApiResult};
 use crate::config::CombinationStock;
+use crate::errors::{ApiError, ApiResult};
 use crate::input::{Input, Kind, Schema};
 use crate::links::Links;
 use crate::model::{Product, Shop, StockType, Stored, TaxTariff, find, find_mut};
@@ -389,8 +389,8 @@ fn apply(app: &Shared, shop: &Shop, p: &mut Product, input: &Input) -> ApiResult
 /// every PATCH) changes nothing and is accepted; another figure is refused
 /// or stored as `Config::combination_stock` says.
 fn set_stock(app: &Shared, shop: &Shop, p: &mut Product, stock: f64, input: &Input) -> ApiResult<()> {
-    let per_combination = p.stocktype == StockType::Combination
-        && shop.attribute_combinations.values().any(|c| c.product_id == p.id);
+    let per_combination =
+        p.stocktype == StockType::Combination && shop.attribute_combinations.values().any(|c| c.product_id == p.id);
     if per_combination && stock != p.stock && app.config.combination_stock == CombinationStock::Refuse {
         return Err(input.invalid(
             "stock",

@@ -17,7 +17,8 @@ use crate::query::QueryParams;
 use crate::state::AppState;
 
 const LINK_POST: Schema = Schema {
-    name: "internal.resource.producttocategories.post.v1", stored: &[],
+    name: "internal.resource.producttocategories.post.v1",
+    stored: &[],
     fields: &["product_id", "category_id", "position"],
     renamed: &[],
 };

@@ -18,11 +18,19 @@ use crate::paging;
 use crate::query::QueryParams;
 use crate::state::AppState;
 
-const WEBHOOK_POST: Schema =
-    Schema { name: "internal.resource.webhooks.post.v1", stored: &[], fields: &["event", "address", "is_active"], renamed: &[] };
+const WEBHOOK_POST: Schema = Schema {
+    name: "internal.resource.webhooks.post.v1",
+    stored: &[],
+    fields: &["event", "address", "is_active"],
+    renamed: &[],
+};
 
-const WEBHOOK_PATCH: Schema =
-    Schema { name: "internal.resource.webhooks.patch.v1", stored: &[], fields: &["address", "is_active"], renamed: &[] };
+const WEBHOOK_PATCH: Schema = Schema {
+    name: "internal.resource.webhooks.patch.v1",
+    stored: &[],
+    fields: &["address", "is_active"],
+    renamed: &[],
+};
 
 fn render(links: &Links, w: &Webhook) -> Value {
     json!({
