@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use trestle_host::bindings::exports::trestle::sync::product_sink::UpdateMask;
+use trestle_host::bindings::types::Product;
 use trestle_host::connection::ConnectionSetup;
+use trestle_host::tenant::PreparedTenant;
 use trestle_host::{ComponentConfig, ComponentKind, Host, HostOptions, HttpPolicy, LoadedComponent};
 
 /// A host with an in-memory database and the shared on-disk component cache
@@ -59,4 +62,35 @@ pub fn books_and_empty_shop(catalogue: usize) -> trestle_emulators::Emulators {
     })
     .unwrap();
     trestle_emulators::Emulators { ccvshop, eaccounting }
+}
+
+/// Writes `product` through the tenant's connection `name` with `mask`, as
+/// another tool sharing that connection (and its state) would: the orders
+/// flow creating an article from a shop order, a script adding one.
+pub fn write_product(host: &Host, tenant: &PreparedTenant, name: &str, product: &Product, mask: UpdateMask) {
+    let mut session = tenant.connections[name].session(host, &tenant.config.tenant).unwrap();
+    let sink = session.product_sink().unwrap();
+    let answer = sink.call_upsert_product(&mut session.store, product, mask).expect("no trap");
+    answer.unwrap_or_else(|e| panic!("writing {} through {name}: {e:?}", product.sku));
+}
+
+/// A plain stock article of the books' own, 2.00 excl. 21 % VAT.
+pub fn stock_article(sku: &str, name: &str) -> Product {
+    Product {
+        sku: sku.into(),
+        name: name.into(),
+        short_description: None,
+        long_description: None,
+        price_excl_vat: 2.0,
+        price_incl_vat: 2.42,
+        vat_rate: 21.0,
+        ean: None,
+        currency: "EUR".into(),
+        unit: Some("pcs".into()),
+        category: Vec::new(),
+        active: true,
+        stock_managed: true,
+        origin: None,
+        custom_fields: Vec::new(),
+    }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use ccvshop_emulator::{Config, DEMO_PUBLIC_KEY, DEMO_SECRET_KEY, FaultConfig, Handle, NewOrder, NewOrderRow};
 use hmac::{Hmac, Mac};
-use serde_json::Value;
+use serde_json::{Value, json};
 use sha2::Sha512;
 use trestle_e2e::{connection, host, load};
 use trestle_host::bindings::ContractError;
@@ -116,10 +116,11 @@ impl Connector {
         role.call_upsert_product(&mut self.session.store, product, mask).expect("no trap")
     }
 
-    fn ensure_category(&mut self, path: &[&str]) -> Result<String, ContractError> {
+    fn ensure_category(&mut self, path: &[&str], visible: bool) -> Result<String, ContractError> {
         let category = Category {
             path: path.iter().map(|s| s.to_string()).collect(),
             description: Some("Made by the sync".into()),
+            visible,
             custom_fields: Vec::new(),
         };
         let role = self.session.category_sink().unwrap();
@@ -596,7 +597,28 @@ fn a_product_is_created_then_updated_only_where_the_mask_allows() {
 
     let descriptions = connector.upsert(&changed, UpdateMask::DESCRIPTIONS).unwrap();
     assert_eq!(descriptions.outcome, UpsertOutcome::Updated);
-    assert_eq!(product_in_state(&shop, "APRON-1")["shortdescription"], "Changed elsewhere");
+    let state = product_in_state(&shop, "APRON-1");
+    assert_eq!(state["shortdescription"], "Changed elsewhere");
+    assert_eq!(state["description"], "<p>A sturdy linen apron.</p>", "no description is not an empty one");
+
+    // What the source lacks is unknown, not "clear it": nothing is sent.
+    let lacking = Product {
+        ean: None,
+        unit: Some(" ".into()),
+        short_description: None,
+        price_incl_vat: 0.0,
+        price_excl_vat: 0.0,
+        ..changed
+    };
+    shop.reset_request_counts();
+    assert_eq!(connector.upsert(&lacking, UpdateMask::all()).unwrap().outcome, UpsertOutcome::Unchanged);
+    assert_eq!(shop.request_counts().get("PATCH /api/rest/v1/products/{id}"), None);
+    let kept = product_in_state(&shop, "APRON-1");
+    assert_eq!(
+        (kept["eannumber"].as_str(), kept["unit"].as_str(), kept["price"].as_f64()),
+        (Some("8712345999993"), Some("pcs"), Some(26.62))
+    );
+    assert_eq!(kept["shortdescription"], "Changed elsewhere");
 }
 
 #[test]
@@ -607,7 +629,59 @@ fn a_product_the_shop_refuses_is_invalid_with_the_shops_reason() {
     let ContractError::Invalid(message) = expect_err(connector.upsert(&odd_rate, UpdateMask::all())) else {
         panic!("expected invalid")
     };
-    assert!(message.contains("vatrate") && message.contains("21, 9 or 0"), "{message}");
+    assert!(message.contains("vatrate") && message.contains("21, 9, 6, 3, 0"), "{message}");
+}
+
+/// The official PHP SDK knows five tariffs: `normal`, `low a`, `low b`,
+/// `extra low`, `zero`. The connector writes the two whose rate is the same
+/// in every shop by name and the reduced rates as `vatrate` (which tariff a
+/// reduced rate is depends on the shop's country), and reads all five.
+#[test]
+fn tax_tariffs_are_written_and_read_as_the_official_sdk_names_them() {
+    let shop = quiet_shop();
+    let mut connector = Connector::to(&shop);
+    for (sku, rate, tariff) in [("TAX-21", 21.0, "normal"), ("TAX-9", 9.0, "low a"), ("TAX-0", 0.0, "zero")] {
+        let product = Product { vat_rate: rate, price_incl_vat: 10.0, price_excl_vat: 0.0, ..new_product(sku) };
+        let created = connector.upsert(&product, UpdateMask::all());
+        assert!(created.is_ok(), "{sku}: {created:?}");
+        assert_eq!(product_in_state(&shop, sku)["taxtariff"], tariff, "{sku}");
+    }
+    let changed = Product { vat_rate: 9.0, ..new_product("TAX-21") };
+    assert_eq!(connector.upsert(&changed, UpdateMask::VAT).unwrap().outcome, UpsertOutcome::Updated);
+    assert_eq!(product_in_state(&shop, "TAX-21")["taxtariff"], "low a");
+
+    // Each of the five is read with the rate the shop gives it, and that
+    // rate written back lands on the same tariff.
+    let id = product_in_state(&shop, "TAX-0")["id"].as_u64().unwrap();
+    let mut rates = Vec::new();
+    for tariff in ["normal", "low a", "low b", "extra low", "zero"] {
+        shop.update_product(id, json!({ "taxtariff": tariff })).unwrap();
+        let read = connector.get_product("TAX-0").unwrap().unwrap();
+        let copy = Product { sku: "TAX-COPY".into(), ..read.clone() };
+        connector.upsert(&copy, UpdateMask::all()).unwrap();
+        assert_eq!(product_in_state(&shop, "TAX-COPY")["taxtariff"], tariff, "{tariff} read as {}", read.vat_rate);
+        rates.push(read.vat_rate);
+    }
+    assert_eq!((rates[0], rates[4]), (21.0, 0.0));
+
+    // A shop that sends no `vatrate`: the tariff alone says 21 or 0, and a
+    // reduced tariff is refused naming what is missing, never guessed.
+    let without_rate = Proxy::start_resigning(
+        &shop,
+        Box::new(|b: &mut Value| {
+            for item in b["items"].as_array_mut().into_iter().flatten() {
+                item.as_object_mut().unwrap().remove("vatrate");
+            }
+        }),
+    );
+    let mut blind = Connector::new(&without_rate.base_url, DEMO_SECRET_KEY, 10);
+    for (tariff, rate) in [("normal", 21.0), ("zero", 0.0)] {
+        shop.update_product(id, json!({ "taxtariff": tariff })).unwrap();
+        assert_eq!(blind.get_product("TAX-0").unwrap().unwrap().vat_rate, rate, "{tariff}");
+    }
+    shop.update_product(id, json!({ "taxtariff": "low b" })).unwrap();
+    let ContractError::Invalid(message) = expect_err(blind.get_product("TAX-0")) else { panic!("expected invalid") };
+    assert!(message.contains("`vatrate`") && message.contains("low b"), "{message}");
 }
 
 // ---------------------------------------------------------------------------
@@ -627,9 +701,22 @@ fn stock_is_set_on_simple_products_and_on_variants_by_sku() {
         records(&shop, "attribute_combinations").into_iter().find(|c| c["sku_number"] == variant.as_str()).unwrap();
     assert_eq!(combination["stock"], 4.0);
 
+    // A product with variants keeps no stock under its own SKU, whatever
+    // its `stocktype` says: not found, saying why, and nothing written.
     let parent = product_in_state(&shop, combination["product_number"].as_str().unwrap());
-    let on_parent = connector.set_stock(parent["productnumber"].as_str().unwrap(), 3.0);
-    assert!(matches!(on_parent, Err(ContractError::Invalid(m)) if m.contains("per variant")));
+    let parent_sku = parent["productnumber"].as_str().unwrap();
+    for stocktype in ["combination", "product"] {
+        shop.update_product(parent["id"].as_u64().unwrap(), json!({ "stocktype": stocktype })).unwrap();
+        shop.reset_request_counts();
+        let on_parent = connector.set_stock(parent_sku, 3.0);
+        assert!(
+            matches!(&on_parent, Err(ContractError::NotFound(m)) if m.contains("product with 4 variants")),
+            "{stocktype}: {on_parent:?}"
+        );
+        let writes: u64 = shop.request_counts().iter().filter(|(k, _)| !k.starts_with("GET ")).map(|(_, n)| n).sum();
+        assert_eq!(writes, 0, "{stocktype}: {:?}", shop.request_counts());
+        assert_eq!(product_in_state(&shop, parent_sku)["stock"], parent["stock"]);
+    }
 
     let unknown = connector.set_stock("NO-SUCH-SKU", 1.0);
     assert!(matches!(unknown, Err(ContractError::NotFound(m)) if m.contains("NO-SUCH-SKU")));
@@ -644,20 +731,26 @@ fn a_category_path_is_ensured_once_and_products_are_linked_once() {
     let mut connector = Connector::to(&shop);
     let categories_before = records(&shop, "categories").len();
 
-    let existing = connector.ensure_category(&["Clothing", "shirts"]).unwrap();
+    let existing = connector.ensure_category(&["Clothing", "shirts"], false).unwrap();
     let shirts = records(&shop, "categories").into_iter().find(|c| c["name"] == "Shirts").unwrap();
     assert_eq!(existing, shirts["id"].to_string(), "names match regardless of case");
     assert_eq!(records(&shop, "categories").len(), categories_before);
 
-    let leaf = connector.ensure_category(&["Clothing", "Aprons", "Linen"]).unwrap();
+    assert_eq!(shirts["show_on_website"], true, "an existing category keeps its visibility");
+
+    let leaf = connector.ensure_category(&["Clothing", "Aprons", "Linen"], false).unwrap();
     let categories = records(&shop, "categories");
     assert_eq!(categories.len(), categories_before + 2);
     let linen = categories.iter().find(|c| same_id(&leaf, &c["id"])).unwrap();
     let aprons = categories.iter().find(|c| c["id"] == linen["parent_id"]).unwrap();
     assert_eq!((linen["name"].as_str(), aprons["name"].as_str()), (Some("Linen"), Some("Aprons")));
     assert_eq!(linen["description"], "Made by the sync");
-    assert_eq!(connector.ensure_category(&["Clothing", "Aprons", "Linen"]).unwrap(), leaf);
+    assert_eq!((linen["show_on_website"].as_bool(), aprons["show_on_website"].as_bool()), (Some(false), Some(false)));
+    assert_eq!(connector.ensure_category(&["Clothing", "Aprons", "Linen"], true).unwrap(), leaf);
     assert_eq!(records(&shop, "categories").len(), categories_before + 2);
+    let wool = connector.ensure_category(&["Clothing", "Aprons", "Wool"], true).unwrap();
+    let wool = records(&shop, "categories").into_iter().find(|c| same_id(&wool, &c["id"])).unwrap();
+    assert_eq!(wool["show_on_website"], true);
 
     let links = |shop: &Handle| {
         records(shop, "product_to_categories").into_iter().filter(|l| same_id(&leaf, &l["category_id"])).count()

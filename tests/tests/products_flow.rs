@@ -7,8 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use eaccounting_emulator::ArticleChange;
 use serde_json::{Value, json};
 use trestle_artifacts::Builtins;
+use trestle_e2e::{stock_article, write_product};
 use trestle_emulators::{Emulators, Options};
 use trestle_host::bindings::Trigger;
+use trestle_host::bindings::exports::trestle::sync::product_sink::UpdateMask;
+use trestle_host::bindings::types::Product;
 use trestle_host::run::RunReport;
 use trestle_host::tenant::{PreparedTenant, TenantConfig};
 use trestle_host::{ActivityQuery, Host};
@@ -56,6 +59,11 @@ fn shop_products(e: &Emulators) -> BTreeMap<String, Value> {
         .collect()
 }
 
+/// The shop's categories and product links, as the dump has them.
+fn shop_records(e: &Emulators, kind: &str) -> Vec<Value> {
+    e.ccvshop.state()["shop"][kind].as_object().expect("the shop dump lists them by id").values().cloned().collect()
+}
+
 /// Requests that change something, per "METHOD path".
 fn writes(counts: BTreeMap<String, u64>) -> BTreeMap<String, u64> {
     counts.into_iter().filter(|(k, n)| !k.starts_with("GET ") && *n > 0).collect()
@@ -101,6 +109,7 @@ fn first_sync_creates_every_article_in_its_category_and_a_rerun_writes_nothing()
     assert!(links.iter().all(|l| l["category_id"] == leaf["id"]));
     let category_posts = e.ccvshop.request_counts().get("POST /api/rest/v1/categories").copied();
     assert_eq!(category_posts, Some(2), "each category once");
+    assert!(categories.iter().all(|c| c["show_on_website"] == false), "created hidden: {categories:?}");
 
     // The activity log says, per product, where it went and what was sent.
     let q = ActivityQuery { record_kind: Some("product".into()), outcome: Some("synced".into()), ..Default::default() };
@@ -165,11 +174,20 @@ fn a_shop_enriched_description_survives_updates_unless_descriptions_are_switched
     assert_eq!(product["price"], json!(12.1));
     assert_eq!(product["description"], enriched);
 
-    // With `update.descriptions` on, the books' (empty) note wins.
+    // With `update.descriptions` on, the books' empty note is no reason to
+    // blank it; a note written in the books wins.
     let t = tenant(&host, &e, BOOKS_TO_SHOP, "update.descriptions = true").unwrap();
+    let kept = run(&host, &t);
+    assert_eq!(kept.summary.parked, 0, "{:?}", kept.summary);
+    assert_eq!(shop_products(&e)["SKU-00001"]["description"], enriched);
+    let books_note = Product {
+        long_description: Some("Organic cotton, from the books".into()),
+        ..stock_article("SKU-00001", "ignored")
+    };
+    write_product(&host, &t, "books", &books_note, UpdateMask::DESCRIPTIONS);
     let overwritten = run(&host, &t);
-    assert_eq!(overwritten.summary.synced, 1, "only the enriched product differed: {:?}", overwritten.summary);
-    assert_eq!(shop_products(&e)["SKU-00001"]["description"], "");
+    assert_eq!(overwritten.summary.synced, 1, "only the article with a note: {:?}", overwritten.summary);
+    assert_eq!(shop_products(&e)["SKU-00001"]["description"], "Organic cotton, from the books");
 }
 
 #[test]
@@ -231,7 +249,7 @@ fn a_product_the_target_refuses_is_parked_with_the_reason_and_written_once_fixed
     let e = Emulators::start(Options { orders: 0, products: 60, rate_limits: false, ..Options::default() }).unwrap();
     let host = trestle_e2e::host();
     let reduced: BTreeSet<String> =
-        shop_products(&e).into_iter().filter(|(_, p)| p["taxtariff"] == "reduced").map(|(sku, _)| sku).collect();
+        shop_products(&e).into_iter().filter(|(_, p)| p["taxtariff"] == "low a").map(|(sku, _)| sku).collect();
     assert!(!reduced.is_empty());
 
     // The books have no 12 % coding: every 9 % product is refused, the rest go on.
@@ -364,4 +382,181 @@ fn with_shop_failures_every_created_product_still_gets_its_initial_stock() {
         let product = &shop[article["Number"].as_str().unwrap()];
         assert_eq!(product["stock"], article["StockBalanceAvailable"], "initial stock of {}", article["Number"]);
     }
+}
+
+/// A shop that already has products, categories and variants before the
+/// first products run, and books with articles under the same SKUs (the
+/// seed gives both the same catalogue). The run changes only what the books
+/// say otherwise: no category link is added to an existing product, what
+/// the shop knows and the books do not (an EAN, descriptions) stays, stock
+/// and activity stay, variant parents are not touched, and the default
+/// category is for the one product the flow creates, made hidden.
+#[test]
+fn a_first_run_against_a_shop_with_its_own_catalogue_changes_only_what_the_books_changed() {
+    let e = Emulators::start(Options { orders: 0, products: 60, rate_limits: false, ..Options::default() }).unwrap();
+    let host = trestle_e2e::host();
+    let settings = "category = \"Imported/New\"\nupdate.descriptions = true";
+    let t = tenant(&host, &e, BOOKS_TO_SHOP, settings).unwrap();
+
+    // The shop knows more of SKU-00004 than the books: an EAN, and it is
+    // off sale with 18 in stock. The books agree it is off sale and change
+    // its price.
+    let own = shop_products(&e)["SKU-00004"].clone();
+    assert!(own["eannumber"].is_null() && own["description"] != "", "the seed gives it no EAN but a text: {own}");
+    let id = own["id"].as_u64().unwrap();
+    e.ccvshop.update_product(id, json!({ "eannumber": "8712345999986", "active": false, "stock": 18 })).unwrap();
+    let changed = ArticleChange { net_price: Some(50.0), is_active: Some(false), ..Default::default() };
+    let gross = e.eaccounting.change_article("SKU-00004", &changed).unwrap()["GrossPrice"].clone();
+    // And the books have one article the shop lacks.
+    write_product(&host, &t, "books", &stock_article("GIFT-WRAP", "Gift wrap"), UpdateMask::all());
+    e.eaccounting
+        .change_article("GIFT-WRAP", &ArticleChange { stock_balance: Some(12.0), ..Default::default() })
+        .unwrap();
+
+    let before = shop_products(&e);
+    let combinations_before = shop_records(&e, "attribute_combinations");
+    let categories_before = shop_records(&e, "categories");
+    let links_before = shop_records(&e, "product_to_categories");
+    assert!(before.values().any(|p| p["active"] == false && p["eannumber"].is_string() && p["stock"] != 0.0));
+    assert!(!combinations_before.is_empty() && !links_before.is_empty());
+    e.ccvshop.reset_request_counts();
+
+    let first = run(&host, &t);
+    assert_eq!(first.summary.parked, 0, "{:?}", first.summary.notes);
+    let after = shop_products(&e);
+
+    // Written: SKU-00004's price, and the new product with its stock, its
+    // category path and one link. Nothing else.
+    let expected = BTreeMap::from([
+        ("PATCH /api/rest/v1/products/{id}".to_string(), 2),
+        ("POST /api/rest/v1/categories".to_string(), 2),
+        ("POST /api/rest/v1/products".to_string(), 1),
+        ("POST /api/rest/v1/producttocategories".to_string(), 1),
+    ]);
+    assert_eq!(writes(e.ccvshop.request_counts()), expected);
+    let four = &after["SKU-00004"];
+    assert_eq!(four["price"], gross);
+    let kept = ["eannumber", "active", "stock", "shortdescription", "description", "unit", "name"];
+    for field in kept {
+        assert_eq!(four[field], before["SKU-00004"][field], "SKU-00004 `{field}`");
+    }
+    for (sku, product) in before.iter().filter(|(sku, _)| *sku != "SKU-00004") {
+        assert_eq!(after[sku], *product, "{sku} changed though the books did not change it");
+    }
+    assert_eq!(shop_records(&e, "attribute_combinations"), combinations_before, "variants untouched");
+
+    // No category link added to an existing product; the new one is in the
+    // default category, created hidden.
+    let links = shop_records(&e, "product_to_categories");
+    let new_links: Vec<&Value> = links.iter().filter(|l| !links_before.contains(l)).collect();
+    assert_eq!(new_links.len(), 1, "{new_links:?}");
+    let gift = &after["GIFT-WRAP"];
+    assert_eq!((new_links[0]["product_id"].clone(), gift["stock"].clone()), (gift["id"].clone(), json!(12.0)));
+    let categories = shop_records(&e, "categories");
+    let created: Vec<&Value> = categories.iter().filter(|c| !categories_before.contains(c)).collect();
+    let names: BTreeSet<&str> = created.iter().filter_map(|c| c["name"].as_str()).collect();
+    assert_eq!(names, BTreeSet::from(["Imported", "New"]));
+    assert!(created.iter().all(|c| c["show_on_website"] == false), "{created:?}");
+    let leaf = created.iter().find(|c| c["name"] == "New").unwrap();
+    assert_eq!(new_links[0]["category_id"], leaf["id"]);
+
+    // A rerun writes nothing.
+    e.ccvshop.reset_request_counts();
+    let second = run(&host, &t);
+    assert_eq!((second.summary.synced, second.summary.parked), (0, 0), "{:?}", second.summary);
+    assert!(writes(e.ccvshop.request_counts()).is_empty(), "{:?}", e.ccvshop.request_counts());
+}
+
+/// `category_visible = true` makes the categories the flow creates visible.
+#[test]
+fn with_category_visible_the_categories_the_flow_creates_are_shown() {
+    let e = trestle_e2e::books_and_empty_shop(5);
+    let host = trestle_e2e::host();
+    let t = tenant(&host, &e, BOOKS_TO_SHOP, "category = \"Imported/New\"\ncategory_visible = true").unwrap();
+    run(&host, &t);
+    let categories = shop_records(&e, "categories");
+    assert_eq!(categories.len(), 2);
+    assert!(categories.iter().all(|c| c["show_on_website"] == true), "{categories:?}");
+}
+
+/// A product that exists only in the shop (inactive, with an EAN and 18 in
+/// stock) and that another flow copied into the books from the shop's data
+/// (no EAN: a sold order row does not carry it): the books report the
+/// article as shop-originated, so the products flow writes nothing back
+/// and says why. Once a bookkeeper changes the article, it is the books'
+/// own, and only what they changed reaches the shop.
+#[test]
+fn a_shop_originated_article_is_not_written_back_until_the_books_change_it() {
+    let e = trestle_e2e::books_and_empty_shop(5);
+    let host = trestle_e2e::host();
+    let t = tenant(&host, &e, BOOKS_TO_SHOP, "").unwrap();
+    run(&host, &t);
+    let shop_own = Product {
+        ean: Some("8712345999993".into()),
+        active: false,
+        long_description: Some("<p>Written in the shop.</p>".into()),
+        ..stock_article("SHOP-ONLY", "Candle")
+    };
+    write_product(&host, &t, "shop", &shop_own, UpdateMask::all());
+    let id = shop_products(&e)["SHOP-ONLY"]["id"].as_u64().unwrap();
+    e.ccvshop.update_product(id, json!({ "stock": 18 })).unwrap();
+    let copy = Product { ean: None, long_description: None, origin: Some("shop".into()), ..shop_own.clone() };
+    write_product(&host, &t, "books", &copy, UpdateMask::all());
+    let before = shop_products(&e)["SHOP-ONLY"].clone();
+
+    e.ccvshop.reset_request_counts();
+    let first = run(&host, &t);
+    assert_eq!(first.summary.parked, 0, "{:?}", first.summary.notes);
+    assert_eq!(shop_products(&e)["SHOP-ONLY"], before, "the shop's record is left as it was");
+    assert!(writes(e.ccvshop.request_counts()).is_empty(), "{:?}", e.ccvshop.request_counts());
+    let q = ActivityQuery { record_kind: Some("product".into()), run_id: Some(first.run_id), ..Default::default() };
+    let record = host.activity(&q).unwrap().into_iter().find(|r| r.source_id.as_deref() == Some("SHOP-ONLY")).unwrap();
+    assert_eq!(record.outcome.as_deref(), Some("skipped"));
+    assert!(record.message.contains("created it from the shop's record"), "{}", record.message);
+    let summary = first.summary.notes.join("\n");
+    assert!(summary.contains("1 products the books created from the shop's own records"), "{summary}");
+
+    // Reported once; a rerun only counts it.
+    let second = run(&host, &t);
+    let q = ActivityQuery { record_kind: Some("product".into()), run_id: Some(second.run_id), ..Default::default() };
+    assert!(host.activity(&q).unwrap().iter().all(|r| r.source_id.as_deref() != Some("SHOP-ONLY")));
+    assert_eq!(second.summary.synced, 0);
+
+    // A bookkeeper changes the price: now the books' own, and only the
+    // price reaches the shop; the EAN, text and stock the books never had stay.
+    let gross = e
+        .eaccounting
+        .change_article("SHOP-ONLY", &ArticleChange { net_price: Some(3.0), ..Default::default() })
+        .unwrap()["GrossPrice"]
+        .clone();
+    let third = run(&host, &t);
+    assert_eq!(third.summary.synced, 1, "{:?}", third.summary);
+    let after = shop_products(&e)["SHOP-ONLY"].clone();
+    assert_eq!(after["price"], gross);
+    for field in ["eannumber", "description", "stock", "active", "name"] {
+        assert_eq!(after[field], before[field], "`{field}`");
+    }
+}
+
+/// Shop -> books: what the flow creates in the books is a non-stock
+/// article remembered as the shop's copy, so the stock flow leaves the
+/// shop's stock alone and the products flow going back does not write it.
+#[test]
+fn shop_to_books_creates_non_stock_articles_that_go_back_to_no_one() {
+    let e = Emulators::start(Options { orders: 0, products: 60, rate_limits: false, ..Options::default() }).unwrap();
+    let host = trestle_e2e::host();
+    let up = tenant(&host, &e, SHOP_TO_BOOKS, "direction = \"shop-to-books\"").unwrap();
+    run(&host, &up);
+    let created = articles(&e).into_iter().find(|a| a["Number"] == "SKU-00050").expect("created from the shop");
+    assert_eq!(created["IsStock"], false, "the shop keeps the stock: {created}");
+
+    let before = shop_products(&e);
+    e.ccvshop.reset_request_counts();
+    let down = run(&host, &tenant(&host, &e, BOOKS_TO_SHOP, "").unwrap());
+    assert_eq!(down.summary.parked, 0, "{:?}", down.summary.notes);
+    assert_eq!(shop_products(&e), before);
+    assert!(writes(e.ccvshop.request_counts()).is_empty(), "{:?}", e.ccvshop.request_counts());
+    let q = ActivityQuery { record_kind: Some("product".into()), run_id: Some(down.run_id), ..Default::default() };
+    let record = host.activity(&q).unwrap().into_iter().find(|r| r.source_id.as_deref() == Some("SKU-00050")).unwrap();
+    assert!(record.message.contains("created it from the shop's record"), "{}", record.message);
 }

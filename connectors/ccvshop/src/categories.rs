@@ -61,7 +61,9 @@ impl Tree {
     }
 }
 
-/// Creates whatever part of `category.path` is missing; the leaf's id.
+/// Creates whatever part of `category.path` is missing, shown on the web
+/// site or not as `category.visible` says; the leaf's id. Existing
+/// categories are not touched.
 pub fn ensure(category: Category) -> Result<String, Error> {
     if category.path.is_empty() || category.path.iter().any(|n| n.trim().is_empty()) {
         return Err(Error::Invalid(format!("category path {:?} has an empty name in it", category.path)));
@@ -75,7 +77,7 @@ pub fn ensure(category: Category) -> Result<String, Error> {
             parent = Some(id);
             continue;
         }
-        let mut body = json!({ "name": name.trim() });
+        let mut body = json!({ "name": name.trim(), "show_on_website": category.visible });
         if let Some(p) = parent {
             body["parentcategory_id"] = p.into();
         }

@@ -46,6 +46,12 @@ impl<'a> Node<'a> {
         self.child(name).error(expected)
     }
 
+    /// The error for field `name` being needed but absent, saying why.
+    pub fn needed(&self, name: &str, why: &str) -> Error {
+        let child = self.child(name);
+        malformed(self.what, &child.path, why)
+    }
+
     fn error(&self, expected: &str) -> Error {
         let got = match self.value {
             Value::Null => "it is missing".to_string(),

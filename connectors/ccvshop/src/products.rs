@@ -20,8 +20,13 @@ const CURRENCY: &str = "EUR";
 /// Required on create; shops start with package 1. A mapping can choose
 /// another through the custom field `package_id`.
 const DEFAULT_PACKAGE_ID: u64 = 1;
-/// CCV's tax tariffs and the Dutch rates they stand for.
-const TARIFFS: &[(&str, f64)] = &[("normal", 21.0), ("reduced", 9.0), ("zero", 0.0)];
+/// CCV's tax tariffs, as the official PHP SDK names them (`TAX_TARIF_*`),
+/// with the rate where it does not depend on the shop's country. Which
+/// reduced rate "low a", "low b" and "extra low" stand for does (a Dutch
+/// shop has one reduced rate, a Belgian two), so those are read from the
+/// product's `vatrate` and written as `vatrate`.
+const TARIFFS: &[(&str, Option<f64>)] =
+    &[("normal", Some(21.0)), ("low a", None), ("low b", None), ("extra low", None), ("zero", Some(0.0))];
 /// Query parameters the connector sets itself; an expression may not.
 const RESERVED: &[&str] = &["start", "size", "expand"];
 
@@ -109,11 +114,12 @@ pub fn sold(sku: &str) -> Result<Option<Product>, Error> {
     }))
 }
 
-/// The product whose `productnumber` is exactly `sku`, as CCV renders it.
+/// The product whose `productnumber` is exactly `sku`, as CCV renders it,
+/// with its category links and variants inline.
 pub fn find_by_sku(client: &Client, sku: &str) -> Result<Option<Value>, Error> {
     let uri = api(&format!(
         "/products{}",
-        query(&[("productnumber", sku.to_string()), ("expand", "producttocategories".into())])
+        query(&[("productnumber", sku.to_string()), ("expand", "producttocategories,attributecombinations".into())])
     ));
     let page = paging::read(client, &uri)?;
     Ok(page.items.into_iter().find(|item| item.get("productnumber").and_then(Value::as_str) == Some(sku)))
@@ -148,17 +154,24 @@ fn product(client: &Client, item: &Value, tree: &mut Option<Tree>) -> Result<Pro
     })
 }
 
-/// `vatrate` (a percentage) when the shop sends it, else the tariff's rate.
+/// `vatrate` (a percentage) when the shop sends it, else the tariff's rate
+/// where that is the same in every shop.
 fn vat_rate(p: &Node) -> Result<f64, Error> {
     if p.value().get("vatrate").is_some_and(|v| !v.is_null()) {
         return p.f64("vatrate");
     }
     let tariff = p.str("taxtariff")?;
-    TARIFFS
-        .iter()
-        .find(|(name, _)| *name == tariff)
-        .map(|(_, rate)| *rate)
-        .ok_or_else(|| p.invalid("taxtariff", "normal, reduced or zero"))
+    match TARIFFS.iter().find(|(name, _)| *name == tariff) {
+        Some((_, Some(rate))) => Ok(*rate),
+        Some((_, None)) => Err(p.needed(
+            "vatrate",
+            &format!("the tax tariff `{tariff}` stands for a rate that depends on the shop's country, so it must come as `vatrate`"),
+        )),
+        None => {
+            let names: Vec<&str> = TARIFFS.iter().map(|(name, _)| *name).collect();
+            Err(p.invalid("taxtariff", &names.join(", ")))
+        }
+    }
 }
 
 /// The path of the product's oldest category link (lowest id): its main
@@ -243,7 +256,9 @@ fn create(client: &Client, product: &Product) -> Result<UpsertResult, Error> {
 }
 
 /// PATCHes only the fields the mask allows and that differ, so an update
-/// that leaves descriptions out of the mask never touches them.
+/// that leaves descriptions out of the mask never touches them. A value the
+/// source does not have (no EAN, no description, no unit, a zero price) is
+/// unknown, not "clear it": it is never sent over what the shop has.
 fn update(client: &Client, product: &Product, mask: UpdateMask, current: &Value) -> Result<UpsertResult, Error> {
     let c = Node::root(current, "CCV Shop product");
     let id = c.id("id")?;
@@ -254,35 +269,26 @@ fn update(client: &Client, product: &Product, mask: UpdateMask, current: &Value)
         }
     };
     let text = |field: &str| -> Result<Value, Error> { Ok(json!(c.opt_str(field)?.unwrap_or_default())) };
-    if mask.contains(UpdateMask::NAME) {
-        set_if_changed("name", json!(product.name), text("name")?);
+    let known = |value: &Option<String>| value.as_ref().filter(|v| !v.trim().is_empty()).map(|v| json!(v));
+    let texts = [
+        (UpdateMask::NAME, "name", known(&Some(product.name.clone()))),
+        (UpdateMask::DESCRIPTIONS, "shortdescription", known(&product.short_description)),
+        (UpdateMask::DESCRIPTIONS, "description", known(&product.long_description)),
+        (UpdateMask::EAN, "eannumber", known(&product.ean)),
+        (UpdateMask::UNIT, "unit", known(&product.unit)),
+    ];
+    for (bit, field, value) in texts {
+        if let Some(value) = value.filter(|_| mask.contains(bit)) {
+            set_if_changed(field, value, text(field)?);
+        }
     }
-    if mask.contains(UpdateMask::DESCRIPTIONS) {
-        set_if_changed(
-            "shortdescription",
-            json!(product.short_description.clone().unwrap_or_default()),
-            text("shortdescription")?,
-        );
-        set_if_changed(
-            "description",
-            json!(product.long_description.clone().unwrap_or_default()),
-            text("description")?,
-        );
-    }
-    if mask.contains(UpdateMask::PRICE) {
-        set_if_changed("price", json!(price_incl_vat(product)), json!(round2(c.f64("price")?)));
+    let price = price_incl_vat(product);
+    if mask.contains(UpdateMask::PRICE) && price > 0.0 {
+        set_if_changed("price", json!(price), json!(round2(c.f64("price")?)));
     }
     if mask.contains(UpdateMask::VAT) && vat_rate(&c)? != product.vat_rate {
         let (field, value) = vat_field(product.vat_rate);
         set_if_changed(field, value, Value::Null);
-    }
-    if mask.contains(UpdateMask::EAN) {
-        set_if_changed("eannumber", json!(product.ean.clone().unwrap_or_default()), text("eannumber")?);
-    }
-    if mask.contains(UpdateMask::UNIT)
-        && let Some(unit) = &product.unit
-    {
-        set_if_changed("unit", json!(unit), text("unit")?);
     }
     if mask.contains(UpdateMask::ACTIVE) {
         set_if_changed("active", json!(product.active), json!(c.bool("is_active")?));
@@ -307,10 +313,11 @@ fn price_incl_vat(product: &Product) -> f64 {
     }
 }
 
-/// The tariff for a rate CCV names; any other rate goes as `vatrate` and the
-/// shop decides whether it knows it.
+/// The tariff for a rate whose tariff is the same in every shop; any other
+/// rate goes as `vatrate`, and the shop picks its tariff for that rate (or
+/// refuses a rate it does not know).
 fn vat_field(rate: f64) -> (&'static str, Value) {
-    match TARIFFS.iter().find(|(_, r)| *r == rate) {
+    match TARIFFS.iter().find(|(_, r)| *r == Some(rate)) {
         Some((name, _)) => ("taxtariff", json!(name)),
         None => ("vatrate", json!(rate)),
     }

@@ -1,6 +1,8 @@
 //! stock-sink (spec §6.5): a simple product keeps its stock on the product;
 //! a product with variants keeps it per attribute combination, found by the
-//! variant's SKU.
+//! variant's SKU. A product with variants never gets stock under its own
+//! SKU, whatever its `stocktype`: the books may hold an article with the
+//! parent's SKU, and its figure is not what any variant has.
 
 use serde_json::json;
 use trestle_guest::Error;
@@ -16,9 +18,13 @@ pub fn set(sku: &str, quantity: f64) -> Result<(), Error> {
     let client = Client::from_config()?;
     if let Some(product) = products::find_by_sku(&client, sku)? {
         let p = Node::root(&product, "CCV Shop product");
-        if p.opt_str("stocktype")?.as_deref() == Some("combination") {
-            return Err(Error::Invalid(format!(
-                "`{sku}` is a product with variants: CCV Shop keeps its stock per variant, so send the variants' SKUs"
+        let variants = variants::of_product(&client, &p)?;
+        if !variants.is_empty() {
+            // Not-found in the contract's sense: no stock is kept under this SKU.
+            return Err(Error::NotFound(format!(
+                "CCV Shop keeps no stock under `{sku}`: it is a product with {} variants, each with stock of its own \
+                 under its own SKU",
+                variants.len()
             )));
         }
         return client.patch(&api(&format!("/products/{}", p.u64("id")?)), &json!({ "stock": quantity }));

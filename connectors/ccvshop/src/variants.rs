@@ -92,14 +92,31 @@ fn read_page(client: &Client, uri: &str) -> Result<paging::Page, Error> {
 /// The product's combinations: inline when the shop expanded them, else
 /// fetched, but only for a product that keeps stock per combination.
 fn combinations(client: &Client, p: &Node) -> Result<Vec<Value>, Error> {
-    let link = p.object("attributecombinations")?;
-    if let Some(inline) = link.opt_array("collection")? {
-        return Ok(inline.into_iter().map(|c| c.value().clone()).collect());
+    if let Some(inline) = inline(p)? {
+        return Ok(inline);
     }
     if p.opt_str("stocktype")?.as_deref() != Some("combination") {
         return Ok(Vec::new());
     }
-    paging::all(client, &paging::path_of(&link.str("href")?)?)
+    fetch(client, p)
+}
+
+/// Every combination of the product, whatever its `stocktype` says (the
+/// values it takes are not documented): inline, else fetched.
+pub fn of_product(client: &Client, p: &Node) -> Result<Vec<Value>, Error> {
+    match inline(p)? {
+        Some(inline) => Ok(inline),
+        None => fetch(client, p),
+    }
+}
+
+fn inline(p: &Node) -> Result<Option<Vec<Value>>, Error> {
+    let link = p.object("attributecombinations")?;
+    Ok(link.opt_array("collection")?.map(|items| items.into_iter().map(|c| c.value().clone()).collect()))
+}
+
+fn fetch(client: &Client, p: &Node) -> Result<Vec<Value>, Error> {
+    paging::all(client, &paging::path_of(&p.object("attributecombinations")?.str("href")?)?)
 }
 
 /// "Size: M" from `combination[]{attribute{name}, attribute_value{name}}`.

@@ -1,6 +1,8 @@
 //! What the flow remembers between runs, in the host's state (namespaced to
 //! this tenant and flow): per SKU what was last written and where, which
-//! SKUs are parked and why, and the target's id of each category path.
+//! SKUs are parked and why, what still follows a create, which SKUs are
+//! copies of the target's own records, and the target's id of each
+//! category path.
 
 use serde_json::{Value, json};
 use trestle_guest::state;
@@ -62,22 +64,52 @@ pub fn is_parked(sku: &str) -> bool {
     state::get(&parked_key(sku)).is_some()
 }
 
-/// Marked when the flow creates a product and cleared once its initial
-/// stock is set: a failure in between must not leave the shop without it.
-fn stock_pending_key(sku: &str) -> String {
-    format!("stock-pending/{sku}")
+/// What follows a create and must not be lost to a failure in between:
+/// marked when the flow creates a product, cleared once done.
+#[derive(Debug, Clone, Copy)]
+pub enum Pending {
+    /// The books' stock, as the product's initial stock.
+    Stock,
+    /// The link to the default category (only created products get it).
+    Category,
 }
 
-pub fn mark_stock_pending(sku: &str) {
-    state::set(&stock_pending_key(sku), "1");
+fn pending_key(what: Pending, sku: &str) -> String {
+    match what {
+        Pending::Stock => format!("stock-pending/{sku}"),
+        Pending::Category => format!("category-pending/{sku}"),
+    }
 }
 
-pub fn is_stock_pending(sku: &str) -> bool {
-    state::get(&stock_pending_key(sku)).is_some()
+pub fn mark_pending(what: Pending, sku: &str) {
+    state::set(&pending_key(what, sku), "1");
 }
 
-pub fn clear_stock_pending(sku: &str) {
-    state::delete(&stock_pending_key(sku));
+pub fn is_pending(what: Pending, sku: &str) -> bool {
+    state::get(&pending_key(what, sku)).is_some()
+}
+
+pub fn clear_pending(what: Pending, sku: &str) {
+    state::delete(&pending_key(what, sku));
+}
+
+/// SKUs the source reported as copies of the target's own record: the
+/// first sighting is reported, later ones only counted.
+fn origin_key(sku: &str) -> String {
+    format!("origin/{sku}")
+}
+
+/// The SKUs that were copies on the run that last looked.
+pub fn origins() -> std::collections::HashSet<String> {
+    state::keys("origin/").into_iter().filter_map(|k| k.strip_prefix("origin/").map(str::to_string)).collect()
+}
+
+pub fn record_origin(sku: &str) {
+    state::set(&origin_key(sku), "1");
+}
+
+pub fn forget_origin(sku: &str) {
+    state::delete(&origin_key(sku));
 }
 
 pub fn category(path: &[String]) -> Option<String> {

@@ -8,7 +8,7 @@ use trestle_guest::bindings::trestle::sync::transforms;
 use trestle_guest::flow::fingerprint;
 use trestle_guest::types::Product;
 
-use crate::settings::{PriceBasis, Settings};
+use crate::settings::{Direction, PriceBasis, Settings};
 use crate::trestle::sync::product_sink::UpdateMask;
 
 pub fn build(source: &Product, settings: &Settings) -> Result<Product, Error> {
@@ -33,8 +33,14 @@ pub fn build(source: &Product, settings: &Settings) -> Result<Product, Error> {
         PriceBasis::ExclVat if product.price_excl_vat > 0.0 => product.price_incl_vat = 0.0,
         _ => {}
     }
-    if product.category.is_empty() {
-        product.category = settings.default_category.clone();
+    if settings.direction == Direction::ShopToBooks {
+        // Remembered by the books as a copy of the shop's record, so flows
+        // going back to the shop leave the shop's own data alone until a
+        // bookkeeper changes it. A non-stock article: the shop keeps the
+        // stock, and the books' balance of a stock article (0 at first, then
+        // lowered by every invoice) would be a figure of the books' own.
+        product.origin = Some("shop".into());
+        product.stock_managed = false;
     }
     Ok(product)
 }

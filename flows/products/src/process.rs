@@ -4,7 +4,7 @@
 //! errors that concern the connection (credentials, a broken connector) stop
 //! the run, since every product behind would fail the same way.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use trestle_guest::Error;
 use trestle_guest::bindings::trestle::sync::log::{self, Outcome, RecordEvent};
@@ -13,7 +13,7 @@ use trestle_guest::flow::parking;
 use trestle_guest::types::{Category, Product};
 
 use crate::exports::trestle::sync::flow_run::Summary;
-use crate::ledger::{self, Written};
+use crate::ledger::{self, Pending, Written};
 use crate::outgoing;
 use crate::settings::{Direction, Settings};
 use crate::trestle::sync::category_sink;
@@ -34,6 +34,10 @@ pub struct Run {
     /// variant) and unchanged since.
     unchanged: u32,
     parked: u32,
+    /// Copies of the target's own records (see `copy`), reported or not.
+    copies: u32,
+    /// Those already reported on an earlier run.
+    known_copies: HashSet<String>,
     notes: Notes,
 }
 
@@ -51,6 +55,13 @@ enum Done {
         target_id: String,
         reason: String,
     },
+    /// The source's record was created from the target's own and is
+    /// unchanged since: first sighting, reported.
+    Copy {
+        reason: String,
+    },
+    /// Likewise, seen before: only counted.
+    KnownCopy,
 }
 
 impl Run {
@@ -62,16 +73,30 @@ impl Run {
             skipped: 0,
             unchanged: 0,
             parked: 0,
+            copies: 0,
+            known_copies: ledger::origins(),
             notes: Notes::default(),
         }
     }
 
     pub fn summary(self) -> Summary {
+        let (source, target) = self.systems();
         let mut notes = self.notes.into_vec();
         if self.unchanged > 0 {
             notes.insert(0, format!("{} products unchanged since they were last handled", self.unchanged));
         }
-        Summary { synced: self.synced, skipped: self.skipped + self.unchanged, parked: self.parked, failed: 0, notes }
+        if self.copies > 0 {
+            notes.insert(
+                0,
+                format!(
+                    "{} products the {source} created from the {target}'s own records and nobody changed since: \
+                     left alone in the {target}",
+                    self.copies
+                ),
+            );
+        }
+        let skipped = self.skipped + self.unchanged + self.copies;
+        Summary { synced: self.synced, skipped, parked: self.parked, failed: 0, notes }
     }
 
     pub fn handle(&mut self, source: &Product) -> Result<(), Error> {
@@ -102,6 +127,10 @@ impl Run {
                 self.skip(reason.clone());
                 log::report(&event(Outcome::Skipped, Some(target_id), reason, None));
             }
+            Ok(Some(Done::Copy { reason })) => {
+                log::report(&event(Outcome::Skipped, None, format!("{sku}: {reason}"), None));
+            }
+            Ok(Some(Done::KnownCopy)) => {}
             Ok(None) => self.unchanged += 1,
             Err(e @ (Error::Auth(_) | Error::Fatal(_))) => return Err(e),
             Err(e) => {
@@ -120,6 +149,12 @@ impl Run {
         if source.sku.trim().is_empty() {
             return Err(Error::Invalid(format!("product `{}` has no SKU; products are matched by SKU", source.name)));
         }
+        if let Some(origin) = &source.origin {
+            return Ok(Some(self.copy(&source.sku, origin)));
+        }
+        if self.known_copies.remove(&source.sku) {
+            ledger::forget_origin(&source.sku);
+        }
         let product = outgoing::build(source, &self.settings)?;
         let mask = self.settings.update;
         let fingerprint = outgoing::fingerprint(&product, mask);
@@ -127,7 +162,9 @@ impl Run {
         if before.as_ref().is_some_and(|w| w.fingerprint == fingerprint) && !ledger::is_parked(&source.sku) {
             return Ok(None);
         }
-        let category = self.category_id(&product.category)?;
+        // A category the source (or the mapping) names is the product's,
+        // new or not; it is ensured before the product is written.
+        let named = self.category_id(&product.category)?;
         let result = product_sink::upsert_product(&product, mask)?;
         let mut detail = match result.outcome {
             UpsertOutcome::Created => format!("created as {}", result.id),
@@ -138,41 +175,84 @@ impl Run {
         // Stock and the category link are writes too, even when the product
         // itself was unchanged.
         let mut extra_writes = false;
+        let mut initial_stock = None;
         if result.outcome == UpsertOutcome::Created {
-            ledger::mark_stock_pending(&product.sku);
+            ledger::mark_pending(Pending::Stock, &product.sku);
+            if product.category.is_empty() && !self.settings.default_category.is_empty() {
+                ledger::mark_pending(Pending::Category, &product.sku);
+            }
         }
-        if ledger::is_stock_pending(&product.sku)
+        if ledger::is_pending(Pending::Stock, &product.sku)
             && let Some(quantity) = self.initial_stock(source)
         {
             stock_sink::set_stock(&product.sku, quantity)?;
             detail += &format!(", stock set to {quantity}");
             extra_writes = true;
+            initial_stock = Some(quantity);
         }
-        ledger::clear_stock_pending(&product.sku);
+        ledger::clear_pending(Pending::Stock, &product.sku);
+        // The default category is for products the flow creates: an existing
+        // product keeps the categories the shop gave it.
+        let (path, category) = if named.is_some() {
+            (product.category.clone(), named)
+        } else if ledger::is_pending(Pending::Category, &product.sku) {
+            let path = self.settings.default_category.clone();
+            let id = self.category_id(&path)?;
+            (path, id)
+        } else {
+            (Vec::new(), None)
+        };
         let linked_before = before.and_then(|w| w.category_id);
         if let Some(category_id) = &category
             && linked_before.as_ref() != Some(category_id)
         {
             if let Err(e) = category_sink::link_product(&product.sku, category_id) {
                 // The shop may have lost the category since we cached it.
-                ledger::forget_category(&product.category);
+                ledger::forget_category(&path);
                 return Err(e);
             }
-            detail += &format!(", linked to category {}", product.category.join(" / "));
+            detail += &format!(", linked to category {}", path.join(" / "));
             extra_writes = true;
         }
+        ledger::clear_pending(Pending::Category, &product.sku);
         ledger::record(
             &product.sku,
             &Written { target_id: result.id.clone(), fingerprint, category_id: category.or(linked_before) },
         );
-        let sent = match result.outcome {
+        let mut sent = match result.outcome {
             UpsertOutcome::Created => outgoing::payload(&product, None),
             UpsertOutcome::Updated => outgoing::payload(&product, Some(mask)),
-            UpsertOutcome::Unchanged if extra_writes => serde_json::json!({ "category": product.category }),
+            UpsertOutcome::Unchanged if extra_writes => serde_json::json!({}),
             // Unchanged (a variant returned above).
             _ => return Ok(Some(Done::Unchanged { target_id: result.id })),
         };
+        if !path.is_empty() {
+            sent["category"] = serde_json::json!(path);
+        }
+        if let Some(quantity) = initial_stock {
+            sent["stock"] = serde_json::json!(quantity);
+        }
         Ok(Some(Done::Written { target_id: result.id, detail, payload: sent.to_string() }))
+    }
+
+    /// A product the source created from the target's own record, unchanged
+    /// since (its connector says so with `origin`): writing it back could
+    /// only overwrite what the target knows better, with a copy that may lack
+    /// some of it. It is written again once the source's copy changes.
+    fn copy(&mut self, sku: &str, origin: &str) -> Done {
+        self.copies += 1;
+        if self.known_copies.contains(sku) {
+            return Done::KnownCopy;
+        }
+        ledger::unpark(sku);
+        ledger::record_origin(sku);
+        let (source, target) = self.systems();
+        Done::Copy {
+            reason: format!(
+                "the {source} created it from the {origin}'s record and nobody has changed it there since, so the \
+                 {target} is not written; it is once its copy in the {source} changes"
+            ),
+        }
     }
 
     /// A SKU the target keeps as a variant is not written. It is remembered
@@ -202,7 +282,12 @@ impl Run {
         let id = match ledger::category(path) {
             Some(id) => id,
             None => {
-                let category = Category { path: path.to_vec(), description: None, custom_fields: Vec::new() };
+                let category = Category {
+                    path: path.to_vec(),
+                    description: None,
+                    visible: self.settings.category_visible,
+                    custom_fields: Vec::new(),
+                };
                 let id = category_sink::ensure_category(&category)?;
                 ledger::remember_category(path, &id);
                 id

@@ -36,8 +36,10 @@ pub struct Settings {
     pub vat_rates: BTreeMap<String, f64>,
     /// Products priced in another currency are parked (none: no check).
     pub currency: Option<String>,
-    /// Category path for products whose source names none.
+    /// Category path for products the flow creates whose source names none.
     pub default_category: Vec<String>,
+    /// Whether categories the flow creates are shown on the web site.
+    pub category_visible: bool,
     /// Books to shop: a created product gets the books' available stock.
     pub initial_stock: bool,
 }
@@ -61,6 +63,7 @@ const PLAIN_KEYS: &[&str] = &[
     "price_basis",
     "currency",
     "category",
+    "category_visible",
     "initial_stock",
 ];
 
@@ -128,6 +131,7 @@ impl Settings {
             vat_rates,
             currency: text(e, "currency").map(|c| c.to_uppercase()),
             default_category,
+            category_visible: flag(e, "category_visible", false)?,
             initial_stock: flag(e, "initial_stock", true)?,
         })
     }
