@@ -9,8 +9,11 @@ use std::collections::BTreeMap;
 use eaccounting_emulator::ArticleChange;
 use serde_json::{Value, json};
 use trestle_artifacts::Builtins;
+use trestle_e2e::{stock_article, write_product};
 use trestle_emulators::{Emulators, Options};
 use trestle_host::bindings::Trigger;
+use trestle_host::bindings::exports::trestle::sync::product_sink::UpdateMask;
+use trestle_host::bindings::types::Product;
 use trestle_host::run::RunReport;
 use trestle_host::tenant::{PreparedTenant, TenantConfig};
 use trestle_host::{ActivityEntry, ActivityQuery, Host};
@@ -263,7 +266,10 @@ fn a_sku_the_shop_lacks_is_reported_and_the_others_still_land() {
 
     let report = run(&host, &tenant(&host, &emulators, ""));
     assert_eq!((report.summary.skipped, report.summary.parked), (1, 0), "{:?}", report.summary);
-    let notice = format!("SKU {missing} is in the books but not in the shop");
+    let notice = format!(
+        "SKU {missing} is in the books but not written to the shop: CCV Shop has no product or variant with SKU \
+         `{missing}`"
+    );
     assert!(report.summary.notes.iter().any(|n| n.contains(&notice)), "{:?}", report.summary.notes);
     let record = stock_records(&host, &report).into_iter().find(|r| r.source_id.as_deref() == Some(&missing)).unwrap();
     assert_eq!(record.outcome.as_deref(), Some("skipped"));
@@ -392,4 +398,113 @@ fn with_calculation_mapping_the_tenants_module_decides_what_the_shop_may_sell() 
     assert_eq!(report.summary.parked, 0, "{:?}", report.summary.notes);
     let compared = assert_shop_shows(&emulators, |on_hand, reserved| (on_hand - reserved - 2.0).max(0.0));
     assert_eq!(report.summary.synced as usize, compared);
+}
+
+/// A product that exists only in the shop (18 in stock), copied into the
+/// books by another flow as a stock article from the shop's data: its
+/// balance there (0) is what the article was created with, not a count of
+/// the books' own, so it is not pushed, and the run says why. Once the
+/// books' stock of it changes, it is theirs and is pushed.
+#[test]
+fn a_level_the_books_hold_as_created_from_the_shops_copy_is_not_pushed() {
+    let emulators = emulators();
+    let host = trestle_e2e::host();
+    let tenant = tenant(&host, &emulators, "");
+    let shop_own = Product { active: false, ean: Some("8712345999993".into()), ..stock_article("CANDLE", "Candle") };
+    write_product(&host, &tenant, "shop", &shop_own, UpdateMask::all());
+    let id = emulators.ccvshop.state()["shop"]["products"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|p| p["productnumber"] == "CANDLE")
+        .unwrap()["id"]
+        .as_u64()
+        .unwrap();
+    emulators.ccvshop.update_product(id, json!({ "stock": 18 })).unwrap();
+    let copy = Product { ean: None, origin: Some("shop".into()), ..shop_own };
+    write_product(&host, &tenant, "books", &copy, UpdateMask::all());
+    assert_eq!(books_stock(&emulators)["CANDLE"], (0.0, 0.0), "created with no stock in the books");
+
+    let first = run(&host, &tenant);
+    assert_eq!(first.summary.parked, 0, "{:?}", first.summary.notes);
+    assert_eq!(shop_stock(&emulators)["CANDLE"], 18.0, "the shop's own count stays");
+    let record = stock_records(&host, &first).into_iter().find(|r| r.source_id.as_deref() == Some("CANDLE")).unwrap();
+    assert_eq!(record.outcome.as_deref(), Some("skipped"));
+    assert!(record.message.contains("created with from the shop's record"), "{}", record.message);
+    assert!(first.summary.notes.iter().any(|n| n.contains("1 levels the books still hold")), "{:?}", first.summary);
+
+    // Reported once; the rerun only counts it.
+    let again = run(&host, &tenant);
+    assert!(stock_records(&host, &again).is_empty());
+    assert_eq!(shop_stock(&emulators)["CANDLE"], 18.0);
+
+    // The books count it: their figure from now on.
+    set_on_hand(&emulators, "CANDLE", 7.0);
+    let counted = run(&host, &tenant);
+    assert_eq!(counted.summary.synced, 1, "{:?}", counted.summary);
+    assert_eq!(shop_stock(&emulators)["CANDLE"], 7.0);
+}
+
+/// The books hold articles with the SKUs of two products that have
+/// variants in the shop (the parents of attribute combinations), one of
+/// which the shop would even take stock for. Stock goes to the variants
+/// only; each parent is reported, never written, and not asked again while
+/// its level stays.
+#[test]
+fn a_product_with_variants_is_reported_and_never_gets_stock_under_its_own_sku() {
+    let emulators = Emulators {
+        ccvshop: ccvshop_emulator::start(ccvshop_emulator::Config {
+            products: 40,
+            orders: 5,
+            rate_limits: None,
+            combination_stock: ccvshop_emulator::CombinationStock::Store,
+            ..Default::default()
+        })
+        .unwrap(),
+        eaccounting: eaccounting_emulator::start(eaccounting_emulator::Config {
+            catalogue_size: 40,
+            rate_limit_per_minute: None,
+            ..Default::default()
+        })
+        .unwrap(),
+    };
+    let host = trestle_e2e::host();
+    let tenant = tenant(&host, &emulators, "");
+    let products = emulators.ccvshop.state()["shop"]["products"].clone();
+    let product =
+        |sku: &str| products.as_object().unwrap().values().find(|p| p["productnumber"] == sku).unwrap().clone();
+    // One parent keeps stock per combination; the other says it keeps it on
+    // the product (the back office allows both).
+    let parents = ["SKU-00005", "SKU-00010"];
+    emulators
+        .ccvshop
+        .update_product(product(parents[1])["id"].as_u64().unwrap(), json!({ "stocktype": "product" }))
+        .unwrap();
+    for parent in parents {
+        write_product(&host, &tenant, "books", &stock_article(parent, "Parent article"), UpdateMask::all());
+        set_on_hand(&emulators, parent, 30.0);
+    }
+    let before = shop_stock(&emulators);
+
+    let first = run(&host, &tenant);
+    assert_eq!(first.summary.parked, 0, "{:?}", first.summary.notes);
+    let after = shop_stock(&emulators);
+    for parent in parents {
+        assert_eq!(after[parent], before[parent], "{parent} got stock");
+        let record = stock_records(&host, &first).into_iter().find(|r| r.source_id.as_deref() == Some(parent)).unwrap();
+        assert_eq!(record.outcome.as_deref(), Some("skipped"), "{parent}");
+        assert!(record.message.contains("is a product with 4 variants"), "{}", record.message);
+    }
+    // Every other SKU, the parents' variants among them, got the books' level.
+    let books = books_stock(&emulators);
+    let others: Vec<&String> = books.keys().filter(|sku| !parents.contains(&sku.as_str())).collect();
+    assert!(others.iter().any(|sku| sku.starts_with("SKU-00010-")));
+    for sku in others {
+        assert_eq!(after.get(sku.as_str()), Some(&available(books[sku].0, books[sku].1)), "{sku}");
+    }
+
+    emulators.ccvshop.reset_request_counts();
+    let again = run(&host, &tenant);
+    assert_eq!((again.summary.synced, again.summary.parked), (0, 0), "{:?}", again.summary);
+    assert_eq!(emulators.ccvshop.request_counts().values().sum::<u64>(), 0, "not asked again");
 }

@@ -1,9 +1,12 @@
-//! One stock level, start to finish, and the run's tally. A level whose SKU
-//! the shop does not have is skipped with a notice; one the shop or the
+//! One stock level, start to finish, and the run's tally. A level the books
+//! hold as a copy of the shop's (`origin`), or whose SKU the shop keeps no
+//! stock under, is skipped with a notice; one the shop or the
 //! mapping refused, or that hit a network failure the host could not ride
 //! out, is parked: its push is not recorded, so the next run tries again.
 //! Errors about the connection itself (credentials, a broken connector, no
 //! mapping where one is needed) stop the run, since every SKU would fail alike.
+
+use std::collections::HashSet;
 
 use trestle::sync::stock_sink;
 use trestle_guest::Error;
@@ -25,6 +28,10 @@ pub struct Run {
     unchanged: u32,
     still_absent: u32,
     skipped_by_setting: u32,
+    /// Levels the books hold as created from the shop's copy.
+    copies: u32,
+    /// Those already reported on an earlier run.
+    known_copies: HashSet<String>,
     pub notes: Notes,
 }
 
@@ -38,6 +45,8 @@ impl Run {
             unchanged: 0,
             still_absent: 0,
             skipped_by_setting: 0,
+            copies: 0,
+            known_copies: ledger::copies(),
             notes: Notes::default(),
         }
     }
@@ -46,6 +55,26 @@ impl Run {
         if self.settings.skip.contains(&level.sku) {
             self.skipped_by_setting += 1;
             return Ok(());
+        }
+        if let Some(origin) = &level.origin {
+            // Not the books' own figure: the article was created from the
+            // shop's copy and its stock is as it was made (0, say), so
+            // pushing it would overwrite what the shop counted.
+            self.copies += 1;
+            if !self.known_copies.contains(&level.sku) {
+                ledger::record_copy(&level.sku);
+                let why = format!(
+                    "SKU {} not written: its level in the books is still the one its article was created with from \
+                     the {origin}'s record, not a count of the books' own; it is pushed once the books' stock of it \
+                     changes",
+                    level.sku
+                );
+                report(level, None, Outcome::Skipped, why, None);
+            }
+            return Ok(());
+        }
+        if self.known_copies.remove(&level.sku) {
+            ledger::forget_copy(&level.sku);
         }
         let target = match quantity::target(level, self.settings.calculation) {
             Ok(target) => target,
@@ -79,10 +108,12 @@ impl Run {
                 let payload = serde_json::json!({ "sku": target.sku, "quantity": target.quantity }).to_string();
                 report(level, Some(&target), Outcome::Synced, detail, Some(payload));
             }
-            Err(Error::NotFound(_)) => {
+            Err(Error::NotFound(because)) => {
+                // No such SKU in the shop, or one whose stock lives elsewhere
+                // (a product with variants): the shop's message says which.
                 ledger::record_absent(&target.sku, target.quantity);
                 self.skipped += 1;
-                let why = format!("SKU {} is in the books but not in the shop", target.sku);
+                let why = format!("SKU {} is in the books but not written to the shop: {because}", target.sku);
                 self.notes.push(format!("{why} (add it to skip_skus to leave it out)"));
                 report(level, Some(&target), Outcome::Skipped, why, None);
             }
@@ -108,8 +139,14 @@ impl Run {
         }
         if self.still_absent > 0 {
             notes.push(format!(
-                "{} SKUs the shop did not have last time, level unchanged: not asked again until it changes",
+                "{} SKUs the shop kept no stock under last time, level unchanged: not asked again until it changes",
                 self.still_absent
+            ));
+        }
+        if self.copies > 0 {
+            notes.push(format!(
+                "{} levels the books still hold as created from the shop's record: left alone in the shop",
+                self.copies
             ));
         }
         if self.skipped_by_setting > 0 {
@@ -117,7 +154,7 @@ impl Run {
         }
         Summary {
             synced: self.synced,
-            skipped: self.skipped + self.still_absent + self.skipped_by_setting,
+            skipped: self.skipped + self.still_absent + self.skipped_by_setting + self.copies,
             parked: self.parked,
             failed: 0,
             notes,
