@@ -269,13 +269,13 @@ fn update(client: &Client, product: &Product, mask: UpdateMask, current: &Value)
         }
     };
     let text = |field: &str| -> Result<Value, Error> { Ok(json!(c.opt_str(field)?.unwrap_or_default())) };
-    let known = |value: &Option<String>| value.as_ref().filter(|v| !v.trim().is_empty()).map(|v| json!(v));
+    let known = |value: Option<&str>| value.filter(|v| !v.trim().is_empty()).map(|v| json!(v));
     let texts = [
-        (UpdateMask::NAME, "name", known(&Some(product.name.clone()))),
-        (UpdateMask::DESCRIPTIONS, "shortdescription", known(&product.short_description)),
-        (UpdateMask::DESCRIPTIONS, "description", known(&product.long_description)),
-        (UpdateMask::EAN, "eannumber", known(&product.ean)),
-        (UpdateMask::UNIT, "unit", known(&product.unit)),
+        (UpdateMask::NAME, "name", known(Some(&product.name))),
+        (UpdateMask::DESCRIPTIONS, "shortdescription", known(product.short_description.as_deref())),
+        (UpdateMask::DESCRIPTIONS, "description", known(product.long_description.as_deref())),
+        (UpdateMask::EAN, "eannumber", known(product.ean.as_deref())),
+        (UpdateMask::UNIT, "unit", known(product.unit.as_deref())),
     ];
     for (bit, field, value) in texts {
         if let Some(value) = value.filter(|_| mask.contains(bit)) {
