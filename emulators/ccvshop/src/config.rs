@@ -24,6 +24,18 @@ pub struct Config {
     /// Freezes the server clock (x-date checks and response dates), so a
     /// signature test vector with a fixed date can be replayed.
     pub server_time: Option<DateTime<Utc>>,
+    /// How `/paymethods` renders `extra_costs`, which the docs do not type.
+    pub paymethod_extra_costs: ExtraCostsShape,
+}
+
+/// Shapes of an untyped field seen or plausible in real shops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExtraCostsShape {
+    /// The fixed amount, as `extra_costs_fixed`.
+    #[default]
+    Number,
+    /// Whether the method costs extra at all.
+    Boolean,
 }
 
 impl Config {
@@ -45,6 +57,7 @@ impl Default for Config {
             rate_limits: Some(RateLimits::default()),
             webhooks: true,
             server_time: None,
+            paymethod_extra_costs: ExtraCostsShape::default(),
         }
     }
 }

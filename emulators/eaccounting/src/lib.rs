@@ -28,7 +28,7 @@ use serde_json::Value;
 
 use crate::app::App;
 
-pub use crate::config::Config;
+pub use crate::config::{Config, ReadOnlyFields, StringComparison};
 pub use crate::control::ArticleChange;
 
 /// A running emulator; dropping it stops the server.
@@ -126,6 +126,16 @@ impl Handle {
     /// Changes an article (by number) as a bookkeeper would; returns it.
     pub fn change_article(&self, number: &str, change: &ArticleChange) -> anyhow::Result<Value> {
         self.app.change_article(number, change)
+    }
+
+    /// A customer a bookkeeper entered (see `App::add_customer`); returns it.
+    pub fn add_customer(&self, values: Value) -> Value {
+        self.app.add_customer(values)
+    }
+
+    /// Changes a customer (by id) as a bookkeeper would; returns it.
+    pub fn edit_customer(&self, id: &str, edit: impl FnOnce(&mut Value)) -> anyhow::Result<Value> {
+        self.app.edit_customer(id, edit)
     }
 
     /// Books, grants and the initial refresh token, as `GET /_emulator/state`.
