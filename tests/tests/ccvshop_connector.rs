@@ -8,7 +8,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 
-use ccvshop_emulator::{Config, DEMO_PUBLIC_KEY, DEMO_SECRET_KEY, FaultConfig, Handle, NewOrder, NewOrderRow};
+use ccvshop_emulator::{
+    Config, DEMO_PUBLIC_KEY, DEMO_SECRET_KEY, ExtraCostsShape, FaultConfig, Handle, NewOrder, NewOrderRow,
+};
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha512;
@@ -225,6 +227,27 @@ fn check_says_what_it_reached_and_spec_lists_the_settings() {
     assert_eq!(names, ["base_url", "public_key", "secret_key", "page_size", "language"]);
     assert!(spec.settings.iter().find(|s| s.name == "secret_key").unwrap().secret);
     assert!(spec.roles.contains(&"trestle:sync/stock-sink@0.1.0".to_string()));
+}
+
+/// The docs give `/paymethods` `extra_costs` no type; a real shop sent a
+/// boolean, and `check` refused a working shop over it.
+#[test]
+fn check_and_the_payment_methods_accept_fields_the_docs_do_not_type() {
+    let shop = ccvshop_emulator::start(Config {
+        rate_limits: None,
+        paymethod_extra_costs: ExtraCostsShape::Boolean,
+        ..Config::default()
+    })
+    .unwrap();
+    let mut connector = Connector::to(&shop);
+    let answer = connector.check().expect("a boolean extra_costs is no reason to fail the check");
+    assert!(answer.contains("API key accepted") && answer.contains("4 payment methods"), "{answer}");
+    let methods = connector.lookup("payment-methods").unwrap();
+    let extra_costs: BTreeSet<&str> = methods
+        .iter()
+        .flat_map(|m| m.attributes.iter().filter(|(k, _)| k == "extra_costs").map(|(_, v)| v.as_str()))
+        .collect();
+    assert_eq!(extra_costs, BTreeSet::from(["false", "true"]), "shown as the shop sent it: {methods:?}");
 }
 
 #[test]
