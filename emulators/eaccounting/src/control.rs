@@ -76,6 +76,9 @@ impl App {
             customer["TermsOfPaymentId"] = terms["Id"].clone();
             customer["TermsOfPayment"] = terms;
         }
+        if customer["CurrencyCode"].is_null() {
+            customer["CurrencyCode"] = books.company["CurrencyCode"].clone();
+        }
         customer["ChangedUtc"] = json!(now_utc());
         books.put(Kind::Customers, customer.clone());
         customer

@@ -72,6 +72,12 @@ pub fn schema_violations(component: &str, value: &Value) -> Vec<String> {
     schema::schemas().validate(component, value).into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect()
 }
 
+/// The read-only properties `value` (a request body for `component`) sets,
+/// nested ones as `Rows[0].Id`: what a client should not send.
+pub fn read_only_properties(component: &str, value: &Value) -> Vec<String> {
+    schema::schemas().read_only_set(component, value).into_iter().map(|e| e.field).collect()
+}
+
 impl Handle {
     /// `http://127.0.0.1:PORT`, no trailing slash.
     pub fn base_url(&self) -> String {
