@@ -35,8 +35,11 @@ fn main() {
             .as_object()
             .unwrap_or_else(|| panic!("{SUBSET} has no component {name}"));
         let names = |read_only: bool| {
-            let mut names: Vec<&str> =
-                properties.iter().filter(|(_, p)| (p["readOnly"] == true) == read_only).map(|(k, _)| k.as_str()).collect();
+            let mut names: Vec<&str> = properties
+                .iter()
+                .filter(|(_, p)| (p["readOnly"] == true) == read_only)
+                .map(|(k, _)| k.as_str())
+                .collect();
             names.sort();
             names
         };

@@ -422,8 +422,7 @@ fn tenant_with(host: &Host, emulators: &Emulators, books_settings: &[(&str, &str
     PreparedTenant::prepare(host, &Builtins, config).unwrap_or_else(|e| panic!("{e:#}"))
 }
 
-const CUSTOMERS_FLOW: &str =
-    "[flows.customers]\nroles = { customer-source = \"shop\", customer-sink = \"books\" }\n";
+const CUSTOMERS_FLOW: &str = "[flows.customers]\nroles = { customer-source = \"shop\", customer-sink = \"books\" }\n";
 
 const ORDERS_FLOW: &str = "[flows.orders]\n\
     roles = { order-source = \"shop\", customer-sink = \"books\", sales-document-sink = \"books\", \
@@ -476,9 +475,20 @@ fn without(customer: &Value, fields: &[&str]) -> Value {
 #[test]
 fn an_update_sends_only_what_changed_and_keeps_address_lines_and_contact_as_the_books_hold_them() {
     let emulators = empty_shop_and_books(StringComparison::CaseSensitive);
-    let joost = resident("joost@spoorlaan.example", ("Joost", "Verbeek"), ("Spoorlaan", 210, Some("-2")), ("Tilburg", "5038 CB", "NL"));
-    let kai = resident("kai@elbe.example", ("Kai", "Brandt"), ("Große Elbstraße", 145, Some("c")), ("Hamburg", "22767", "DE"));
-    let mut visser = resident("inkoop@visser.example", ("Fenna", "Visser"), ("Damrak", 7, None), ("Amsterdam", "1012 LG", "NL"));
+    let joost = resident(
+        "joost@spoorlaan.example",
+        ("Joost", "Verbeek"),
+        ("Spoorlaan", 210, Some("-2")),
+        ("Tilburg", "5038 CB", "NL"),
+    );
+    let kai = resident(
+        "kai@elbe.example",
+        ("Kai", "Brandt"),
+        ("Große Elbstraße", 145, Some("c")),
+        ("Hamburg", "22767", "DE"),
+    );
+    let mut visser =
+        resident("inkoop@visser.example", ("Fenna", "Visser"), ("Damrak", 7, None), ("Amsterdam", "1012 LG", "NL"));
     visser.company = Some("Visser Bouw B.V.".into());
     visser.vat_number = Some("NL123456789B01".into());
     let company_user = emulators.ccvshop.add_user(visser.clone());
@@ -579,9 +589,12 @@ fn normalised(email: &Value) -> String {
 fn one_buyer_is_one_books_customer_however_the_address_is_spelled() {
     for strings in [StringComparison::CaseSensitive, StringComparison::CaseInsensitive] {
         let emulators = empty_shop_and_books(strings);
-        let anna = resident("Anna.Berg@Example.com", ("Anna", "Berg"), ("Vismarkt", 3, None), ("Utrecht", "3511 KV", "NL"));
-        let piet = resident("Piet@Example.com", ("Piet", "Hein"), ("Oudegracht", 12, None), ("Utrecht", "3511 AR", "NL"));
-        let mut visser = resident("inkoop@visser.example", ("Fenna", "Visser"), ("Damrak", 7, None), ("Amsterdam", "1012 LG", "NL"));
+        let anna =
+            resident("Anna.Berg@Example.com", ("Anna", "Berg"), ("Vismarkt", 3, None), ("Utrecht", "3511 KV", "NL"));
+        let piet =
+            resident("Piet@Example.com", ("Piet", "Hein"), ("Oudegracht", 12, None), ("Utrecht", "3511 AR", "NL"));
+        let mut visser =
+            resident("inkoop@visser.example", ("Fenna", "Visser"), ("Damrak", 7, None), ("Amsterdam", "1012 LG", "NL"));
         visser.company = Some("Visser Bouw B.V.".into());
         visser.vat_number = Some("NL123456789B01".into());
         let anna_user = emulators.ccvshop.add_user(anna);
@@ -614,7 +627,10 @@ fn one_buyer_is_one_books_customer_however_the_address_is_spelled() {
         assert_eq!(with_email(&customers, "anna.berg@example.com").len(), 1, "{strings:?}: Anna created once");
         assert_eq!(companies(&customers), 1, "{strings:?}: the company found by its VAT number");
         let company = books_customer(&emulators, &company_id);
-        assert_eq!(company["EmailAddress"], "administratie@visser.example", "{strings:?}: the company's own address stays");
+        assert_eq!(
+            company["EmailAddress"], "administratie@visser.example",
+            "{strings:?}: the company's own address stays"
+        );
 
         // Anna now writes her address in lower case; she and the company order.
         let before = customers.len();

@@ -57,11 +57,8 @@ fn target() -> Target {
 /// of payment apply: an eAccounting customer has no VAT code or revenue
 /// account (those come from article codings).
 pub fn create(customer: &Customer, defaults: &CustomerDefaults) -> Result<String, Error> {
-    let existing = if customer_match::known_absent(&customer.email) {
-        None
-    } else {
-        customer_match::by_email(&customer.email)?
-    };
+    let existing =
+        if customer_match::known_absent(&customer.email) { None } else { customer_match::by_email(&customer.email)? };
     let existing = match existing {
         Some(found) => Some(found),
         None => customer_match::by_company_number(customer)?,
