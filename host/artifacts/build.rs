@@ -24,13 +24,16 @@ const GUESTS: &[(&str, &str, &str, bool)] = &[
     ("hostile-modules", "deep-recursion", "hostile_deep_recursion", false),
     ("hostile-modules", "huge-output", "hostile_huge_output", false),
     ("hostile-modules", "http-from-mapping", "hostile_http_from_mapping", false),
+    ("hostile-modules", "owned-custom-fields", "hostile_owned_custom_fields", false),
     ("hostile-modules", "forbidden-host", "hostile_forbidden_host", false),
     ("probe-modules", "connector", "probe_connector", false),
     ("probe-modules", "flow", "probe_flow", false),
 ];
 
 /// Folders whose changes must rebuild the guests.
-const SOURCES: &[&str] = &["wit", "guest", "connectors", "flows", "examples", "tests/guests", "Cargo.lock"];
+/// (The eAccounting connector reads the official schemas the emulator keeps.)
+const SOURCES: &[&str] =
+    &["wit", "guest", "connectors", "flows", "examples", "tests/guests", "emulators/eaccounting/schemas", "Cargo.lock"];
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());

@@ -8,7 +8,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 
-use ccvshop_emulator::{Config, DEMO_PUBLIC_KEY, DEMO_SECRET_KEY, FaultConfig, Handle, NewOrder, NewOrderRow};
+use ccvshop_emulator::{
+    Config, DEMO_PUBLIC_KEY, DEMO_SECRET_KEY, ExtraCostsShape, FaultConfig, Handle, NewOrder, NewOrderRow,
+};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha512;
@@ -228,6 +230,27 @@ fn check_says_what_it_reached_and_spec_lists_the_settings() {
     assert!(spec.roles.contains(&"trestle:sync/stock-sink@0.1.0".to_string()));
 }
 
+/// The docs give `/paymethods` `extra_costs` no type; a real shop sent a
+/// boolean, and `check` refused a working shop over it.
+#[test]
+fn check_and_the_payment_methods_accept_fields_the_docs_do_not_type() {
+    let shop = ccvshop_emulator::start(Config {
+        rate_limits: None,
+        paymethod_extra_costs: ExtraCostsShape::Boolean,
+        ..Config::default()
+    })
+    .unwrap();
+    let mut connector = Connector::to(&shop);
+    let answer = connector.check().expect("a boolean extra_costs is no reason to fail the check");
+    assert!(answer.contains("API key accepted") && answer.contains("4 payment methods"), "{answer}");
+    let methods = connector.lookup("payment-methods").unwrap();
+    let extra_costs: BTreeSet<&str> = methods
+        .iter()
+        .flat_map(|m| m.attributes.iter().filter(|(k, _)| k == "extra_costs").map(|(_, v)| v.as_str()))
+        .collect();
+    assert_eq!(extra_costs, BTreeSet::from(["false", "true"]), "shown as the shop sent it: {methods:?}");
+}
+
 #[test]
 fn a_wrong_secret_is_an_auth_error_that_says_which_keys_to_check() {
     let shop = quiet_shop();
@@ -384,11 +407,10 @@ fn a_foreign_company_order_comes_with_its_buyer_vat_number_and_zero_vat() {
     assert_eq!(contact.email.as_deref(), person["email"].as_str());
     let a = &order.billing_address;
     assert_eq!(a.country_code, person["country_code"].as_str().unwrap());
-    assert_eq!(
-        (a.street.as_str(), a.city.as_str()),
-        (person["street"].as_str().unwrap(), person["city"].as_str().unwrap())
-    );
-    assert_eq!(a.house_number.as_deref(), Some(person["house_number"].to_string().as_str()));
+    // The street line as the shop wrote it (address_line_1).
+    let line = format!("{} {}", person["street"].as_str().unwrap(), person["house_number"]);
+    assert!(a.street.starts_with(&line), "{} is not {line}…", a.street);
+    assert_eq!(a.city, person["city"].as_str().unwrap());
     assert_eq!(a.postal_code, person["postal_code"].as_str().unwrap());
     assert_eq!(order.delivery_address.country_code, a.country_code);
 
@@ -408,7 +430,7 @@ fn a_foreign_company_order_comes_with_its_buyer_vat_number_and_zero_vat() {
 }
 
 #[test]
-fn a_private_order_keeps_house_number_suffix_and_vat_per_row() {
+fn a_private_order_keeps_the_street_line_as_the_shop_wrote_it_and_vat_per_row() {
     let shop = quiet_shop();
     let (simple, variant) = sellable_skus(&shop);
     let (user_id, person) =
@@ -418,8 +440,14 @@ fn a_private_order_keeps_house_number_suffix_and_vat_per_row() {
     let order = Connector::to(&shop).get_order(&id.to_string()).unwrap();
     assert_eq!(order.customer.kind, CustomerKind::Private);
     assert!(order.customer.company_name.is_none() && order.customer.contact.is_none());
-    assert_eq!(order.billing_address.house_number_suffix.as_deref(), person["house_number_suffix"].as_str());
-    assert_eq!(order.delivery_address.house_number_suffix.as_deref(), person["house_number_suffix"].as_str());
+    // address_line_1 as the shop wrote it, number and suffix included.
+    let suffix = person["house_number_suffix"].as_str().unwrap();
+    for address in [&order.billing_address, &order.delivery_address] {
+        let line = &address.street;
+        assert!(line.starts_with(person["street"].as_str().unwrap()), "{line}");
+        assert!(line.contains(&person["house_number"].to_string()) && line.ends_with(suffix), "{line}");
+        assert_eq!((&address.house_number, &address.house_number_suffix), (&None, &None), "not split again");
+    }
     assert!(!order.vat_exempt);
     let state_order = records(&shop, "orders").into_iter().find(|o| o["id"] == id).unwrap();
     let articles: Vec<&OrderLine> = order.lines.iter().filter(|l| l.kind == LineKind::Article).collect();

@@ -6,8 +6,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use eaccounting_emulator::StringComparison;
 use emulator_kit::seed::Person;
-use serde_json::Value;
+use serde_json::{Value, json};
 use trestle_artifacts::Builtins;
 use trestle_emulators::{Emulators, Options};
 use trestle_host::bindings::Trigger;
@@ -381,4 +382,278 @@ fn injected_faults_converge_to_every_customer_once() {
         assert_eq!(by_email(&customers, email).len(), 1, "{email} is in the books exactly once");
     }
     assert_eq!(customers.len(), shop_users(&emulators).len(), "nothing else in the books");
+}
+
+// ------------------------------------------- what an update may rewrite --
+
+/// A shop and books holding only what a test puts there.
+fn empty_shop_and_books(strings: StringComparison) -> Emulators {
+    let ccvshop = ccvshop_emulator::start(ccvshop_emulator::Config {
+        users: 0,
+        orders: 0,
+        products: 40,
+        rate_limits: None,
+        ..ccvshop_emulator::Config::default()
+    })
+    .unwrap();
+    let eaccounting = eaccounting_emulator::start(eaccounting_emulator::Config {
+        customers: 0,
+        catalogue_size: 40,
+        rate_limit_per_minute: None,
+        filter_strings: strings,
+        ..eaccounting_emulator::Config::default()
+    })
+    .unwrap();
+    Emulators { ccvshop, eaccounting }
+}
+
+/// A tenant running `flows` (TOML tables) against both emulators, the books
+/// connection with `books_settings` added.
+fn tenant_with(host: &Host, emulators: &Emulators, books_settings: &[(&str, &str)], flows: &str) -> PreparedTenant {
+    let mut connections = emulators.connection_settings();
+    for (key, value) in books_settings {
+        connections.eaccounting.insert(key.to_string(), value.to_string());
+    }
+    let config = format!(
+        "tenant = \"e2e\"\n{}\n[mapping]\nmodule = \"country-codes\"\n\n{flows}",
+        connections.tenant_connections()
+    );
+    let config = TenantConfig::parse(&config).expect("the test's tenant config is valid");
+    PreparedTenant::prepare(host, &Builtins, config).unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+const CUSTOMERS_FLOW: &str = "[flows.customers]\nroles = { customer-source = \"shop\", customer-sink = \"books\" }\n";
+
+const ORDERS_FLOW: &str = "[flows.orders]\n\
+    roles = { order-source = \"shop\", customer-sink = \"books\", sales-document-sink = \"books\", \
+    product-source = \"books\", product-sink = \"books\" }\n\
+    [flows.orders.settings]\ndocument = \"invoice\"\nmissing_article = \"create\"\n\
+    [flows.orders.settings.article]\nshipping = \"SHIPPING\"\npayment-fee = \"PAYMENT-FEE\"\n\
+    discount = \"DISCOUNT\"\ncoupon = \"DISCOUNT\"\nextra-cost = \"EXTRA-COST\"\n";
+
+fn run_flow(host: &Host, tenant: &PreparedTenant, flow: &str) -> RunReport {
+    let run = tenant.flow_run(host, &Builtins, flow, Trigger::Scheduled).unwrap();
+    host.run_flow(run).unwrap_or_else(|e| panic!("the {flow} run failed: {e:#}"))
+}
+
+fn resident(email: &str, name: (&str, &str), street: (&str, u32, Option<&str>), city: (&str, &str, &str)) -> Person {
+    Person {
+        first_name: name.0.into(),
+        last_name: name.1.into(),
+        email: email.into(),
+        company: None,
+        vat_number: None,
+        street: street.0.into(),
+        house_number: street.1,
+        house_number_suffix: street.2.map(str::to_string),
+        postal_code: city.1.into(),
+        city: city.0.into(),
+        country_code: city.2.into(),
+        country_name: city.2.into(),
+        phone: "+31 6 55501234".into(),
+    }
+}
+
+/// The books customer with this id, as the emulator holds it.
+fn books_customer(emulators: &Emulators, id: &Value) -> Value {
+    books_customers(emulators).into_iter().find(|c| &c["Id"] == id).expect("the customer is in the books")
+}
+
+/// `customer` without `fields`, to compare the rest.
+fn without(customer: &Value, fields: &[&str]) -> Value {
+    let mut rest = customer.clone();
+    for field in fields {
+        rest.as_object_mut().unwrap().remove(*field);
+    }
+    rest
+}
+
+/// The books already hold these customers the way the shop wrote them (a
+/// house number suffix without a space), a company with its own contact
+/// person, and a bookkeeper's note: a customers run must not rewrite them,
+/// and a change in the shop rewrites only the field that changed.
+#[test]
+fn an_update_sends_only_what_changed_and_keeps_address_lines_and_contact_as_the_books_hold_them() {
+    let emulators = empty_shop_and_books(StringComparison::CaseSensitive);
+    let joost = resident(
+        "joost@spoorlaan.example",
+        ("Joost", "Verbeek"),
+        ("Spoorlaan", 210, Some("-2")),
+        ("Tilburg", "5038 CB", "NL"),
+    );
+    let kai = resident(
+        "kai@elbe.example",
+        ("Kai", "Brandt"),
+        ("Große Elbstraße", 145, Some("c")),
+        ("Hamburg", "22767", "DE"),
+    );
+    let mut visser =
+        resident("inkoop@visser.example", ("Fenna", "Visser"), ("Damrak", 7, None), ("Amsterdam", "1012 LG", "NL"));
+    visser.company = Some("Visser Bouw B.V.".into());
+    visser.vat_number = Some("NL123456789B01".into());
+    let company_user = emulators.ccvshop.add_user(visser.clone());
+    for person in [&joost, &kai] {
+        emulators.ccvshop.add_user(person.clone());
+    }
+    let in_books = |p: &Person, line: &str| {
+        json!({"Name": format!("{} {}", p.first_name, p.last_name), "IsPrivatePerson": true, "IsActive": true,
+               "EmailAddress": p.email, "Telephone": p.phone, "InvoiceAddress1": line,
+               "InvoicePostalCode": p.postal_code, "InvoiceCity": p.city, "InvoiceCountryCode": p.country_code,
+               "Note": "Vaste klant"})
+    };
+    emulators.eaccounting.add_customer(in_books(&joost, "Spoorlaan 210-2"));
+    emulators.eaccounting.add_customer(in_books(&kai, "Große Elbstraße 145c"));
+    let mut company = in_books(&visser, "Damrak 7");
+    company["Name"] = json!("Visser Bouw B.V.");
+    company["IsPrivatePerson"] = json!(false);
+    company["VatNumber"] = json!("NL123456789B01");
+    company["ContactPersonName"] = json!("Administratie");
+    company["ContactPersonEmail"] = json!("administratie@visser.example");
+    let company_id = emulators.eaccounting.add_customer(company)["Id"].clone();
+    let before = books_customers(&emulators);
+
+    let host = host();
+    let tenant = tenant_with(&host, &emulators, &[], CUSTOMERS_FLOW);
+    let first = run_flow(&host, &tenant, "customers");
+    assert_eq!(first.summary.parked, 0, "{:?}", first.summary.notes);
+    let writes = customer_writes(&emulators);
+    assert_eq!(writes.get("PUT /v2/customers/{id}"), None, "the books hold every customer as the shop has it");
+    assert_eq!(writes.get("POST /v2/customers"), Some(&1), "only the shop's one seeded user is new");
+    let after = books_customers(&emulators);
+    assert_eq!(after[..before.len()], before[..], "nothing in the books changed");
+
+    // The company moves: only its city is written.
+    emulators.ccvshop.edit_user(company_user, |p| p.city = "Haarlem".into()).unwrap();
+    let writes = customer_writes(&emulators);
+    run_flow(&host, &tenant, "customers");
+    assert_eq!(writes_since(&writes, &emulators), 1, "one customer changed, one write");
+    let moved = books_customer(&emulators, &company_id);
+    assert_eq!(moved["InvoiceCity"], "Haarlem");
+    let old = before.iter().find(|c| c["Id"] == company_id).unwrap();
+    let untouched = ["InvoiceCity", "ChangedUtc"];
+    assert_eq!(without(&moved, &untouched), without(old, &untouched), "the rest as the books had it");
+    assert_eq!(moved["ContactPersonName"], "Administratie", "the company's own contact person stays");
+
+    // A tenant that wants the buyer as contact says so.
+    let follows = tenant_with(&host, &emulators, &[("update_contact", "true")], CUSTOMERS_FLOW);
+    emulators.ccvshop.edit_user(company_user, |p| p.phone = "+31 20 5550000".into()).unwrap();
+    run_flow(&host, &follows, "customers");
+    let updated = books_customer(&emulators, &company_id);
+    assert_eq!(updated["ContactPersonName"], "Fenna Visser", "update_contact = true: the buyer is the contact");
+    assert_eq!(updated["Telephone"], "+31 20 5550000");
+    assert_eq!(updated["Note"], "Vaste klant", "a field we do not manage is kept");
+}
+
+/// The orders flow wrote the buyers; the customers flow, seeing the same
+/// people, has nothing to change and must not send a PUT for each of them.
+#[test]
+fn a_customers_run_right_after_the_orders_run_writes_only_what_changed() {
+    let emulators =
+        Emulators::start(Options { orders: 60, products: 40, rate_limits: false, ..Options::default() }).unwrap();
+    let host = host();
+    let tenant = tenant_with(&host, &emulators, &[], &format!("{ORDERS_FLOW}\n{CUSTOMERS_FLOW}"));
+    let orders = run_flow(&host, &tenant, "orders");
+    assert_eq!(orders.summary.parked, 0, "{:?}", orders.summary.notes);
+    let before = books_customers(&emulators);
+    let counts = emulators.eaccounting.request_counts();
+    let count = |counts: &BTreeMap<String, u64>, key: &str| counts.get(key).copied().unwrap_or(0);
+
+    let customers = run_flow(&host, &tenant, "customers");
+    assert_eq!(customers.summary.parked, 0, "{:?}", customers.summary.notes);
+    let after = books_customers(&emulators);
+    let changed = before
+        .iter()
+        .filter(|old| {
+            let new = after.iter().find(|c| c["Id"] == old["Id"]).unwrap();
+            without(new, &["ChangedUtc"]) != without(old, &["ChangedUtc"])
+        })
+        .count();
+    let now = emulators.eaccounting.request_counts();
+    let puts = count(&now, "PUT /v2/customers/{id}") - count(&counts, "PUT /v2/customers/{id}");
+    assert_eq!(puts as usize, changed, "a PUT only for a customer whose data changed");
+    let posts = count(&now, "POST /v2/customers") - count(&counts, "POST /v2/customers");
+    assert_eq!(posts as usize, after.len() - before.len(), "the users who never ordered are created");
+}
+
+// --------------------------------------------------- matching customers --
+
+fn normalised(email: &Value) -> String {
+    email.as_str().unwrap_or_default().trim().to_lowercase()
+}
+
+/// One person spelling her address two ways, another whose address the
+/// books hold in lower case, and a company the books know by its VAT number
+/// under another address: each stays one books customer, whether the books
+/// compare e-mail addresses case-sensitively or not.
+#[test]
+fn one_buyer_is_one_books_customer_however_the_address_is_spelled() {
+    for strings in [StringComparison::CaseSensitive, StringComparison::CaseInsensitive] {
+        let emulators = empty_shop_and_books(strings);
+        let anna =
+            resident("Anna.Berg@Example.com", ("Anna", "Berg"), ("Vismarkt", 3, None), ("Utrecht", "3511 KV", "NL"));
+        let piet =
+            resident("Piet@Example.com", ("Piet", "Hein"), ("Oudegracht", 12, None), ("Utrecht", "3511 AR", "NL"));
+        let mut visser =
+            resident("inkoop@visser.example", ("Fenna", "Visser"), ("Damrak", 7, None), ("Amsterdam", "1012 LG", "NL"));
+        visser.company = Some("Visser Bouw B.V.".into());
+        visser.vat_number = Some("NL123456789B01".into());
+        let anna_user = emulators.ccvshop.add_user(anna);
+        emulators.ccvshop.add_user(piet);
+        let company_user = emulators.ccvshop.add_user(visser);
+        let piet_id = emulators.eaccounting.add_customer(json!({
+            "Name": "Piet Hein", "IsPrivatePerson": true, "IsActive": true, "EmailAddress": "piet@example.com",
+            "InvoiceAddress1": "Oudegracht 12", "InvoicePostalCode": "3511 AR", "InvoiceCity": "Utrecht",
+            "InvoiceCountryCode": "NL"}))["Id"]
+            .clone();
+        let company_id = emulators.eaccounting.add_customer(json!({
+            "Name": "Visser Bouw B.V.", "IsPrivatePerson": false, "IsActive": true,
+            "EmailAddress": "administratie@visser.example", "VatNumber": "NL123456789B01",
+            "InvoiceAddress1": "Damrak 7", "InvoicePostalCode": "1012 LG", "InvoiceCity": "Amsterdam",
+            "InvoiceCountryCode": "NL", "ContactPersonName": "Administratie"}))["Id"]
+            .clone();
+
+        let host = host();
+        let tenant = tenant_with(&host, &emulators, &[], &format!("{ORDERS_FLOW}\n{CUSTOMERS_FLOW}"));
+        let first = run_flow(&host, &tenant, "customers");
+        assert_eq!(first.summary.parked, 0, "{strings:?}: {:?}", first.summary.notes);
+        let customers = books_customers(&emulators);
+        let with_email = |customers: &[Value], email: &str| -> Vec<Value> {
+            customers.iter().filter(|c| normalised(&c["EmailAddress"]) == email).cloned().collect()
+        };
+        let companies = |customers: &[Value]| customers.iter().filter(|c| c["VatNumber"] == "NL123456789B01").count();
+        let piet_books = with_email(&customers, "piet@example.com");
+        assert_eq!(piet_books.len(), 1, "{strings:?}: {customers:#?}");
+        assert_eq!(piet_books[0]["Id"], piet_id, "{strings:?}: found in lower case, not created again");
+        assert_eq!(with_email(&customers, "anna.berg@example.com").len(), 1, "{strings:?}: Anna created once");
+        assert_eq!(companies(&customers), 1, "{strings:?}: the company found by its VAT number");
+        let company = books_customer(&emulators, &company_id);
+        assert_eq!(
+            company["EmailAddress"], "administratie@visser.example",
+            "{strings:?}: the company's own address stays"
+        );
+
+        // Anna now writes her address in lower case; she and the company order.
+        let before = customers.len();
+        emulators.ccvshop.edit_user(anna_user, |p| p.email = "anna.berg@example.com".into()).unwrap();
+        for user in [anna_user, company_user] {
+            let rows = vec![ccvshop_emulator::NewOrderRow { sku: "SKU-00001".into(), count: 1.0 }];
+            let order = ccvshop_emulator::NewOrder { rows, user_id: Some(user), paid: true };
+            emulators.ccvshop.place_order(&order).unwrap();
+        }
+        let orders = run_flow(&host, &tenant, "orders");
+        assert_eq!((orders.summary.synced, orders.summary.parked), (2, 0), "{strings:?}: {:?}", orders.summary.notes);
+        let customers = books_customers(&emulators);
+        assert_eq!(customers.len(), before, "{strings:?}: no customer created for either order");
+        let anna_books = with_email(&customers, "anna.berg@example.com");
+        assert_eq!(anna_books.len(), 1, "{strings:?}");
+        assert_eq!(companies(&customers), 1, "{strings:?}");
+        let invoiced: BTreeSet<String> = emulators.eaccounting.state()["books"]["customerinvoices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["CustomerId"].as_str().unwrap().to_string())
+            .collect();
+        let expected = [&anna_books[0]["Id"], &company_id].map(|id| id.as_str().unwrap().to_string());
+        assert_eq!(invoiced, BTreeSet::from(expected), "{strings:?}: booked on the customers the books had");
+    }
 }

@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Barrier, Mutex};
 
-use eaccounting_emulator::{ArticleChange, Config, Handle, schema_violations};
+use eaccounting_emulator::{ArticleChange, Config, Handle, read_only_properties, schema_violations};
 use emulator_kit::FaultConfig;
 use serde_json::{Value, json};
 use trestle_e2e::{connection, host, load};
@@ -569,6 +569,9 @@ fn validation_errors_name_each_field() {
 fn too_many_requests_is_rate_limited_with_the_wait_from_the_message() {
     let f = fixture();
     let mut session = f.session();
+    // Once, so the company (whose identity keys what the connector
+    // remembers of customers) is known before the burst.
+    find_by_email(&mut session, "nobody@example.com").unwrap();
     f.emu
         .set_faults(FaultConfig {
             burst_every: 1,
@@ -676,7 +679,7 @@ fn company_and_private_customers_are_created_found_and_updated() {
     let books = f.books("customers");
     let stored = books.iter().find(|c| c["Id"] == company_id.as_str()).unwrap();
     assert_eq!(stored["InvoiceCity"], "Houten");
-    assert_eq!(stored["VatNumber"], Value::Null);
+    assert_eq!(stored["VatNumber"], "NL001234567B01", "a value the shop does not have is not blanked");
     assert_eq!(stored["TermsOfPaymentId"], terms.as_str());
     assert_eq!(stored["CustomerNumber"], customer_number, "kept through the full replace");
 
@@ -693,6 +696,73 @@ fn company_and_private_customers_are_created_found_and_updated() {
     }
     assert_eq!(emails.len(), books.len(), "every page read");
     assert!(emails.contains(&"anne@example.com".to_string()));
+}
+
+/// Custom fields as a mapping (or the shop connector) sets them: what the
+/// target's schema has reaches the books, the rest is dropped with one
+/// warning per field and run, and what the connector owns is refused.
+#[test]
+fn custom_fields_reach_the_books_only_where_the_schema_has_them_and_never_replace_owned_ones() {
+    let f = fixture();
+    let mut session = f.session();
+    let article = f.article_at_21();
+    let mut buyer = private_customer("custom@example.com");
+    buyer.custom_fields =
+        vec![("Note".into(), "\"Via de webshop\"".into()), ("loyalty_level".into(), "\"gold\"".into())];
+    let customer_id = create_customer(&mut session, &buyer);
+    let stored = f.books("customers").into_iter().find(|c| c["Id"] == customer_id.as_str()).unwrap();
+    assert_eq!(stored["Note"], "Via de webshop", "a field of the customer schema is written");
+    assert!(stored.get("loyalty_level").is_none());
+
+    for number in ["WEB-7001", "WEB-7002"] {
+        let mut order = shop_order(number, buyer.clone(), &article, 1.0);
+        order.custom_fields = vec![
+            ("YourReference".into(), format!("\"Webshop order {number}\"")),
+            ("transaction_id".into(), "\"TR00040001\"".into()),
+            ("track_and_trace_code".into(), "\"3SABCD0000001\"".into()),
+        ];
+        order.lines[0].custom_fields = vec![("memo".into(), "\"gift wrap\"".into())];
+        create_document(&mut session, &document(DocumentKind::Invoice, &customer_id, order, &article))
+            .unwrap_or_else(|e| panic!("{number}: {e:?}"));
+    }
+    let invoices = f.books("customerinvoices");
+    assert_eq!(invoices.len(), 2);
+    assert!(invoices.iter().all(|i| i["YourReference"].as_str().is_some_and(|r| r.starts_with("Webshop order"))));
+
+    // Owned fields are refused naming the field; nothing is sent.
+    let posts = f.count("POST /v2/customerinvoices");
+    for (field, value) in [
+        ("OurReference", "\"WEB-9999\""),
+        ("Rows", "[]"),
+        ("CustomerId", "\"00000000-0000-0000-0000-000000000001\""),
+        ("TotalAmount", "1.0"),
+    ] {
+        let mut order = shop_order("WEB-7003", buyer.clone(), &article, 1.0);
+        order.custom_fields = vec![(field.into(), value.into())];
+        let error = create_document(&mut session, &document(DocumentKind::Invoice, &customer_id, order, &article))
+            .expect_err(field);
+        let text = message(&error);
+        assert!(matches!(error, ContractError::Invalid(_)), "{field}: {error:?}");
+        assert!(text.contains(&format!("custom field `{field}`")) && text.contains("owns"), "{field}: {text}");
+    }
+    let mut order = shop_order("WEB-7004", buyer.clone(), &article, 1.0);
+    order.lines[0].custom_fields = vec![("UnitPrice".into(), "0.01".into())];
+    let error =
+        create_document(&mut session, &document(DocumentKind::Invoice, &customer_id, order, &article)).unwrap_err();
+    assert!(message(&error).contains("custom field `UnitPrice`"), "{error:?}");
+    assert_eq!(f.count("POST /v2/customerinvoices"), posts, "a refused document is not sent");
+    let mut renumbered = private_customer("renumbered@example.com");
+    renumbered.custom_fields = vec![("CustomerNumber".into(), "\"1\"".into())];
+    let sink = session.customer_sink().unwrap();
+    let error = answer(sink.call_create_customer(&mut session.store, &renumbered, &no_defaults())).unwrap_err();
+    assert!(message(&error).contains("custom field `CustomerNumber`"), "{error:?}");
+    drop(session);
+
+    let dropped: Vec<String> = f.warnings().into_iter().filter(|w| w.contains("custom field")).collect();
+    assert_eq!(dropped.len(), 4, "one warning per dropped field: {dropped:?}");
+    for field in ["loyalty_level", "transaction_id", "track_and_trace_code", "memo"] {
+        assert!(dropped.iter().any(|w| w.contains(&format!("`{field}`"))), "{field} named: {dropped:?}");
+    }
 }
 
 // -------------------------------------------------------- sales documents --
@@ -946,8 +1016,19 @@ fn every_body_the_connector_sends_matches_the_official_schema() {
     let private = private_customer("schema-p@example.com");
     let business_id = create_customer(&mut session, &business);
     let private_id = create_customer(&mut session, &private);
+    // An older record: nulls where the schema allows only an object.
+    f.emu
+        .edit_customer(&business_id, |c| {
+            c["TermsOfPayment"] = Value::Null;
+            c["DirectDebitCustomerSettings"] = Value::Null;
+        })
+        .unwrap();
+    let mut moved = business.clone();
+    moved.billing_address.city = "Zeist".into();
     let sink = session.customer_sink().unwrap();
-    ok(sink.call_update_customer(&mut session.store, &business_id, &business, &no_defaults()));
+    ok(sink.call_update_customer(&mut session.store, &business_id, &moved, &no_defaults()));
+    // Nothing changed: nothing is sent.
+    ok(sink.call_update_customer(&mut session.store, &business_id, &moved, &no_defaults()));
     for (i, kind) in [DocumentKind::Quote, DocumentKind::Order, DocumentKind::InvoiceDraft, DocumentKind::Invoice]
         .into_iter()
         .enumerate()
@@ -982,6 +1063,13 @@ fn every_body_the_connector_sends_matches_the_official_schema() {
         let body: Value = serde_json::from_slice(&request.body).expect("JSON body");
         let violations = schema_violations(schema_of(&request.target), &body);
         assert!(violations.is_empty(), "{} {}: {violations:?}\n{body:#}", request.method, request.target);
+        if schema_of(&request.target) == "CustomerApi" {
+            let read_only = read_only_properties("CustomerApi", &body);
+            assert!(read_only.is_empty(), "{} {} sends read-only {read_only:?}", request.method, request.target);
+        }
+        if let Some(date) = body.get("InvoiceDate") {
+            assert!(date.as_str().is_some_and(|d| d.contains('T')), "a date-time, as the schema types it: {date}");
+        }
     }
     assert_eq!(f.warnings(), Vec::<String>::new(), "totals agree with the shop's");
 }

@@ -410,3 +410,87 @@ fn an_older_order_paid_after_a_run_is_synced_by_the_next_run() {
     assert_eq!(third.summary.synced, 0, "{:?}", third.summary);
     assert_eq!(emulators.eaccounting.request_counts().into_iter().filter(|(k, n)| before.get(k) != Some(n)).count(), 0);
 }
+
+/// Writes the books have answered so far (POST and PUT, any collection).
+fn books_writes(emulators: &Emulators) -> u64 {
+    let counts = emulators.eaccounting.request_counts();
+    counts.iter().filter(|(k, _)| k.starts_with("POST ") || k.starts_with("PUT ")).map(|(_, n)| n).sum()
+}
+
+fn warnings(host: &Host, report: &RunReport) -> Vec<String> {
+    let query = trestle_host::ActivityQuery { run_id: Some(report.run_id.clone()), ..Default::default() };
+    host.activity(&query).unwrap().into_iter().filter(|e| e.level == "warn").map(|e| e.message).collect()
+}
+
+/// The shop's orders carry `transaction_id` and `track_and_trace_code`,
+/// which eAccounting's invoice schema does not have (and the books refuse).
+#[test]
+fn shop_fields_the_books_schema_lacks_are_dropped_with_one_warning_per_run() {
+    let emulators =
+        Emulators::start(Options { orders: 60, products: 60, rate_limits: false, ..Options::default() }).unwrap();
+    let host = host();
+    let tenant = tenant(&host, &emulators, "missing_article = \"create\"");
+    let report = run(&host, &tenant);
+    assert_eq!(report.summary.parked, 0, "{:?}", report.summary.notes);
+    assert_exactly_once(&emulators);
+    let invoices = invoices(&emulators);
+    assert!(invoices.len() > 10, "{} invoices", invoices.len());
+    for invoice in &invoices {
+        assert!(invoice.get("transaction_id").is_none() && invoice.get("track_and_trace_code").is_none());
+        assert!(invoice["YourReference"].as_str().is_some_and(|r| r.starts_with("Webshop order")), "{invoice}");
+        let date = invoice["InvoiceDate"].as_str().unwrap();
+        assert!(date.len() > 10 && date.contains('T'), "a date-time, as the schema types it: {date}");
+    }
+    let dropped: Vec<String> = warnings(&host, &report).into_iter().filter(|w| w.contains("custom field")).collect();
+    assert_eq!(dropped.len(), 2, "one warning per field and run: {dropped:?}");
+    for field in ["transaction_id", "track_and_trace_code"] {
+        assert!(dropped.iter().any(|w| w.contains(&format!("`{field}`")) && w.contains("not sent")), "{dropped:?}");
+    }
+}
+
+/// A mapping that sets what the connector owns (our reference, the rows,
+/// the customer) parks the order naming the field, and writes nothing.
+#[test]
+fn a_mapping_cannot_replace_our_reference_rows_or_customer() {
+    let emulators =
+        Emulators::start(Options { orders: 40, products: 60, rate_limits: false, ..Options::default() }).unwrap();
+    let customer = emulators.eaccounting.state()["books"]["customers"][0]["Id"].as_str().unwrap().to_string();
+    let host = host();
+    let config = format!(
+        "tenant = \"e2e\"\n{}\n[mapping]\nmodule = {:?}\n\n[flows.orders]\n\
+         roles = {{ order-source = \"shop\", customer-sink = \"books\", sales-document-sink = \"books\", \
+         product-source = \"books\", product-sink = \"books\" }}\n\
+         [flows.orders.settings]\ndocument = \"invoice\"\nmissing_article = \"create\"\n\
+         customers = \"default\"\ndefault_customer_id = \"{customer}\"\n\
+         [flows.orders.settings.article]\n{COST_ARTICLES}",
+        emulators.connection_settings().tenant_connections(),
+        trestle_artifacts::HOSTILE_OWNED_CUSTOM_FIELDS,
+    );
+    let config = TenantConfig::parse(&config).expect("the test's tenant config is valid");
+    let tenant = PreparedTenant::prepare(&host, &Builtins, config).unwrap_or_else(|e| panic!("{e:#}"));
+    let report = run(&host, &tenant);
+
+    let paid = paid_order_numbers(&emulators);
+    assert_eq!(report.summary.synced, 0, "{:?}", report.summary);
+    assert_eq!(report.summary.parked as usize, paid.len(), "every paid order parked: {:?}", report.summary.notes);
+    let parked =
+        host.activity(&trestle_host::ActivityQuery { outcome: Some("parked".into()), ..Default::default() }).unwrap();
+    let mut named = BTreeSet::new();
+    for record in &parked {
+        let number = record.source_id.as_deref().and_then(|id| {
+            emulators.ccvshop.state()["shop"]["orders"][id]["ordernumber"].as_u64().map(|n| n.to_string())
+        });
+        let digit = number.and_then(|n| n.chars().last()).and_then(|c| c.to_digit(10)).unwrap();
+        let field = ["OurReference", "Rows", "CustomerId"][(digit % 3) as usize];
+        assert!(
+            record.message.contains(&format!("custom field `{field}`")) && record.message.contains("owns"),
+            "the reason names the field the mapping set: {}",
+            record.message
+        );
+        named.insert(field);
+    }
+    assert_eq!(named.len(), 3, "each owned field was tried: {named:?}");
+    assert!(invoices(&emulators).is_empty(), "no invoice reached the books");
+    let articles_created = emulators.eaccounting.request_counts().get("POST /v2/articles").copied().unwrap_or(0);
+    assert_eq!(books_writes(&emulators), articles_created, "nothing but missing articles was written");
+}

@@ -111,6 +111,22 @@ impl<'a> Node<'a> {
         Ok(self.optional(name, Node::as_str)?.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
     }
 
+    /// A field the docs give no type, as text: a string, number or boolean
+    /// as it came ("true", "2.5"); `None` when missing, null or blank. For
+    /// fields nothing depends on but a label, so a shop that sends another
+    /// type than ours still works.
+    pub fn lenient(&self, name: &str) -> Result<Option<String>, Error> {
+        let child = self.child(name);
+        let text = match child.value {
+            Value::Null => return Ok(None),
+            Value::String(s) => s.trim().to_string(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            _ => return Err(child.error("a string, number or boolean")),
+        };
+        Ok(Some(text).filter(|t| !t.is_empty()))
+    }
+
     pub fn f64(&self, name: &str) -> Result<f64, Error> {
         self.required(name, Node::as_f64)
     }

@@ -50,8 +50,8 @@ fn has_address(node: &Node) -> Result<bool, Error> {
     Ok(node.opt_str("street")?.is_some() || node.opt_str("address_line_1")?.is_some())
 }
 
-/// One address. CCV keeps street, house number (an integer) and suffix
-/// apart, or only free address lines; the country comes as full name and
+/// One address. CCV keeps free address lines, or street, house number (an
+/// integer) and suffix apart, or both; the country comes as full name and
 /// ISO code, of which we need the code.
 pub fn address(node: &Node) -> Result<Address, Error> {
     let first_last =
@@ -62,9 +62,16 @@ pub fn address(node: &Node) -> Result<Address, Error> {
         .or(Some(first_last).filter(|n| !n.is_empty()))
         .or_else(|| company.clone())
         .unwrap_or_default();
-    let (street, extra_line) = match node.opt_str("street")? {
-        Some(street) => (street, node.opt_str("address_line_2")?),
-        None => (node.opt_str("address_line_1")?.unwrap_or_default(), node.opt_str("address_line_2")?),
+    // The street line as the shop wrote it ("Spoorlaan 210-2") when it has
+    // one; joining street, number and suffix ourselves would guess at the
+    // spacing, and a target that compares lines would see a change.
+    let (street, house_number, house_number_suffix) = match node.opt_str("address_line_1")? {
+        Some(line) => (line, None, None),
+        None => (
+            node.opt_str("street")?.unwrap_or_default(),
+            node.house_number("housenumber")?,
+            node.opt_str("housenumber_suffix")?,
+        ),
     };
     let country_code = node.str("country_code")?.trim().to_ascii_uppercase();
     if country_code.len() != 2 || !country_code.chars().all(|c| c.is_ascii_alphabetic()) {
@@ -74,9 +81,9 @@ pub fn address(node: &Node) -> Result<Address, Error> {
         name,
         company,
         street,
-        house_number: node.house_number("housenumber")?,
-        house_number_suffix: node.opt_str("housenumber_suffix")?,
-        extra_line,
+        house_number,
+        house_number_suffix,
+        extra_line: node.opt_str("address_line_2")?,
         postal_code: node.opt_str("zipcode")?.unwrap_or_default(),
         city: node.opt_str("city")?.unwrap_or_default(),
         region: node.opt_str("province")?,

@@ -70,22 +70,27 @@ fn payment_methods(client: &Client) -> Result<Vec<ReferenceItem>, Error> {
 }
 
 /// The items of a `/paymethods` answer. `code` is the name orders carry in
-/// `paymethod`.
+/// `paymethod`. The docs type none of these fields; only the id must be a
+/// number (orders refer to it), the rest is read as whatever the shop sends
+/// (`extra_costs` is a number in some shops, a boolean in others).
 pub fn payment_method_items(body: &Value) -> Result<Vec<ReferenceItem>, Error> {
     Node::root(body, "CCV Shop payment methods")
         .array("items")?
         .iter()
         .map(|item| {
-            let code = item.str("combined_name")?;
+            let id = item.id("id")?;
+            let code = item
+                .lenient("combined_name")?
+                .ok_or_else(|| item.invalid("combined_name", "the name orders give the method"))?;
             Ok(ReferenceItem {
-                id: item.id("id")?,
-                name: item.opt_str("label")?.unwrap_or_else(|| code.clone()),
-                code,
-                attributes: [("psp", item.opt_str("psp")?), ("method", item.opt_str("method")?)]
+                name: item.lenient("label")?.unwrap_or_else(|| code.clone()),
+                attributes: ["psp", "method", "extra_costs"]
                     .into_iter()
-                    .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
-                    .chain([("extra_costs".to_string(), item.f64_or_zero("extra_costs")?.to_string())])
-                    .collect(),
+                    .map(|field| Ok(item.lenient(field)?.map(|v| (field.to_string(), v))))
+                    .filter_map(Result::transpose)
+                    .collect::<Result<_, Error>>()?,
+                id,
+                code,
             })
         })
         .collect()

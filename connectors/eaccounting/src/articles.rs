@@ -15,7 +15,7 @@ use crate::exports::trestle::sync::stock_source::StockPage;
 use crate::json::{self, round2};
 use crate::origin::{self, Part};
 use crate::reference::{self, Kind, coding_vat_percent};
-use crate::{company, percent};
+use crate::{company, custom_fields, percent};
 
 const WHAT: &str = "eAccounting article";
 /// eAccounting's only barcode type.
@@ -139,7 +139,7 @@ pub fn upsert(product: &Product, mask: UpdateMask) -> Result<UpsertResult, Error
                 "UnitId": unit_for(product.unit.as_deref())?,
             });
             apply(&mut body, product, UpdateMask::all(), &coding)?;
-            json::merge_custom_fields(&mut body, &product.custom_fields, &what)?;
+            custom_fields::merge(&mut body, &product.custom_fields, &custom_fields::Target::article(), &what)?;
             let created = client::post("/articles", &body)?;
             let id = json::string(&created, "Id", &format!("{WHAT} just created"))?;
             if let Some(system) = &product.origin {
@@ -160,7 +160,7 @@ pub fn upsert(product: &Product, mask: UpdateMask) -> Result<UpsertResult, Error
             if mask.contains(UpdateMask::UNIT) && product.unit.is_some() {
                 body["UnitId"] = json!(unit_for(product.unit.as_deref())?);
             }
-            json::merge_custom_fields(&mut body, &product.custom_fields, &what)?;
+            custom_fields::merge(&mut body, &product.custom_fields, &custom_fields::Target::article(), &what)?;
             let changed = changed_fields(&existing, &body);
             if changed.is_empty() {
                 return Ok(UpsertResult { id, outcome: UpsertOutcome::Unchanged, note: None });

@@ -2,16 +2,24 @@
 //! back. eAccounting keeps one flat invoice address, one delivery address
 //! and one contact person per customer; private and company customers
 //! differ in `IsPrivatePerson` (which also decides whether documents show
-//! gross prices) and in whose name the customer carries.
+//! gross prices) and in whose name the customer carries. Which books
+//! customer a shop customer is: `customer_match`; what an update may
+//! write: `customer_fields`.
 
 use serde_json::{Value, json};
 use trestle_guest::Error;
+use trestle_guest::log::{self, Level};
 use trestle_guest::types::{Address, Contact, Customer, CustomerKind};
 
-use crate::client::{self, literal};
+use crate::client;
+use crate::custom_fields::{self, Target};
+use crate::customer_fields::{self, changes, wanted};
+use crate::customer_match::{self, path};
 use crate::exports::trestle::sync::customer_sink::{CustomerDefaults, StoredCustomer};
 use crate::exports::trestle::sync::customer_source::CustomerPage;
-use crate::{company, json};
+use crate::{company, json, settings};
+
+pub use crate::customer_fields::{country, street_line};
 
 pub fn list(cursor: Option<&str>) -> Result<CustomerPage, Error> {
     let page = client::list_page("/customers", &[], cursor)?;
@@ -20,106 +28,104 @@ pub fn list(cursor: Option<&str>) -> Result<CustomerPage, Error> {
 }
 
 pub fn find_by_email(email: &str) -> Result<Option<StoredCustomer>, Error> {
-    let Some(found) = client::find_one("/customers", format!("EmailAddress eq {}", literal(email.trim())))? else {
+    let Some(found) = customer_match::by_email(email)? else {
         return Ok(None);
     };
     Ok(Some(StoredCustomer { id: json::string(&found, "Id", "eAccounting customer")?, customer: from_api(&found)? }))
 }
 
-/// Of the defaults only the terms of payment apply: an eAccounting customer
-/// has no VAT code or revenue account (those come from article codings).
+/// Where a mapping's custom fields go on a customer.
+fn target() -> Target {
+    const MATCH: &str = "the customer is matched by it";
+    Target::new(
+        "CustomerApi",
+        "customer",
+        &[
+            ("Id", custom_fields::ID),
+            ("CustomerNumber", "the books number their customers"),
+            ("EmailAddress", MATCH),
+            ("VatNumber", MATCH),
+            ("CorporateIdentityNumber", MATCH),
+            ("IsPrivatePerson", "it decides the price basis of the customer's documents"),
+        ],
+    )
+}
+
+/// Looks up before it creates: a customer with the e-mail address (unless
+/// `find_by_email` just found none) or, for a company, with its VAT or
+/// registration number is updated instead. Of the defaults only the terms
+/// of payment apply: an eAccounting customer has no VAT code or revenue
+/// account (those come from article codings).
 pub fn create(customer: &Customer, defaults: &CustomerDefaults) -> Result<String, Error> {
+    let existing =
+        if customer_match::known_absent(&customer.email) { None } else { customer_match::by_email(&customer.email)? };
+    let existing = match existing {
+        Some(found) => Some(found),
+        None => customer_match::by_company_number(customer)?,
+    };
+    if let Some(found) = existing {
+        let id = json::string(&found, "Id", "eAccounting customer")?;
+        log::log(
+            Level::Info,
+            &format!(
+                "customer {} is books customer {} already; updated, not created",
+                customer.email,
+                found["CustomerNumber"].as_str().unwrap_or(&id)
+            ),
+            &[("id".into(), id.clone())],
+        );
+        update(&id, customer, defaults)?;
+        return Ok(id);
+    }
     let terms = match &defaults.terms_of_payment_id {
         Some(id) => id.clone(),
         None => json::string(&*company::settings()?, "TermsOfPaymentId", "eAccounting company settings")?,
     };
     let mut body = json!({"IsActive": true, "TermsOfPaymentId": terms});
-    fill(&mut body, customer)?;
+    for (field, value) in wanted(customer) {
+        body[field] = value;
+    }
+    custom_fields::merge(&mut body, &customer.custom_fields, &target(), &what(customer))?;
     let created = client::post("/customers", &body)?;
-    json::string(&created, "Id", "eAccounting customer just created")
+    let id = json::string(&created, "Id", "eAccounting customer just created")?;
+    customer_match::remember(&customer.email, &id)?;
+    Ok(id)
 }
 
-/// PUT replaces the whole customer, so what we do not manage (customer
-/// number, labels, notes …) is carried over from the stored one.
+/// Writes only what differs from the books (see `customer_fields`); a
+/// customer with nothing to change costs no write.
 pub fn update(id: &str, customer: &Customer, defaults: &CustomerDefaults) -> Result<(), Error> {
-    let path = format!("/customers/{}", crate::percent::encode(id));
-    let mut body = client::get(&path)?;
-    json::object(&body, "eAccounting customer")?;
+    let stored = match customer_match::take_read(id) {
+        Some(stored) => stored,
+        None => client::get(&path(id))?,
+    };
+    json::object(&stored, "eAccounting customer")?;
+    let mut fields = wanted(customer);
     if let Some(terms) = &defaults.terms_of_payment_id {
-        body["TermsOfPaymentId"] = json!(terms);
+        fields.push(("TermsOfPaymentId".into(), json!(terms)));
     }
-    fill(&mut body, customer)?;
-    client::put(&path, &body)?;
+    // A custom field overrides what the connector would write.
+    for (field, value) in custom_fields::accepted(&customer.custom_fields, &target(), &what(customer))? {
+        fields.retain(|(f, _)| *f != field);
+        fields.push((field, value));
+    }
+    let changed = changes(&stored, fields, settings::get()?.update_contact);
+    customer_match::remember(&customer.email, id)?;
+    if changed.is_empty() {
+        return Ok(());
+    }
+    client::put(&path(id), &customer_fields::replacement(&stored, &changed))?;
+    let names: Vec<&str> = changed.iter().map(|(f, _)| f.as_str()).collect();
+    log::log(
+        Level::Info,
+        &format!("{} updated: {}", what(customer), names.join(", ")),
+        &[("id".into(), id.to_string())],
+    );
     Ok(())
 }
 
-/// Sets every field we manage; a field the customer no longer has is
-/// cleared, so the books mirror the source.
-fn fill(body: &mut Value, customer: &Customer) -> Result<(), Error> {
-    let is_company = customer.kind == CustomerKind::Company;
-    let person = full_name(&customer.first_name, &customer.last_name);
-    let name = match (is_company, &customer.company_name, &customer.billing_address.company) {
-        (true, Some(company), _) | (true, None, Some(company)) => company.clone(),
-        _ if !person.is_empty() => person.clone(),
-        _ => customer.email.clone(),
-    };
-    let billing = &customer.billing_address;
-    let contact = customer.contact.clone().or_else(|| {
-        is_company.then(|| Contact {
-            name: person.clone(),
-            email: Some(customer.email.clone()),
-            phone: customer.phone.clone(),
-        })
-    });
-    let fields = [
-        ("Name", json!(name)),
-        ("IsPrivatePerson", json!(!is_company)),
-        ("EmailAddress", json!(customer.email)),
-        ("Telephone", json!(customer.phone.clone().or_else(|| billing.phone.clone()))),
-        ("VatNumber", json!(customer.vat_number)),
-        ("CorporateIdentityNumber", json!(customer.registration_number)),
-        ("InvoiceAddress1", json!(street_line(billing))),
-        ("InvoiceAddress2", json!(billing.extra_line)),
-        ("InvoicePostalCode", json!(billing.postal_code)),
-        ("InvoiceCity", json!(billing.city)),
-        ("InvoiceCountryCode", json!(country(billing))),
-        ("ContactPersonName", json!(contact.as_ref().map(|c| c.name.clone()))),
-        ("ContactPersonEmail", json!(contact.as_ref().and_then(|c| c.email.clone()))),
-        ("ContactPersonPhone", json!(contact.as_ref().and_then(|c| c.phone.clone()))),
-    ];
-    let delivery = customer.delivery_address.as_ref();
-    let delivery_fields = [
-        ("DeliveryCustomerName", json!(delivery.map(|a| a.company.clone().unwrap_or_else(|| a.name.clone())))),
-        ("DeliveryAddress1", json!(delivery.map(street_line))),
-        ("DeliveryAddress2", json!(delivery.and_then(|a| a.extra_line.clone()))),
-        ("DeliveryPostalCode", json!(delivery.map(|a| a.postal_code.clone()))),
-        ("DeliveryCity", json!(delivery.map(|a| a.city.clone()))),
-        ("DeliveryCountryCode", json!(delivery.and_then(country))),
-    ];
-    for (field, value) in fields.into_iter().chain(delivery_fields) {
-        body[field] = value;
-    }
-    json::merge_custom_fields(body, &customer.custom_fields, &format!("customer {}", customer.email))
-}
-
-fn full_name(first: &str, last: &str) -> String {
-    format!("{} {}", first.trim(), last.trim()).trim().to_string()
-}
-
-/// "Keizersgracht 1 A": eAccounting has one street line.
-pub fn street_line(address: &Address) -> String {
-    [Some(address.street.as_str()), address.house_number.as_deref(), address.house_number_suffix.as_deref()]
-        .into_iter()
-        .flatten()
-        .map(str::trim)
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-pub fn country(address: &Address) -> Option<String> {
-    let code = address.country_code.trim().to_ascii_uppercase();
-    (!code.is_empty()).then_some(code)
+fn what(customer: &Customer) -> String {
+    format!("customer {}", customer.email)
 }
 
 fn from_api(item: &Value) -> Result<Customer, Error> {

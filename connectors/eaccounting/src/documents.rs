@@ -22,7 +22,7 @@ use crate::client::{self, literal};
 use crate::exports::trestle::sync::sales_document_sink::{DocumentKind, LineBooking, SalesDocument};
 use crate::json::{self, round2};
 use crate::reference::{self, Kind};
-use crate::{company, customers, remembered};
+use crate::{company, custom_fields, customers, remembered};
 
 /// An order is "ongoing" once the shop accepted it (1 would be a draft).
 const ORDER_STATUS_ONGOING: i64 = 2;
@@ -40,17 +40,67 @@ struct Target {
     reference_field: &'static str,
     /// The field holding the document's total incl. VAT.
     total_field: &'static str,
+    /// The schema components of the document and of its rows.
+    component: &'static str,
+    row_component: &'static str,
 }
 
 impl Target {
     fn of(kind: DocumentKind) -> Target {
-        let (collection, noun, reference_field, total_field) = match kind {
-            DocumentKind::Quote => ("/quotes", "quote", "CompanyReference", "TotalAmount"),
-            DocumentKind::Order => ("/orders", "order", "OurReference", "Amount"),
-            DocumentKind::InvoiceDraft => ("/customerinvoicedrafts", "invoice draft", "OurReference", "TotalAmount"),
-            DocumentKind::Invoice => ("/customerinvoices", "invoice", "OurReference", "TotalAmount"),
+        let (collection, noun, reference_field, total_field, component, row_component) = match kind {
+            DocumentKind::Quote => ("/quotes", "quote", "CompanyReference", "TotalAmount", "QuoteApi", "QuoteRowApi"),
+            DocumentKind::Order => ("/orders", "order", "OurReference", "Amount", "OrderApi", "OrderRowApi"),
+            DocumentKind::InvoiceDraft => (
+                "/customerinvoicedrafts",
+                "invoice draft",
+                "OurReference",
+                "TotalAmount",
+                "CustomerInvoiceDraftApi",
+                "CustomerInvoiceDraftRowApi",
+            ),
+            DocumentKind::Invoice => (
+                "/customerinvoices",
+                "invoice",
+                "OurReference",
+                "TotalAmount",
+                "CustomerInvoiceApi",
+                "CustomerInvoiceRowApi",
+            ),
         };
-        Target { kind, collection, noun, reference_field, total_field }
+        Target { kind, collection, noun, reference_field, total_field, component, row_component }
+    }
+
+    /// Where the order's custom fields go, and what they may not replace.
+    fn header_fields(&self) -> custom_fields::Target {
+        custom_fields::Target::new(
+            self.component,
+            self.noun,
+            &[
+                (self.reference_field, "it holds our reference, by which Trestle finds the document again"),
+                ("Id", custom_fields::ID),
+                ("Rows", "the rows are the order's lines"),
+                ("CustomerId", "the customer is the one the flow found or created for the buyer"),
+                ("EuThirdParty", "the VAT treatment follows the order"),
+            ],
+        )
+    }
+
+    /// Where a line's custom fields go.
+    fn row_fields(&self) -> custom_fields::Target {
+        const LINE: &str = "article, quantity, price and VAT of a row are the order line's";
+        custom_fields::Target::new(
+            self.row_component,
+            "document row",
+            &[
+                ("ArticleId", LINE),
+                ("Quantity", LINE),
+                ("UnitPrice", LINE),
+                ("DiscountPercentage", LINE),
+                ("IsVatFree", LINE),
+                ("IsTextRow", LINE),
+                ("LineNumber", "the connector numbers the rows"),
+            ],
+        )
     }
 }
 
@@ -123,7 +173,8 @@ pub fn create(document: &SalesDocument) -> Result<String, Error> {
         .map(|(index, (line, booking))| row(&target, order, index, line, booking, gross))
         .collect::<Result<Vec<_>, _>>()?;
     body["Rows"] = json!(rows);
-    json::merge_custom_fields(&mut body, &order.custom_fields, &format!("{} {}", target.noun, document.reference))?;
+    let what = format!("{} {}", target.noun, document.reference);
+    custom_fields::merge(&mut body, &order.custom_fields, &target.header_fields(), &what)?;
 
     let created = client::post(target.collection, &body).inspect_err(|e| {
         if matches!(e, Error::Invalid(_) | Error::NotFound(_)) {
@@ -158,7 +209,10 @@ fn header(target: &Target, document: &SalesDocument) -> Result<Value, Error> {
             set("Status", json!(ORDER_STATUS_ONGOING));
             set("ReverseChargeOnConstructionServices", json!(false));
         }
-        DocumentKind::InvoiceDraft | DocumentKind::Invoice => set("InvoiceDate", json!(date)),
+        // Typed date-time without the "YYYY-MM-DD" note of order and quote dates.
+        DocumentKind::InvoiceDraft | DocumentKind::Invoice => {
+            set("InvoiceDate", json!(date.map(|d| format!("{d}T00:00:00Z"))))
+        }
     }
     if target.kind != DocumentKind::Quote {
         // Quotes take their terms and addresses from the customer.
@@ -257,11 +311,8 @@ fn row(
         }
     }
     let mut row = Value::Object(row);
-    json::merge_custom_fields(
-        &mut row,
-        &line.custom_fields,
-        &format!("order {} line {}", order.order_number, index + 1),
-    )?;
+    let what = format!("order {} line {}", order.order_number, index + 1);
+    custom_fields::merge(&mut row, &line.custom_fields, &target.row_fields(), &what)?;
     Ok(row)
 }
 

@@ -1,7 +1,7 @@
 //! Reading eAccounting's JSON without trusting its shape: every accessor
 //! names the field and the thing it was reading when the shape is wrong, so
 //! a malformed answer becomes an `invalid` error a user can report, never a
-//! trap. Also the merge of a mapping's custom fields into our payloads.
+//! trap.
 
 use serde_json::{Map, Value};
 use trestle_guest::Error;
@@ -58,24 +58,6 @@ pub fn array<'a>(item: &'a Value, field: &str, what: &str) -> Result<&'a [Value]
         Some(Value::Array(items)) => Ok(items),
         Some(other) => Err(malformed(what, field, format!("expected a list, got {other}"))),
     }
-}
-
-/// Sets each (field, JSON value) of a mapping's custom fields on `payload`,
-/// overriding what the connector put there: that is how a tenant reaches
-/// fields the canonical model does not name.
-pub fn merge_custom_fields(payload: &mut Value, fields: &[(String, String)], what: &str) -> Result<(), Error> {
-    let Some(target) = payload.as_object_mut() else {
-        return Ok(());
-    };
-    for (field, text) in fields {
-        let value: Value = serde_json::from_str(text).map_err(|e| {
-            Error::Invalid(format!(
-                "{what}: custom field `{field}` must hold a JSON value (a string needs quotes), got {text:?}: {e}"
-            ))
-        })?;
-        target.insert(field.clone(), value);
-    }
-    Ok(())
 }
 
 /// `Number` values compare by value (10 and 10.0 are the same price).

@@ -23,6 +23,9 @@ mod articles;
 mod client;
 mod clock;
 mod company;
+mod custom_fields;
+mod customer_fields;
+mod customer_match;
 mod customers;
 mod documents;
 mod json;
@@ -32,6 +35,7 @@ mod origin;
 mod percent;
 mod reference;
 mod remembered;
+mod schema;
 mod settings;
 
 use exports::trestle::sync::connection::{self, ConnectorSpec, RateLimit};

@@ -26,6 +26,9 @@ pub struct Settings {
     /// The company the token must belong to (name or organisation number).
     pub company: Option<String>,
     pub page_size: u32,
+    /// Whether a company's contact person and e-mail address in the books
+    /// follow the buyer in the shop (off: the books' own stay).
+    pub update_contact: bool,
 }
 
 pub fn described() -> Vec<Setting> {
@@ -63,6 +66,14 @@ pub fn described() -> Vec<Setting> {
             None,
         ),
         setting("page_size", "Items per page when listing", false, false, Some(&DEFAULT_PAGE_SIZE.to_string())),
+        setting(
+            "update_contact",
+            "Whether updating a company customer writes the shop's buyer over the contact person and e-mail \
+             address the books already have (true or false)",
+            false,
+            false,
+            Some("false"),
+        ),
     ]
 }
 
@@ -98,6 +109,13 @@ fn read() -> Result<Settings, Error> {
             Error::Invalid(format!("setting `page_size` must be a positive whole number, not `{text}`"))
         })?,
     };
+    let update_contact = match optional("update_contact").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(Error::Invalid(format!("setting `update_contact` must be true or false, not `{other}`")));
+        }
+    };
     Ok(Settings {
         api_base_url: url("api_base_url", DEFAULT_API_BASE_URL),
         identity_base_url: url("identity_base_url", DEFAULT_IDENTITY_BASE_URL),
@@ -106,5 +124,6 @@ fn read() -> Result<Settings, Error> {
         refresh_token: optional("refresh_token"),
         company: optional("company"),
         page_size,
+        update_contact,
     })
 }

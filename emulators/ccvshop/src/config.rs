@@ -30,6 +30,8 @@ pub struct Config {
     /// What `DELETE /categories/{id}` does with a category that has
     /// subcategories (undocumented).
     pub category_delete: CategoryDelete,
+    /// How `/paymethods` renders `extra_costs`, which the docs do not type.
+    pub paymethod_extra_costs: ExtraCostsShape,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +48,16 @@ pub enum CategoryDelete {
     WithSubcategories,
     /// 500.70 while it has subcategories.
     RefuseWithSubcategories,
+
+
+/// Shapes of an untyped field seen or plausible in real shops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExtraCostsShape {
+    /// The fixed amount, as `extra_costs_fixed`.
+    #[default]
+    Number,
+    /// Whether the method costs extra at all.
+    Boolean,
 }
 
 impl Config {
@@ -69,6 +81,7 @@ impl Default for Config {
             server_time: None,
             combination_stock: CombinationStock::Refuse,
             category_delete: CategoryDelete::WithSubcategories,
+            paymethod_extra_costs: ExtraCostsShape::default(),
         }
     }
 }

@@ -24,6 +24,29 @@ pub struct Config {
     pub rate_limit_per_minute: Option<u32>,
     /// Larger `$pagesize` values are clamped to this (the real maximum is unknown).
     pub max_page_size: u32,
+    /// How `$filter` compares strings (`EmailAddress eq '…'`): the real
+    /// API's collation is not documented, so both are emulated.
+    pub filter_strings: StringComparison,
+    /// What a write that carries read-only properties gets: not documented
+    /// (ASP.NET ignores them; the schema says a client should not send them).
+    pub read_only_fields: ReadOnlyFields,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StringComparison {
+    #[default]
+    CaseSensitive,
+    /// As a SQL Server database with its default collation would.
+    CaseInsensitive,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReadOnlyFields {
+    /// Dropped without a word (the ASP.NET default).
+    #[default]
+    Ignore,
+    /// Refused with 400, naming each one.
+    Refuse,
 }
 
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
@@ -41,6 +64,8 @@ impl Default for Config {
             customers: 12,
             rate_limit_per_minute: Some(600),
             max_page_size: 1000,
+            filter_strings: StringComparison::default(),
+            read_only_fields: ReadOnlyFields::default(),
         }
     }
 }

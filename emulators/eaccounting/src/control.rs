@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use crate::app::App;
 use crate::books::{Kind, now_utc, round2};
+use crate::schema::schemas;
 
 /// A bookkeeper's change to an article, by article number.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -56,6 +57,45 @@ impl App {
         books.put(Kind::Articles, changed);
         crate::resources::reserve_stock(&mut books);
         Ok(books.find(Kind::Articles, &id).cloned().unwrap_or_default())
+    }
+
+    /// A customer entered by a bookkeeper: `values` completed with the
+    /// blanks of every other property, a new id and the next number. Not
+    /// checked against the schema (nor is `edit_customer`), so a test can
+    /// seed what an older record or another client left behind.
+    pub fn add_customer(&self, values: Value) -> Value {
+        let mut books = self.books();
+        let mut customer = schemas().complete(Kind::Customers.schema(), values);
+        customer["Id"] = json!(uuid::Uuid::new_v4().to_string());
+        if customer["CustomerNumber"].as_str().is_none_or(str::is_empty) {
+            customer["CustomerNumber"] = json!(books.take_number("NextCustomerNumber").to_string());
+        }
+        // The terms named, else the first: every customer has terms.
+        let named = customer["TermsOfPaymentId"].as_str().and_then(|id| books.find(Kind::TermsOfPayments, id));
+        if let Some(terms) = named.or_else(|| books.all(Kind::TermsOfPayments).first()).cloned() {
+            customer["TermsOfPaymentId"] = terms["Id"].clone();
+            customer["TermsOfPayment"] = terms;
+        }
+        if customer["CurrencyCode"].is_null() {
+            customer["CurrencyCode"] = books.company["CurrencyCode"].clone();
+        }
+        customer["ChangedUtc"] = json!(now_utc());
+        books.put(Kind::Customers, customer.clone());
+        customer
+    }
+
+    /// Changes a customer (by id) as a bookkeeper would; returns it.
+    pub fn edit_customer(&self, id: &str, edit: impl FnOnce(&mut Value)) -> anyhow::Result<Value> {
+        let mut books = self.books();
+        let mut customer = books
+            .find(Kind::Customers, id)
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("no customer with id '{id}' in the emulated books"))?;
+        edit(&mut customer);
+        customer["Id"] = json!(id);
+        customer["ChangedUtc"] = json!(now_utc());
+        books.put(Kind::Customers, customer.clone());
+        Ok(customer)
     }
 
     pub fn state(&self) -> Value {

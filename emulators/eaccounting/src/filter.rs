@@ -11,6 +11,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde_json::Value;
 
+use crate::config::StringComparison;
 use crate::errors::ApiError;
 use crate::schema::{FieldType, schemas};
 
@@ -79,22 +80,34 @@ impl Filter {
         Ok(filter)
     }
 
-    pub fn matches(&self, item: &Value) -> bool {
+    /// Whether `item` passes, strings compared as `strings` says.
+    pub fn matches(&self, item: &Value, strings: StringComparison) -> bool {
+        let fold = |text: &str| match strings {
+            StringComparison::CaseSensitive => text.to_string(),
+            StringComparison::CaseInsensitive => text.to_lowercase(),
+        };
         match self {
-            Filter::And(a, b) => a.matches(item) && b.matches(item),
-            Filter::Or(a, b) => a.matches(item) || b.matches(item),
-            Filter::Not(a) => !a.matches(item),
+            Filter::And(a, b) => a.matches(item, strings) && b.matches(item, strings),
+            Filter::Or(a, b) => a.matches(item, strings) || b.matches(item, strings),
+            Filter::Not(a) => !a.matches(item, strings),
             Filter::Compare(left, op, right) => {
-                let left_value = resolve(left, item, right);
-                let right_value = resolve(right, item, left);
+                let folded = |literal: Literal| match literal {
+                    Literal::String(s) => Literal::String(fold(&s)),
+                    other => other,
+                };
+                let left_value = folded(resolve(left, item, right));
+                let right_value = folded(resolve(right, item, left));
                 compare(&left_value, *op, &right_value)
             }
-            Filter::Call(func, field, needle) => match item[field].as_str() {
-                Some(text) => match func {
-                    Func::Contains => text.contains(needle.as_str()),
-                    Func::StartsWith => text.starts_with(needle.as_str()),
-                    Func::EndsWith => text.ends_with(needle.as_str()),
-                },
+            Filter::Call(func, field, needle) => match item[field].as_str().map(fold) {
+                Some(text) => {
+                    let needle = fold(needle);
+                    match func {
+                        Func::Contains => text.contains(&needle),
+                        Func::StartsWith => text.starts_with(&needle),
+                        Func::EndsWith => text.ends_with(&needle),
+                    }
+                }
                 None => false,
             },
         }
@@ -463,7 +476,9 @@ mod tests {
     use serde_json::json;
 
     fn keeps(filter: &str, item: &Value) -> bool {
-        Filter::parse(filter, "CustomerApi").unwrap_or_else(|e| panic!("{filter}: {}", e.message)).matches(item)
+        Filter::parse(filter, "CustomerApi")
+            .unwrap_or_else(|e| panic!("{filter}: {}", e.message))
+            .matches(item, StringComparison::CaseSensitive)
     }
 
     #[test]

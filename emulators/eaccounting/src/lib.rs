@@ -28,7 +28,7 @@ use serde_json::Value;
 
 use crate::app::App;
 
-pub use crate::config::Config;
+pub use crate::config::{Config, ReadOnlyFields, StringComparison};
 pub use crate::control::ArticleChange;
 
 /// A running emulator; dropping it stops the server.
@@ -70,6 +70,12 @@ fn router(app: Arc<App>) -> Router {
 /// "ArticleApi", "PaginatedResponseOfArticleApi"), one message per problem.
 pub fn schema_violations(component: &str, value: &Value) -> Vec<String> {
     schema::schemas().validate(component, value).into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect()
+}
+
+/// The read-only properties `value` (a request body for `component`) sets,
+/// nested ones as `Rows[0].Id`: what a client should not send.
+pub fn read_only_properties(component: &str, value: &Value) -> Vec<String> {
+    schema::schemas().read_only_set(component, value).into_iter().map(|e| e.field).collect()
 }
 
 impl Handle {
@@ -126,6 +132,16 @@ impl Handle {
     /// Changes an article (by number) as a bookkeeper would; returns it.
     pub fn change_article(&self, number: &str, change: &ArticleChange) -> anyhow::Result<Value> {
         self.app.change_article(number, change)
+    }
+
+    /// A customer a bookkeeper entered (see `App::add_customer`); returns it.
+    pub fn add_customer(&self, values: Value) -> Value {
+        self.app.add_customer(values)
+    }
+
+    /// Changes a customer (by id) as a bookkeeper would; returns it.
+    pub fn edit_customer(&self, id: &str, edit: impl FnOnce(&mut Value)) -> anyhow::Result<Value> {
+        self.app.edit_customer(id, edit)
     }
 
     /// Books, grants and the initial refresh token, as `GET /_emulator/state`.

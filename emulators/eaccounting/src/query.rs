@@ -7,7 +7,7 @@ use std::cmp::Ordering;
 
 use serde_json::Value;
 
-use crate::config::DEFAULT_PAGE_SIZE;
+use crate::config::{DEFAULT_PAGE_SIZE, StringComparison};
 use crate::errors::ApiError;
 use crate::filter::Filter;
 use crate::schema::{FieldType, schemas};
@@ -48,10 +48,11 @@ impl ListQuery {
         Ok(query)
     }
 
-    /// Filters and sorts `items`; paging is left to the envelope.
-    pub fn apply(&self, items: Vec<Value>) -> Vec<Value> {
+    /// Filters (strings compared as `strings` says) and sorts `items`;
+    /// paging is left to the envelope.
+    pub fn apply(&self, items: Vec<Value>, strings: StringComparison) -> Vec<Value> {
         let mut kept: Vec<Value> =
-            items.into_iter().filter(|item| self.filter.as_ref().is_none_or(|f| f.matches(item))).collect();
+            items.into_iter().filter(|item| self.filter.as_ref().is_none_or(|f| f.matches(item, strings))).collect();
         if !self.order_by.is_empty() {
             kept.sort_by(|a, b| {
                 self.order_by

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{Connected, connect, error_fields};
-use eaccounting_emulator::{ArticleChange, schema_violations};
+use eaccounting_emulator::{ArticleChange, Config, ReadOnlyFields, StringComparison, schema_violations};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -240,4 +240,94 @@ fn bookkeeper_changes_and_reset_through_the_control_api() {
     let state: Value =
         common::http().get(format!("{}/_emulator/state", c.emu.base_url())).send().unwrap().json().unwrap();
     assert!(state["books"]["articles"].as_array().unwrap().len() > 50);
+}
+
+#[test]
+fn unknown_fields_are_refused_naming_each_one_nested_rows_included() {
+    let c = connect();
+    let mut customer = customer_body(&c);
+    customer["track_and_trace_code"] = json!("3SABC123");
+    let (status, body) = c.post("/customers", &customer);
+    assert_eq!((status, body["ErrorCode"].as_i64()), (StatusCode::BAD_REQUEST, Some(2000)), "{body}");
+    assert_eq!(error_fields(&body), ["track_and_trace_code"]);
+    let message = body["Errors"][0]["Message"].as_str().unwrap();
+    assert_eq!(message, "Could not find member 'track_and_trace_code' on object of type 'CustomerApi'.");
+    assert!(c.list("/customers?$filter=EmailAddress eq 'guest@example.nl'").is_empty(), "nothing was written");
+
+    let buyer = c.first("/customers");
+    let article = c.first("/articles?$filter=Number eq 'SKU-00001'");
+    let invoice = json!({"CustomerId": buyer["Id"], "EuThirdParty": false, "RotReducedInvoicingType": 0,
+                         "transaction_id": "T-1",
+                         "Rows": [{"ArticleId": article["Id"], "Quantity": 1, "track_and_trace_code": "3S"}]});
+    let (status, body) = c.post("/customerinvoices", &invoice);
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let mut fields = error_fields(&body);
+    fields.sort();
+    assert_eq!(fields, ["Rows[0].track_and_trace_code", "transaction_id"]);
+
+    // PUT is checked the same way.
+    let (_, created) = c.post("/customers", &customer_body(&c));
+    let mut replaced = customer_body(&c);
+    replaced["Nickname"] = json!("Gus");
+    let path = format!("/customers/{}", created["Id"].as_str().unwrap());
+    let (status, body) = c.send(reqwest::Method::PUT, &path, Some(&replaced));
+    assert_eq!((status, error_fields(&body)), (StatusCode::BAD_REQUEST, vec!["Nickname".to_string()]));
+}
+
+#[test]
+fn dates_are_written_in_each_properties_documented_format() {
+    let c = connect();
+    let buyer = c.first("/customers");
+    let article = c.first("/articles?$filter=Number eq 'SKU-00001'");
+    let invoice = |date: &str| {
+        json!({"CustomerId": buyer["Id"], "EuThirdParty": false, "RotReducedInvoicingType": 0, "InvoiceDate": date,
+               "Rows": [{"ArticleId": article["Id"], "Quantity": 1}]})
+    };
+    // Typed date-time without a note saying otherwise: a plain date is not one.
+    let (status, body) = c.post("/customerinvoices", &invoice("2026-12-01"));
+    assert_eq!((status, error_fields(&body)), (StatusCode::BAD_REQUEST, vec!["InvoiceDate".to_string()]));
+    let (status, body) = c.post("/customerinvoices", &invoice("2026-12-01T00:00:00Z"));
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // Order dates are documented as "YYYY-MM-DD".
+    let order = json!({"CustomerId": buyer["Id"], "CurrencyCode": "EUR", "Status": 2, "EuThirdParty": false,
+                       "RotReducedInvoicingType": 0, "ReverseChargeOnConstructionServices": false,
+                       "OrderDate": "2026-12-01", "Rows": []});
+    let (status, body) = c.post("/orders", &order);
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+#[test]
+fn read_only_fields_are_ignored_or_refused_as_configured() {
+    for (setting, refused) in [(ReadOnlyFields::Ignore, false), (ReadOnlyFields::Refuse, true)] {
+        let c = common::start_and_connect(Config { read_only_fields: setting, ..Config::default() });
+        let (_, created) = c.post("/customers", &customer_body(&c));
+        let mut echoed = created.clone();
+        echoed["Name"] = json!("Renamed");
+        let path = format!("/customers/{}", created["Id"].as_str().unwrap());
+        let (status, body) = c.send(reqwest::Method::PUT, &path, Some(&echoed));
+        if refused {
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+            let fields = error_fields(&body);
+            for read_only in ["Id", "ChangedUtc", "UnpaidInvoicesAmount"] {
+                assert!(fields.contains(&read_only.to_string()), "{read_only} not named: {fields:?}");
+            }
+            assert!(!fields.contains(&"Name".to_string()), "{fields:?}");
+        } else {
+            assert_eq!((status, body["Name"].as_str()), (StatusCode::OK, Some("Renamed")), "{body}");
+        }
+    }
+}
+
+#[test]
+fn string_filters_compare_case_as_configured() {
+    for (strings, found) in [(StringComparison::CaseSensitive, 0), (StringComparison::CaseInsensitive, 1)] {
+        let c = common::start_and_connect(Config { filter_strings: strings, ..Config::default() });
+        let (status, _) = c.post("/customers", &customer_body(&c));
+        assert_eq!(status, StatusCode::CREATED);
+        assert_eq!(c.list("/customers?$filter=EmailAddress eq 'guest@example.nl'").len(), 1, "{strings:?}");
+        let upper = c.list("/customers?$filter=EmailAddress eq 'Guest@Example.NL'");
+        assert_eq!(upper.len(), found, "{strings:?}");
+        let contained = c.list("/customers?$filter=contains(EmailAddress,'GUEST@')");
+        assert_eq!(contained.len(), found, "{strings:?}");
+    }
 }

@@ -26,6 +26,10 @@ pub struct Options {
     pub ccv_port: u16,
     /// 0 picks a free port.
     pub eaccounting_port: u16,
+    /// How the books' `$filter` compares strings (e-mail look-ups).
+    pub books_filter_strings: eaccounting_emulator::StringComparison,
+    /// Whether the books refuse read-only properties in request bodies.
+    pub books_read_only_fields: eaccounting_emulator::ReadOnlyFields,
 }
 
 impl Default for Options {
@@ -38,6 +42,8 @@ impl Default for Options {
             rate_limits: true,
             ccv_port: 0,
             eaccounting_port: 0,
+            books_filter_strings: Default::default(),
+            books_read_only_fields: Default::default(),
         }
     }
 }
@@ -62,6 +68,8 @@ impl Emulators {
             seed: options.seed,
             catalogue_size: options.products,
             rate_limit_per_minute: books_defaults.rate_limit_per_minute.filter(|_| options.rate_limits),
+            filter_strings: options.books_filter_strings,
+            read_only_fields: options.books_read_only_fields,
             ..books_defaults
         };
         let ccvshop = ccvshop_emulator::start_on_port(shop, options.ccv_port)

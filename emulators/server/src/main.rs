@@ -37,6 +37,7 @@ fn main() -> anyhow::Result<()> {
         rate_limits: !cli.no_rate_limits,
         ccv_port: cli.ccv_port,
         eaccounting_port: cli.eaccounting_port,
+        ..Options::default()
     })?;
     println!(
         "Trestle emulators: seed {}, {} orders, {} products, rate limits {}\n",

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
+use crate::config::ExtraCostsShape;
 use crate::errors::ApiResult;
 use crate::links::Links;
 use crate::paging;
@@ -13,6 +14,7 @@ use crate::state::AppState;
 pub async fn list(State(app): State<AppState>, links: Links, query: QueryParams) -> ApiResult<Json<Value>> {
     query.allow("paymethods", &[])?;
     let shop = app.shop();
+    let shape = app.config.paymethod_extra_costs;
     let items = shop
         .paymethods
         .values()
@@ -24,7 +26,10 @@ pub async fn list(State(app): State<AppState>, links: Links, query: QueryParams)
                 "method": p.method,
                 "combined_name": p.combined_name(),
                 "label": p.label,
-                "extra_costs": p.extra_costs_fixed,
+                "extra_costs": match shape {
+                    ExtraCostsShape::Number => json!(p.extra_costs_fixed),
+                    ExtraCostsShape::Boolean => json!(p.extra_costs_fixed != 0.0),
+                },
                 "extra_costs_fixed": p.extra_costs_fixed,
                 "extra_costs_percentage": 0.0,
             })

@@ -68,7 +68,6 @@ pub fn render(customer: &Customer) -> Value {
 }
 
 fn address(p: &Person) -> Value {
-    let suffix = p.house_number_suffix.as_deref().unwrap_or_default();
     json!({
         "gender": Value::Null,
         "initials": p.first_name.chars().next().map(|c| format!("{c}.")),
@@ -76,7 +75,7 @@ fn address(p: &Person) -> Value {
         "last_name": p.last_name,
         "full_name": format!("{} {}", p.first_name, p.last_name),
         "company": p.company,
-        "address_line_1": format!("{} {}{}", p.street, p.house_number, suffix),
+        "address_line_1": address_line(p),
         "address_line_2": "",
         "street": p.street,
         "housenumber": p.house_number,
@@ -91,6 +90,19 @@ fn address(p: &Person) -> Value {
         "mobile": "",
         "comment": "",
     })
+}
+
+/// The street line as a Dutch shop shows it: "Spoorlaan 210-2", "Große
+/// Elbstraße 145c", but "Damrak 7 2-hoog" (a suffix that starts with a digit
+/// would run into the number).
+fn address_line(p: &Person) -> String {
+    match p.house_number_suffix.as_deref() {
+        Some(suffix) if suffix.starts_with(|c: char| c.is_ascii_digit()) => {
+            format!("{} {} {suffix}", p.street, p.house_number)
+        }
+        Some(suffix) => format!("{} {}{suffix}", p.street, p.house_number),
+        None => format!("{} {}", p.street, p.house_number),
+    }
 }
 
 /// A customer from write input. Requires `email` and a billing address with

@@ -33,7 +33,7 @@ async fn replace(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     require_scopes(&grant, "PUT /companysettings")?;
-    let input = read_body(&headers, &body, SCHEMA)?;
+    let input = read_body(&headers, &body, SCHEMA, app.config.read_only_fields)?;
     let mut books = app.books();
     let company = merge(SCHEMA, &input, Some(&books.company));
     books.company = company.clone();

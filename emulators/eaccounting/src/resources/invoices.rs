@@ -33,7 +33,7 @@ pub fn prepare(books: &mut Books, input: &Map<String, Value>, existing: Option<&
     invoice["PaymentStatus"] = json!(UNPAID);
     invoice["InvoiceNumber"] = json!(books.take_number("NextCustomerInvoiceNumber"));
     if invoice["InvoiceDate"].is_null() {
-        invoice["InvoiceDate"] = json!(now_utc()[..10].to_string());
+        invoice["InvoiceDate"] = json!(format!("{}T00:00:00Z", &now_utc()[..10]));
     }
     stamp_times(&mut invoice, existing, "ModifiedUtc");
     take_from_stock(books, &rows);

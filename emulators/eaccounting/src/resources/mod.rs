@@ -24,6 +24,7 @@ use serde_json::{Map, Value, json};
 use crate::app::App;
 use crate::bearer::require_scopes;
 use crate::books::{Books, Kind, now_utc};
+use crate::config::ReadOnlyFields;
 use crate::errors::{ApiError, FieldError, code};
 use crate::query::ListQuery;
 use crate::schema::schemas;
@@ -82,7 +83,7 @@ fn list(app: &App, grant: &Grant, kind: Kind, raw: Option<&str>) -> Result<Json<
     require_scopes(grant, &format!("GET /{}", kind.path()))?;
     let query = ListQuery::parse(raw, kind.schema(), app.config.max_page_size)?;
     let items = app.books().all(kind).to_vec();
-    Ok(Json(crate::envelope::page(query.apply(items), &query)))
+    Ok(Json(crate::envelope::page(query.apply(items, app.config.filter_strings), &query)))
 }
 
 fn get_one(app: &App, grant: &Grant, kind: Kind, id: &str) -> Result<Json<Value>, ApiError> {
@@ -105,7 +106,7 @@ fn write(
         Some(_) => format!("PUT /{}/{{id}}", kind.path()),
     };
     require_scopes(grant, &operation)?;
-    let input = read_body(headers, body, kind.schema())?;
+    let input = read_body(headers, body, kind.schema(), app.config.read_only_fields)?;
     let mut books = app.books();
     let existing = match id {
         Some(id) => {
@@ -167,8 +168,14 @@ fn check_key(kind: Kind, id: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// A JSON object body that passes the component schema.
-pub fn read_body(headers: &HeaderMap, body: &[u8], schema: &str) -> Result<Map<String, Value>, ApiError> {
+/// A JSON object body that passes the component schema: no property the
+/// schema does not name, and no read-only one if `read_only` says so.
+pub fn read_body(
+    headers: &HeaderMap,
+    body: &[u8],
+    schema: &str,
+    read_only: ReadOnlyFields,
+) -> Result<Map<String, Value>, ApiError> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if !content_type.starts_with("application/json") {
         return Err(ApiError::new(
@@ -182,7 +189,11 @@ pub fn read_body(headers: &HeaderMap, body: &[u8], schema: &str) -> Result<Map<S
     let Value::Object(input) = value else {
         return Err(ApiError::validation(format!("The request body must be a JSON object ({schema})."), Vec::new()));
     };
-    let errors = schemas().validate(schema, &Value::Object(input.clone()));
+    let input_value = Value::Object(input.clone());
+    let mut errors = schemas().validate(schema, &input_value);
+    if read_only == ReadOnlyFields::Refuse {
+        errors.extend(schemas().read_only_set(schema, &input_value));
+    }
     if let Some(first) = errors.first() {
         let message = format!("The request is invalid: {} ({} problem(s), see Errors).", first.message, errors.len());
         return Err(ApiError::validation(message, errors));

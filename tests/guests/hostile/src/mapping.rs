@@ -18,7 +18,7 @@ struct Hostile;
 impl Guest for Hostile {
     fn map_order(order: Order) -> Result<Order, String> {
         misbehave(&order);
-        Ok(order)
+        Ok(rewrite(order))
     }
 
     fn map_customer(customer: Customer) -> Result<Customer, String> {
@@ -79,6 +79,26 @@ fn misbehave(_: &Order) {
 #[cfg(feature = "http-from-mapping")]
 fn misbehave(_: &Order) {
     let _ = trestle_guest::http::Request::new("GET", "http://127.0.0.1:9/").send();
+}
+
+/// One owned field per order, by the last digit of its number, so a run
+/// shows each being refused: 0, 3, 6, 9 our reference; 1, 4, 7 the rows;
+/// 2, 5, 8 the customer.
+#[cfg(feature = "owned-custom-fields")]
+fn rewrite(mut order: Order) -> Order {
+    let digit = order.order_number.chars().last().and_then(|c| c.to_digit(10)).unwrap_or(0);
+    let (field, value) = match digit % 3 {
+        0 => ("OurReference", "\"HIJACKED-1\"".to_string()),
+        1 => ("Rows", "[]".to_string()),
+        _ => ("CustomerId", "\"00000000-0000-0000-0000-000000000001\"".to_string()),
+    };
+    order.custom_fields.push((field.to_string(), value));
+    order
+}
+
+#[cfg(not(feature = "owned-custom-fields"))]
+fn rewrite(order: Order) -> Order {
+    order
 }
 
 #[cfg(not(any(
