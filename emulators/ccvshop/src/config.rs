@@ -48,7 +48,7 @@ pub enum CategoryDelete {
     WithSubcategories,
     /// 500.70 while it has subcategories.
     RefuseWithSubcategories,
-
+}
 
 /// Shapes of an untyped field seen or plausible in real shops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -25,7 +25,9 @@ mod state;
 
 use emulator_kit::{Faults, RequestStats};
 
-pub use config::{CategoryDelete, CombinationStock, Config, DEMO_PUBLIC_KEY, DEMO_SECRET_KEY, ExtraCostsShape, RateLimits};
+pub use config::{
+    CategoryDelete, CombinationStock, Config, DEMO_PUBLIC_KEY, DEMO_SECRET_KEY, ExtraCostsShape, RateLimits,
+};
 pub use delivery::Delivery;
 pub use emulator_kit::FaultConfig;
 pub use handle::Handle;
