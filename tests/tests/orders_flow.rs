@@ -494,3 +494,25 @@ fn a_mapping_cannot_replace_our_reference_rows_or_customer() {
     let articles_created = emulators.eaccounting.request_counts().get("POST /v2/articles").copied().unwrap_or(0);
     assert_eq!(books_writes(&emulators), articles_created, "nothing but missing articles was written");
 }
+
+#[test]
+fn an_unknown_setting_is_refused_naming_it_and_the_allowed_ones() {
+    let emulators =
+        Emulators::start(Options { orders: 10, products: 60, rate_limits: false, ..Options::default() }).unwrap();
+    let host = host();
+    let cases = [
+        ("missing_articles = \"create\"", "`missing_articles` is not a setting of the orders flow"),
+        ("payment_term = { ideal = \"x\" }", "`payment_term.ideal` is not a setting of the orders flow"),
+    ];
+    for (settings, expected) in cases {
+        let tenant = tenant(&host, &emulators, settings);
+        let run = tenant.flow_run(&host, &Builtins, "orders", Trigger::Scheduled).unwrap();
+        let error = format!("{:#}", host.run_flow(run).expect_err(settings));
+        assert!(error.contains(expected), "{settings}: {error}");
+        for allowed in ["missing_article", "payment_terms.<payment method or default>", "article.<line kind>"] {
+            assert!(error.contains(allowed), "{settings}: names the allowed setting {allowed}: {error}");
+        }
+    }
+    assert!(invoices(&emulators).is_empty(), "a refused run writes nothing");
+}
+

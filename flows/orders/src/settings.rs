@@ -1,4 +1,5 @@
-//! The flow's settings, read once per run from its config. A bad value is
+//! The flow's settings, read once per run from its config. A bad value or
+//! an unknown key (a misspelt one would be ignored and its default used) is
 //! refused with the key and what is allowed.
 
 use std::collections::BTreeMap;
@@ -6,7 +7,7 @@ use std::collections::BTreeMap;
 use trestle::sync::sales_document_sink::DocumentKind;
 use trestle_guest::config;
 use trestle_guest::flow::countries::ByCountry;
-use trestle_guest::flow::settings::{flag, group};
+use trestle_guest::flow::settings::{flag, group, refuse_unknown};
 
 use crate::trestle;
 
@@ -57,6 +58,30 @@ pub struct Settings {
     /// after the cursor passed them (0 = off).
     pub recheck_days: u32,
 }
+
+const KEYS: &[&str] = &[
+    "document",
+    "paid_only",
+    "statuses",
+    "created_since",
+    "customers",
+    "default_customer_id",
+    "update_customers",
+    "missing_article",
+    "generic_article",
+    "home_country",
+    "recheck_days",
+    "max_orders",
+];
+
+/// Tables of settings, by prefix, and what follows the dot.
+const GROUPS: &[(&str, &str)] = &[
+    ("article.", "<line kind>[.<VAT rate>]"),
+    ("payment_terms.", "<payment method or default>"),
+    ("delivery_methods.", "<shipping method>"),
+    ("vat_code.", "<country, domestic, eu, export or default>"),
+    ("revenue_account.", "<country, domestic, eu, export or default>"),
+];
 
 const LINE_KINDS: &[&str] = &["shipping", "payment-fee", "discount", "coupon", "extra-cost"];
 
@@ -119,6 +144,7 @@ impl Settings {
     }
 
     pub fn parse(e: &BTreeMap<String, String>) -> Result<Self, String> {
+        refuse_unknown(e, "orders", KEYS, GROUPS)?;
         let document = match e.get("document").map(String::as_str).unwrap_or("invoice-draft") {
             "quote" => DocumentKind::Quote,
             "order" => DocumentKind::Order,

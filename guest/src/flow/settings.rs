@@ -19,11 +19,36 @@ pub fn group(entries: &BTreeMap<String, String>, prefix: &str) -> BTreeMap<Strin
     entries.iter().filter_map(|(k, v)| k.strip_prefix(prefix).map(|rest| (rest.to_string(), v.clone()))).collect()
 }
 
+/// Refuses the first key that is neither one of `keys` nor under one of
+/// `groups` (a prefix ending in a dot, and what follows it for people, e.g.
+/// `("article.", "<kind>")`): a misspelt setting would otherwise be
+/// ignored without a word and its default used.
+pub fn refuse_unknown(
+    entries: &BTreeMap<String, String>,
+    flow: &str,
+    keys: &[&str],
+    groups: &[(&str, &str)],
+) -> Result<(), String> {
+    let known =
+        |key: &str| keys.contains(&key) || groups.iter().any(|(prefix, _)| key.len() > prefix.len() && key.starts_with(prefix));
+    match entries.keys().find(|key| !known(key)) {
+        None => Ok(()),
+        Some(unknown) => {
+            let allowed: Vec<String> = keys
+                .iter()
+                .map(|k| k.to_string())
+                .chain(groups.iter().map(|(prefix, rest)| format!("{prefix}{rest}")))
+                .collect();
+            Err(format!("setting `{unknown}` is not a setting of the {flow} flow; allowed: {}", allowed.join(", ")))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
 
-    use super::{flag, group};
+    use super::{flag, group, refuse_unknown};
 
     fn entries(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
@@ -42,5 +67,20 @@ mod tests {
     fn group_keeps_only_the_entries_under_the_prefix() {
         let e = entries(&[("terms.ideal", "14"), ("terms.default", "30"), ("termsx", "1"), ("other.ideal", "7")]);
         assert_eq!(group(&e, "terms."), entries(&[("ideal", "14"), ("default", "30")]));
+    }
+
+    #[test]
+    fn refuse_unknown_names_the_key_and_every_allowed_one() {
+        let groups = [("terms.", "<method>")];
+        let e = entries(&[("mode", "a"), ("terms.ideal", "14")]);
+        assert_eq!(refuse_unknown(&e, "test", &["mode"], &groups), Ok(()));
+        let e = entries(&[("mode", "a"), ("modus", "b")]);
+        assert_eq!(
+            refuse_unknown(&e, "test", &["mode", "other"], &groups),
+            Err("setting `modus` is not a setting of the test flow; allowed: mode, other, terms.<method>".into())
+        );
+        // The bare prefix is not a group member.
+        let e = entries(&[("terms.", "14")]);
+        assert!(refuse_unknown(&e, "test", &["mode"], &groups).is_err());
     }
 }
