@@ -285,13 +285,17 @@ fn every_invoice_has_the_shop_orders_rows_vat_shipping_discounts_and_buyer() {
         assert!((books_vat - vat).abs() <= 0.05, "{reference}: books VAT {books_vat:.2}, shop {vat:.2}: {invoice:#}");
 
         // Every shop row as an article row with its SKU (the variant's own)
-        // and count, in the shop's order.
+        // and count, in the shop's order (a row booked as two, for its
+        // amount to the cent, counts once).
         let rows = invoice["Rows"].as_array().unwrap();
-        let article_rows: Vec<(&str, f64)> = rows
-            .iter()
-            .filter(|r| r["ArticleNumber"].as_str().is_some_and(|n| n.starts_with("SKU-")))
-            .map(|r| (r["ArticleNumber"].as_str().unwrap(), r["Quantity"].as_f64().unwrap()))
-            .collect();
+        let mut article_rows: Vec<(&str, f64)> = Vec::new();
+        for row in rows.iter().filter(|r| r["ArticleNumber"].as_str().is_some_and(|n| n.starts_with("SKU-"))) {
+            let (sku, quantity) = (row["ArticleNumber"].as_str().unwrap(), row["Quantity"].as_f64().unwrap());
+            match article_rows.last_mut() {
+                Some((last, total)) if *last == sku && quantity == 1.0 => *total += quantity,
+                _ => article_rows.push((sku, quantity)),
+            }
+        }
         let shop_rows: Vec<(&str, f64)> = order["rows"]
             .as_array()
             .unwrap()
@@ -516,3 +520,110 @@ fn an_unknown_setting_is_refused_naming_it_and_the_allowed_ones() {
     assert!(invoices(&emulators).is_empty(), "a refused run writes nothing");
 }
 
+
+/// A registered buyer in the shop: a private person, or with `company` a
+/// business with a VAT number; returns the user id.
+fn buyer(emulators: &Emulators, email: &str, company: Option<&str>, country: &str) -> u64 {
+    emulators.ccvshop.add_user(emulator_kit::seed::Person {
+        first_name: "Fenna".into(),
+        last_name: "Visser".into(),
+        email: email.into(),
+        company: company.map(str::to_string),
+        vat_number: company.map(|_| format!("{country}123456789B01")),
+        street: "Damrak".into(),
+        house_number: 7,
+        house_number_suffix: None,
+        postal_code: "1012 LG".into(),
+        city: "Amsterdam".into(),
+        country_code: country.into(),
+        country_name: country.into(),
+        phone: "+31 6 12345678".into(),
+    })
+}
+
+/// A paid checkout by `user`: `count` x `sku`; returns the order id.
+fn order_by(emulators: &Emulators, user: u64, sku: &str, count: f64) -> u64 {
+    let rows = vec![ccvshop_emulator::NewOrderRow { sku: sku.into(), count }];
+    let order = ccvshop_emulator::NewOrder { rows, user_id: Some(user), paid: true };
+    emulators.ccvshop.place_order(&order).unwrap()
+}
+
+/// The shop's simple products (no variants), as (id, SKU), lowest id first.
+fn simple_products(emulators: &Emulators) -> Vec<(u64, String)> {
+    let shop = emulators.ccvshop.state()["shop"].clone();
+    let parents: BTreeSet<u64> = shop["attribute_combinations"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|c| c["product_id"].as_u64())
+        .collect();
+    shop["products"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|p| Some((p["id"].as_u64()?, p["productnumber"].as_str()?.to_string())))
+        .filter(|(id, _)| !parents.contains(id))
+        .collect()
+}
+
+/// The shop's order as its dump shows it.
+fn shop_order(emulators: &Emulators, id: u64) -> Value {
+    emulators.ccvshop.state()["shop"]["orders"][id.to_string()].clone()
+}
+
+/// The invoice the shop order `id` became.
+fn invoice_of(emulators: &Emulators, id: u64) -> Value {
+    let reference = format!("ORD-{}", shop_order(emulators, id)["ordernumber"].as_u64().unwrap());
+    invoices(emulators)
+        .into_iter()
+        .find(|i| i["OurReference"] == reference.as_str())
+        .unwrap_or_else(|| panic!("no invoice for {reference}"))
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+#[test]
+fn a_large_row_with_a_per_unit_discount_is_booked_to_the_cent_for_private_and_business_buyers() {
+    let emulators =
+        Emulators::start(Options { orders: 0, products: 60, rate_limits: false, ..Options::default() }).unwrap();
+    let (product, sku) = simple_products(&emulators).into_iter().next().expect("the seed has simple products");
+    // 0.75 off each unit: as a four-decimal fraction of 11.47 it is off by
+    // a few cents over 300 units.
+    emulators.ccvshop.update_product(product, serde_json::json!({"price": 11.47, "discount": 0.75, "vatrate": 21})).unwrap();
+    let private = buyer(&emulators, "fenna@visser.example", None, "NL");
+    let business = buyer(&emulators, "inkoop@devries.example", Some("Bakkerij De Vries B.V."), "NL");
+    let orders = [order_by(&emulators, private, &sku, 300.0), order_by(&emulators, business, &sku, 300.0)];
+    let host = host();
+    let report = run(&host, &tenant(&host, &emulators, "missing_article = \"create\""));
+    assert_eq!((report.summary.synced, report.summary.parked), (2, 0), "{:?}", report.summary);
+
+    for id in orders {
+        let order = shop_order(&emulators, id);
+        let row = &order["rows"][0];
+        let f = |k: &str| row[k].as_f64().unwrap();
+        // The shop's row: its selling price times the count, in its basis.
+        let shop_amount = round2(round2(f("price") - f("discount")) * f("count"));
+        let rate = f("tax");
+        let (gross, net) = if order["prices_include_tax"] == true {
+            (shop_amount, shop_amount - round2(shop_amount * rate / (100.0 + rate)))
+        } else {
+            (shop_amount + round2(shop_amount * rate / 100.0), shop_amount)
+        };
+        let invoice = invoice_of(&emulators, id);
+        let rows: Vec<&Value> =
+            invoice["Rows"].as_array().unwrap().iter().filter(|r| r["ArticleNumber"] == sku.as_str()).collect();
+        let booked: f64 = rows.iter().map(|r| r["Amount"].as_f64().unwrap()).sum();
+        let quantity: f64 = rows.iter().map(|r| r["Quantity"].as_f64().unwrap()).sum();
+        let expected = if invoice["IncludesVat"] == true { gross } else { net };
+        assert!(
+            (round2(booked) - expected).abs() < 0.001,
+            "order {id} ({}): books {booked:.2} for the row, the shop {expected:.2}: {rows:#?}",
+            if invoice["IncludesVat"] == true { "gross" } else { "net" }
+        );
+        assert_eq!(quantity, 300.0, "every unit booked once");
+    }
+    let kinds: BTreeSet<bool> = orders.iter().map(|id| invoice_of(&emulators, *id)["IncludesVat"] == true).collect();
+    assert_eq!(kinds.len(), 2, "one invoice in gross prices, one in net prices");
+}

@@ -20,9 +20,9 @@ use trestle_guest::types::{Address, LineKind, Order, OrderLine};
 
 use crate::client::{self, literal};
 use crate::exports::trestle::sync::sales_document_sink::{DocumentKind, LineBooking, SalesDocument};
-use crate::json::{self, round2};
+use crate::json;
 use crate::reference::{self, Kind};
-use crate::{company, custom_fields, customers, remembered};
+use crate::{company, custom_fields, customers, remembered, row_amounts};
 
 /// An order is "ongoing" once the shop accepted it (1 would be a draft).
 const ORDER_STATUS_ONGOING: i64 = 2;
@@ -165,13 +165,15 @@ pub fn create(document: &SalesDocument) -> Result<String, Error> {
     let gross = company::prices_include_vat_for(remembered::customer_is_private(&document.customer_id)?)?;
 
     let mut body = header(&target, document)?;
-    let rows = order
-        .lines
-        .iter()
-        .zip(&document.bookings)
-        .enumerate()
-        .map(|(index, (line, booking))| row(&target, order, index, line, booking, gross))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut rows = Vec::with_capacity(order.lines.len());
+    for (index, (line, booking)) in order.lines.iter().zip(&document.bookings).enumerate() {
+        rows.extend(line_rows(&target, order, index, line, booking, gross)?);
+    }
+    if target.kind == DocumentKind::Order {
+        for (number, row) in rows.iter_mut().enumerate() {
+            row["LineNumber"] = json!(number);
+        }
+    }
     body["Rows"] = json!(rows);
     let what = format!("{} {}", target.noun, document.reference);
     custom_fields::merge(&mut body, &order.custom_fields, &target.header_fields(), &what)?;
@@ -253,19 +255,21 @@ fn delivery_method(id: &str) -> Result<(Value, Value), Error> {
     Ok((method["Name"].clone(), method["Code"].clone()))
 }
 
-fn row(
+/// The document rows of one order line: one, or two where the amount needs
+/// them (see `row_amounts`).
+fn line_rows(
     target: &Target,
     order: &Order,
     index: usize,
     line: &OrderLine,
     booking: &LineBooking,
     gross: bool,
-) -> Result<Value, Error> {
+) -> Result<Vec<Value>, Error> {
     let mut row = Map::new();
-    // Required flags of the row schemas that have them writable.
+    // Required flags of the row schemas that have them writable (an order's
+    // LineNumber is set once all rows are known).
     match target.kind {
         DocumentKind::Order => {
-            row.insert("LineNumber".into(), json!(index));
             row.insert("IsWorkCost".into(), json!(false));
             row.insert("EligibleForReverseChargeOnVat".into(), json!(false));
         }
@@ -282,16 +286,13 @@ fn row(
     }
     let has_text_flag = matches!(target.kind, DocumentKind::Order | DocumentKind::InvoiceDraft);
     row.insert("Text".into(), json!(line.name));
-    match &booking.article_id {
+    let priced = match &booking.article_id {
         Some(article) => {
             if has_text_flag {
                 row.insert("IsTextRow".into(), json!(false));
             }
-            let (unit_price, discount) = price_in_basis(line, gross, index)?;
             row.insert("ArticleId".into(), json!(remembered::article_id(article)?));
-            row.insert("UnitPrice".into(), json!(unit_price));
-            row.insert("Quantity".into(), json!(line.quantity));
-            row.insert("DiscountPercentage".into(), json!(discount));
+            row_amounts::rows(line, gross, index)?
         }
         None => {
             let amount = (line.unit_price - line.discount) * line.quantity;
@@ -308,35 +309,28 @@ fn row(
             if has_text_flag {
                 row.insert("IsTextRow".into(), json!(true));
             }
+            Vec::new()
         }
-    }
-    let mut row = Value::Object(row);
-    let what = format!("order {} line {}", order.order_number, index + 1);
-    custom_fields::merge(&mut row, &line.custom_fields, &target.row_fields(), &what)?;
-    Ok(row)
-}
-
-/// The unit price in the document's basis (gross or net) and the discount
-/// as the fraction eAccounting wants. A discount that a four-decimal
-/// fraction cannot express to the cent is folded into the price instead.
-fn price_in_basis(line: &OrderLine, gross: bool, index: usize) -> Result<(f64, f64), Error> {
-    let factor = 1.0 + line.vat_rate / 100.0;
-    let convert = |price: f64| match (line.prices_include_vat, gross) {
-        (false, true) => price * factor,
-        (true, false) => price / factor,
-        _ => price,
     };
-    if !line.unit_price.is_finite() || !line.discount.is_finite() || factor <= 0.0 {
-        return Err(Error::Invalid(format!("line {} ({}) has no usable price or VAT rate", index + 1, line.name)));
+    let base = Value::Object(row);
+    let mut rows: Vec<Value> = match priced.as_slice() {
+        [] => vec![base],
+        _ => priced
+            .iter()
+            .map(|p| {
+                let mut row = base.clone();
+                row["UnitPrice"] = json!(p.unit_price);
+                row["Quantity"] = json!(p.quantity);
+                row["DiscountPercentage"] = json!(p.discount);
+                row
+            })
+            .collect(),
+    };
+    let what = format!("order {} line {}", order.order_number, index + 1);
+    for row in &mut rows {
+        custom_fields::merge(row, &line.custom_fields, &target.row_fields(), &what)?;
     }
-    let price = round2(convert(line.unit_price));
-    let discounted = round2(convert(line.unit_price - line.discount));
-    if line.discount == 0.0 || line.unit_price == 0.0 {
-        return Ok((discounted, 0.0));
-    }
-    let fraction = (line.discount / line.unit_price * 10_000.0).round() / 10_000.0;
-    let exact = (round2(price * (1.0 - fraction)) - discounted).abs() < 0.005;
-    if exact && fraction > 0.0 && fraction <= 1.0 { Ok((price, fraction)) } else { Ok((discounted, 0.0)) }
+    Ok(rows)
 }
 
 fn line_kind(kind: LineKind) -> &'static str {

@@ -35,6 +35,7 @@ mod origin;
 mod percent;
 mod reference;
 mod remembered;
+mod row_amounts;
 mod schema;
 mod settings;
 
