@@ -586,6 +586,7 @@ fn new_product(sku: &str) -> Product {
         category: Vec::new(),
         active: true,
         stock_managed: true,
+        service: false,
         origin: None,
         custom_fields: vec![("mpnnumber".into(), "\"MPN-APRON\"".into())],
     }

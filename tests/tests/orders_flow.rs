@@ -12,9 +12,13 @@ use trestle_host::bindings::Trigger;
 use trestle_host::run::RunReport;
 use trestle_host::tenant::{PreparedTenant, TenantConfig};
 
-/// One article for each kind of cost and discount line.
-const COST_ARTICLES: &str = "shipping = \"SHIPPING\"\npayment-fee = \"PAYMENT-FEE\"\n\
-    discount = \"DISCOUNT\"\ncoupon = \"DISCOUNT\"\nextra-cost = \"EXTRA-COST\"\n";
+/// One article for each kind of cost and discount line, for the shop's 21 %
+/// and for the lines of other rates (0 % on intra-community and export
+/// orders, where invoice rows are VAT free).
+const COST_ARTICLES: &str = "shipping = { 21 = \"SHIPPING\", default = \"SHIPPING\" }\n\
+    payment-fee = { 21 = \"PAYMENT-FEE\", default = \"PAYMENT-FEE\" }\n\
+    discount = { 21 = \"DISCOUNT\", default = \"DISCOUNT\" }\ncoupon = { 21 = \"DISCOUNT\", default = \"DISCOUNT\" }\n\
+    extra-cost = { 21 = \"EXTRA-COST\", default = \"EXTRA-COST\" }\n";
 
 /// A tenant syncing the emulated shop into the emulated books; `settings`
 /// are extra lines for `[flows.orders.settings]`.
@@ -255,11 +259,12 @@ fn every_invoice_has_the_shop_orders_rows_vat_shipping_discounts_and_buyer() {
     let emulators =
         Emulators::start(Options { orders: 150, products: 60, rate_limits: false, ..Options::default() }).unwrap();
     let host = host();
-    // Costs and coupons at every rate the seed uses get an article of that rate.
-    let articles = "shipping = { 21 = \"SHIPPING-21\", 9 = \"SHIPPING-9\", default = \"SHIPPING\" }\n\
-        coupon = { 21 = \"COUPON-21\", 9 = \"COUPON-9\", default = \"COUPON\" }\n\
-        payment-fee = { 21 = \"FEE-21\", default = \"FEE\" }\nextra-cost = { 21 = \"EXTRA-21\", default = \"EXTRA\" }\n\
-        discount = \"DISCOUNT\"\n";
+    // Costs and coupons at every rate the seed uses get an article of that
+    // rate; 0 % lines (intra-community and export orders) go on the 21 % one.
+    let articles = "shipping = { 21 = \"SHIPPING-21\", 9 = \"SHIPPING-9\", default = \"SHIPPING-21\" }\n\
+        coupon = { 21 = \"COUPON-21\", 9 = \"COUPON-9\", default = \"COUPON-21\" }\n\
+        payment-fee = { 21 = \"FEE-21\", default = \"FEE-21\" }\nextra-cost = { 21 = \"EXTRA-21\", default = \"EXTRA-21\" }\n\
+        discount = { 21 = \"DISCOUNT\", default = \"DISCOUNT\" }\n";
     let tenant = tenant_with_articles(&host, &emulators, "missing_article = \"create\"", articles);
     let report = run(&host, &tenant);
     assert_eq!(report.summary.parked, 0, "{:?}", report.summary.notes);
@@ -520,7 +525,6 @@ fn an_unknown_setting_is_refused_naming_it_and_the_allowed_ones() {
     assert!(invoices(&emulators).is_empty(), "a refused run writes nothing");
 }
 
-
 /// A registered buyer in the shop: a private person, or with `company` a
 /// business with a VAT number; returns the user id.
 fn buyer(emulators: &Emulators, email: &str, company: Option<&str>, country: &str) -> u64 {
@@ -551,12 +555,8 @@ fn order_by(emulators: &Emulators, user: u64, sku: &str, count: f64) -> u64 {
 /// The shop's simple products (no variants), as (id, SKU), lowest id first.
 fn simple_products(emulators: &Emulators) -> Vec<(u64, String)> {
     let shop = emulators.ccvshop.state()["shop"].clone();
-    let parents: BTreeSet<u64> = shop["attribute_combinations"]
-        .as_object()
-        .unwrap()
-        .values()
-        .filter_map(|c| c["product_id"].as_u64())
-        .collect();
+    let parents: BTreeSet<u64> =
+        shop["attribute_combinations"].as_object().unwrap().values().filter_map(|c| c["product_id"].as_u64()).collect();
     shop["products"]
         .as_object()
         .unwrap()
@@ -591,7 +591,10 @@ fn a_large_row_with_a_per_unit_discount_is_booked_to_the_cent_for_private_and_bu
     let (product, sku) = simple_products(&emulators).into_iter().next().expect("the seed has simple products");
     // 0.75 off each unit: as a four-decimal fraction of 11.47 it is off by
     // a few cents over 300 units.
-    emulators.ccvshop.update_product(product, serde_json::json!({"price": 11.47, "discount": 0.75, "vatrate": 21})).unwrap();
+    emulators
+        .ccvshop
+        .update_product(product, serde_json::json!({"price": 11.47, "discount": 0.75, "vatrate": 21}))
+        .unwrap();
     let private = buyer(&emulators, "fenna@visser.example", None, "NL");
     let business = buyer(&emulators, "inkoop@devries.example", Some("Bakkerij De Vries B.V."), "NL");
     let orders = [order_by(&emulators, private, &sku, 300.0), order_by(&emulators, business, &sku, 300.0)];
@@ -626,4 +629,167 @@ fn a_large_row_with_a_per_unit_discount_is_booked_to_the_cent_for_private_and_bu
     }
     let kinds: BTreeSet<bool> = orders.iter().map(|id| invoice_of(&emulators, *id)["IncludesVat"] == true).collect();
     assert_eq!(kinds.len(), 2, "one invoice in gross prices, one in net prices");
+}
+
+fn article(emulators: &Emulators, number: &str) -> Value {
+    let articles = emulators.eaccounting.state()["books"]["articles"].clone();
+    articles.as_array().unwrap().iter().find(|a| a["Number"] == number).cloned().unwrap_or(Value::Null)
+}
+
+fn coding_of(emulators: &Emulators, article: &Value) -> Value {
+    let codings = emulators.eaccounting.state()["books"]["articleaccountcodings"].clone();
+    codings.as_array().unwrap().iter().find(|c| c["Id"] == article["CodingId"]).cloned().expect("the article's coding")
+}
+
+/// Makes the shop's simple product `id` one the books lack: SKU `sku`,
+/// inactive, with an EAN, 24.95 at 21 % in the shop.
+fn shop_only_product(emulators: &Emulators, id: u64, sku: &str) {
+    let product = serde_json::json!({"productnumber": sku, "name": "Linen apron", "active": false,
+                                     "eannumber": "8712345678906", "vatrate": 21, "price": 24.95, "discount": 0});
+    emulators.ccvshop.update_product(id, product).unwrap();
+}
+
+#[test]
+fn an_article_created_from_a_shop_order_copies_the_shop_product_and_keeps_no_stock() {
+    let emulators =
+        Emulators::start(Options { orders: 0, products: 60, rate_limits: false, ..Options::default() }).unwrap();
+    let simple = simple_products(&emulators);
+    let (shop_only, gone) = (simple[0].0, simple[1].0);
+    shop_only_product(&emulators, shop_only, "SHOP-ONLY-1");
+    let dutch_person = buyer(&emulators, "fenna@visser.example", None, "NL");
+    let host = host();
+    let tenant = tenant(&host, &emulators, "missing_article = \"create\"");
+    let order = order_by(&emulators, dutch_person, "SHOP-ONLY-1", 2.0);
+    let first = run(&host, &tenant);
+    assert_eq!((first.summary.synced, first.summary.parked), (1, 0), "{:?}", first.summary.notes);
+
+    // The shop's name, EAN, active flag, price and rate; no stock of its own
+    // (the shop keeps it), so an invoice leaves no negative balance.
+    let created = article(&emulators, "SHOP-ONLY-1");
+    assert_eq!(created["Name"], "Linen apron");
+    assert_eq!(created["IsActive"], false, "inactive, as in the shop");
+    assert_eq!(created["Barcodes"][0]["Barcode"], "8712345678906");
+    assert_eq!(created["GrossPrice"], 24.95);
+    assert_eq!(created["IsStock"], false, "the shop keeps the stock");
+    assert_eq!(created["StockBalance"], 0.0);
+    let coding = coding_of(&emulators, &created);
+    assert_eq!((coding["VatRatePercent"].as_f64(), coding["Type"].as_str()), (Some(0.21), Some("Goods")));
+    assert_eq!(invoice_of(&emulators, order)["Rows"][0]["ArticleNumber"], "SHOP-ONLY-1");
+
+    // A product the shop no longer has: the article is made from the row,
+    // and the activity log says so.
+    emulators.ccvshop.update_product(gone, serde_json::json!({"productnumber": "GONE-1", "vatrate": 21})).unwrap();
+    let late = order_by(&emulators, dutch_person, "GONE-1", 3.0);
+    emulators.ccvshop.update_product(gone, serde_json::json!({"productnumber": "GONE-1-RENAMED"})).unwrap();
+    let second = run(&host, &tenant);
+    assert_eq!((second.summary.synced, second.summary.parked), (1, 0), "{:?}", second.summary.notes);
+    let from_row = article(&emulators, "GONE-1");
+    let row = &shop_order(&emulators, late)["rows"][0];
+    assert_eq!(from_row["Name"], row["product_name"]);
+    assert_eq!(from_row["IsStock"], false);
+    assert_eq!(coding_of(&emulators, &from_row)["VatRatePercent"].as_f64(), Some(0.21));
+    let warned = host
+        .activity(&trestle_host::ActivityQuery { kind: Some("log".into()), ..Default::default() })
+        .unwrap()
+        .into_iter()
+        .any(|e| e.message.contains("GONE-1") && e.message.contains("the shop no longer has"));
+    assert!(warned, "the activity log says the article was made from the order row");
+}
+
+#[test]
+fn an_article_first_sold_vat_free_abroad_books_full_vat_on_later_domestic_orders() {
+    let emulators =
+        Emulators::start(Options { orders: 0, products: 60, rate_limits: false, ..Options::default() }).unwrap();
+    let (product, _) = simple_products(&emulators)[0].clone();
+    shop_only_product(&emulators, product, "SHOP-ONLY-1");
+    let belgian_business = buyer(&emulators, "inkoop@bakker.example", Some("Bakker BVBA"), "BE");
+    let dutch_person = buyer(&emulators, "fenna@visser.example", None, "NL");
+    let host = host();
+    let tenant = tenant(&host, &emulators, "missing_article = \"create\"");
+
+    // First sold to a business elsewhere in the EU: 0 % on the row.
+    let intra = order_by(&emulators, belgian_business, "SHOP-ONLY-1", 2.0);
+    assert_eq!(shop_order(&emulators, intra)["is_intra_community_order"], true);
+    let first = run(&host, &tenant);
+    assert_eq!((first.summary.synced, first.summary.parked), (1, 0), "{:?}", first.summary.notes);
+    // Then at home.
+    let domestic = order_by(&emulators, dutch_person, "SHOP-ONLY-1", 1.0);
+    let second = run(&host, &tenant);
+    assert_eq!((second.summary.synced, second.summary.parked), (1, 0), "{:?}", second.summary.notes);
+
+    let domestic_invoice = invoice_of(&emulators, domestic);
+    let (_, shop_vat) = shop_totals(&shop_order(&emulators, domestic));
+    let books_vat = domestic_invoice["TotalVatAmount"].as_f64().unwrap();
+    assert!((books_vat - shop_vat).abs() < 0.01, "books VAT {books_vat:.2}, the shop's {shop_vat:.2}");
+    let intra_invoice = invoice_of(&emulators, intra);
+    assert_eq!(intra_invoice["TotalVatAmount"], 0.0, "{intra_invoice:#}");
+    assert!(intra_invoice["Rows"].as_array().unwrap().iter().all(|r| r["IsVatFree"] == true), "{intra_invoice:#}");
+}
+
+#[test]
+fn cost_articles_are_services_with_neutral_names_and_a_zero_rate_fee_parks_instead_of_borrowing_a_coding() {
+    let emulators =
+        Emulators::start(Options { orders: 150, products: 60, rate_limits: false, ..Options::default() }).unwrap();
+    let host = host();
+    // 0 % fees (intra-community and export orders) get an article of their own.
+    let articles = COST_ARTICLES.replace(
+        "payment-fee = { 21 = \"PAYMENT-FEE\", default = \"PAYMENT-FEE\" }",
+        "payment-fee = { 21 = \"PAYMENT-FEE\", default = \"FEE-0\" }",
+    );
+    let settings = "missing_article = \"create\"";
+    let report = run(&host, &tenant_with_articles(&host, &emulators, settings, &articles));
+
+    // Service articles, no stock (so no negative balances), named for their
+    // kind and rate rather than after the first order that needed them.
+    let expected = [
+        ("SHIPPING", &["Shipping 21 %"][..]),
+        ("PAYMENT-FEE", &["Payment fee 21 %"][..]),
+        ("DISCOUNT", &["Coupon 21 %", "Discount 21 %"][..]),
+        ("EXTRA-COST", &["Extra cost 21 %"][..]),
+    ];
+    for (number, names) in expected {
+        let created = article(&emulators, number);
+        assert!(!created.is_null(), "{number} was created: {:?}", report.summary.notes);
+        assert!(names.contains(&created["Name"].as_str().unwrap()), "{number}: {}", created["Name"]);
+        assert_eq!((created["IsStock"].as_bool(), created["StockBalance"].as_f64()), (Some(false), Some(0.0)));
+        let coding = coding_of(&emulators, &created);
+        assert_eq!((coding["Type"].as_str(), coding["VatRatePercent"].as_f64()), (Some("Service"), Some(0.21)));
+    }
+
+    // A 0 % fee: the books have no 0 % services coding, so the order parks
+    // naming the rate and what to set, and nothing lands on the 0 % goods or
+    // gift-card coding.
+    let zero_rate_fees: BTreeSet<String> = emulators.ccvshop.state()["shop"]["orders"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|o| o["paid"] == true && o["is_completed"] == true)
+        .filter(|o| o["shipping_tax_percentage"] == 0.0 && o["paymethod_costs"].as_f64().unwrap_or(0.0) > 0.0)
+        .map(|o| format!("ORD-{}", o["ordernumber"]))
+        .collect();
+    assert!(!zero_rate_fees.is_empty(), "the seed has VAT-free orders with a payment fee");
+    let parked: BTreeSet<String> = report
+        .summary
+        .notes
+        .iter()
+        .filter(|n| n.contains("parked"))
+        .inspect(|n| assert!(n.contains("0 % VAT") && n.contains("article.payment-fee.0"), "{n}"))
+        .filter_map(|n| n.split_whitespace().nth(1).map(|s| s.trim_end_matches(':').to_string()))
+        .collect();
+    assert_eq!(parked, zero_rate_fees, "exactly the orders with a 0 % fee park");
+    assert!(article(&emulators, "FEE-0").is_null());
+    let books = emulators.eaccounting.state()["books"].clone();
+    let gift_cards =
+        books["articleaccountcodings"].as_array().unwrap().iter().find(|c| c["NameEnglish"] == "Gift cards");
+    let gift_cards = gift_cards.expect("the books have a gift-card coding")["Id"].clone();
+    assert!(
+        books["articles"].as_array().unwrap().iter().all(|a| a["CodingId"] != gift_cards),
+        "no article on gift cards"
+    );
+
+    // Told to book them on the 21 % fee article (VAT-free rows), they land.
+    let fixed = tenant_with_articles(&host, &emulators, settings, COST_ARTICLES);
+    let second = run(&host, &fixed);
+    assert_eq!(second.summary.parked, 0, "{:?}", second.summary.notes);
+    assert_exactly_once(&emulators);
 }

@@ -149,6 +149,7 @@ fn product(client: &Client, item: &Value, tree: &mut Option<Tree>) -> Result<Pro
         category: category_path(client, &p, tree)?,
         active: p.bool("is_active")?,
         stock_managed: p.bool_or_false("stockenabled")?,
+        service: false,
         origin: None,
         custom_fields,
     })

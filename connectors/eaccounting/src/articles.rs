@@ -9,6 +9,7 @@ use trestle_guest::log::{self, Level};
 use trestle_guest::types::{Product, StockLevel};
 
 use crate::client::{self, literal};
+use crate::codings::{self, Sort, same_id};
 use crate::exports::trestle::sync::product_sink::{UpdateMask, UpsertOutcome, UpsertResult};
 use crate::exports::trestle::sync::product_source::{ProductFilter, ProductPage};
 use crate::exports::trestle::sync::stock_source::StockPage;
@@ -122,6 +123,7 @@ fn to_product(article: &Value) -> Result<Product, Error> {
         category: Vec::new(),
         active: json::flag(article, "IsActive", &what)?,
         stock_managed: json::flag(article, "IsStock", &what)?,
+        service: codings::is_service(&coding_id)?,
         origin: origin::of(article, Part::Article)?,
         custom_fields: stock,
         sku,
@@ -132,7 +134,8 @@ pub fn upsert(product: &Product, mask: UpdateMask) -> Result<UpsertResult, Error
     let what = format!("product {}", product.sku);
     match find(&product.sku)? {
         None => {
-            let coding = coding_for(product.vat_rate, None)?;
+            let sort = if product.service { Sort::Service } else { Sort::Goods };
+            let coding = codings::for_rate(product.vat_rate, sort)?;
             let mut body = json!({
                 "Number": product.sku,
                 "IsStock": product.stock_managed,
@@ -151,9 +154,9 @@ pub fn upsert(product: &Product, mask: UpdateMask) -> Result<UpsertResult, Error
             let id = json::string(&existing, "Id", WHAT)?;
             let current_coding = json::string(&existing, "CodingId", WHAT)?;
             let coding = if mask.contains(UpdateMask::VAT) {
-                coding_for(product.vat_rate, Some(&current_coding))?
+                codings::for_rate(product.vat_rate, codings::sort_of(&current_coding, Sort::Goods)?)?
             } else {
-                coding_by_id(&current_coding)?
+                codings::by_id(&current_coding)?
             };
             let mut body = existing.clone();
             apply(&mut body, product, mask, &coding)?;
@@ -233,45 +236,6 @@ fn changed_fields(before: &Value, after: &Value) -> Vec<String> {
         .filter(|(field, value)| !before.get(field.as_str()).is_some_and(|old| json::same(old, value)))
         .map(|(field, _)| field.clone())
         .collect()
-}
-
-fn same_id(item: &Value, id: &str) -> bool {
-    item["Id"].as_str().is_some_and(|own| own.eq_ignore_ascii_case(id))
-}
-
-fn coding_by_id(id: &str) -> Result<Value, Error> {
-    reference::items(Kind::ArticleAccountCodings)?.iter().find(|c| same_id(c, id)).cloned().ok_or_else(|| {
-        Error::Invalid(format!("the article's coding {id} is not among eAccounting's article account codings"))
-    })
-}
-
-/// The active coding of `rate` percent, preferring the kind (goods or
-/// services) of the article's current coding, else goods.
-fn coding_for(rate: f64, current: Option<&str>) -> Result<Value, Error> {
-    let codings = reference::items(Kind::ArticleAccountCodings)?;
-    let preferred_type = current
-        .and_then(|id| codings.iter().find(|c| same_id(c, id)))
-        .and_then(|c| c["Type"].as_str())
-        .unwrap_or("Goods")
-        .to_string();
-    let mut candidates = Vec::new();
-    for coding in codings.iter() {
-        let active = json::flag(coding, "IsActive", "eAccounting article account coding")?;
-        if active && (coding_vat_percent(coding)? - rate).abs() < 0.01 {
-            candidates.push(coding);
-        }
-    }
-    candidates.sort_by_key(|c| c["Type"].as_str() != Some(preferred_type.as_str()));
-    candidates.first().map(|c| (*c).clone()).ok_or_else(|| {
-        let known: Vec<String> = codings
-            .iter()
-            .map(|c| format!("{} ({}%)", c["Name"].as_str().unwrap_or("?"), coding_vat_percent(c).unwrap_or_default()))
-            .collect();
-        Error::Invalid(format!(
-            "no active article account coding in eAccounting has a VAT rate of {rate}%; there are: {}",
-            known.join(", ")
-        ))
-    })
 }
 
 /// The unit whose code, abbreviation or name is `unit`; for none, a piece.

@@ -22,6 +22,7 @@ mod api_error;
 mod articles;
 mod client;
 mod clock;
+mod codings;
 mod company;
 mod custom_fields;
 mod customer_fields;

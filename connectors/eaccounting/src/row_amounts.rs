@@ -39,7 +39,11 @@ pub fn rows(line: &OrderLine, gross: bool, index: usize) -> Result<Vec<Priced>, 
     let factor = 1.0 + line.vat_rate / 100.0;
     let usable = [line.unit_price, line.discount, line.quantity].iter().all(|n| n.is_finite());
     if !usable || factor <= 0.0 {
-        return Err(Error::Invalid(format!("line {} ({}) has no usable price, quantity or VAT rate", index + 1, line.name)));
+        return Err(Error::Invalid(format!(
+            "line {} ({}) has no usable price, quantity or VAT rate",
+            index + 1,
+            line.name
+        )));
     }
     let convert = |price: f64| match (line.prices_include_vat, gross) {
         (false, true) => price * factor,

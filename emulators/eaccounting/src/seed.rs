@@ -101,7 +101,9 @@ fn vat_codes(s: &mut Seeder) {
     }
 }
 
-/// Codings by VAT percent, for goods; plus one for services.
+/// Codings by VAT percent, for goods; plus one for services and one for
+/// gift cards (0 %, booked as a liability: not a sale of goods or services,
+/// though its type does not say so).
 fn codings(s: &mut Seeder) -> BTreeMap<u32, Value> {
     let mut by_rate = BTreeMap::new();
     for (rate, account) in [(21u32, 8000), (9, 8010), (0, 8020)] {
@@ -119,6 +121,13 @@ fn codings(s: &mut Seeder) -> BTreeMap<u32, Value> {
         "services-21",
         json!({"Name": "Diensten 21%", "NameEnglish": "Services 21%", "Type": "Service", "VatRate": "21",
                "VatRatePercent": 0.21, "IsActive": true, "DomesticSalesSubjectToVatAccountNumber": 8100,
+               "ChangedUtc": SEEDED_AT}),
+    );
+    s.add(
+        Kind::ArticleAccountCodings,
+        "gift-cards",
+        json!({"Name": "Cadeaubonnen", "NameEnglish": "Gift cards", "Type": "Goods", "VatRate": "0",
+               "VatRatePercent": 0.0, "IsActive": true, "DomesticSalesVatExemptAccountNumber": 1450,
                "ChangedUtc": SEEDED_AT}),
     );
     by_rate

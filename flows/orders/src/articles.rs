@@ -1,10 +1,19 @@
 //! Every article row must name an article the books know. Known SKUs are
 //! remembered across runs; a missing one is parked, created, or replaced by
 //! a generic article, as the settings say.
+//!
+//! An article created for a sold product copies the shop's product (name,
+//! EAN, active, VAT rate, prices), never the order row that needed it first:
+//! that row may be an intra-community sale at 0 %. It is marked as the
+//! shop's (origin "shop") and keeps no stock in the books, since the shop
+//! keeps it. A cost or discount article is a service, named for its kind and
+//! rate, at the rate of its line.
 
+use trestle::sync::order_source;
 use trestle::sync::product_sink::{self, UpdateMask};
 use trestle::sync::product_source;
 use trestle_guest::Error;
+use trestle_guest::log::{self, Level};
 use trestle_guest::types::{LineKind, Order, OrderLine, Product};
 
 use crate::ledger;
@@ -53,18 +62,32 @@ fn ensure(number: &str, line: &OrderLine, order: &Order, settings: &Settings) ->
         ledger::remember(&memo, "1");
         return Ok(number.to_string());
     }
-    match &settings.missing_article {
-        MissingArticle::Park => Err(Error::NotFound(format!(
-            "article {number} (\"{}\") does not exist in the books: create it there, or set missing_article = \"create\"",
-            line.name
-        ))),
-        MissingArticle::Generic(generic) if line.kind == LineKind::Article => Ok(generic.clone()),
-        MissingArticle::Generic(_) | MissingArticle::Create => {
-            product_sink::upsert_product(&from_line(number, line, order), UpdateMask::all())?;
-            ledger::remember(&memo, "1");
-            Ok(number.to_string())
+    let article = match &settings.missing_article {
+        MissingArticle::Park => {
+            return Err(Error::NotFound(format!(
+                "article {number} (\"{}\") does not exist in the books: create it there, or set missing_article = \
+                 \"create\"",
+                line.name
+            )));
         }
-    }
+        MissingArticle::Generic(generic) if line.kind == LineKind::Article => return Ok(generic.clone()),
+        MissingArticle::Generic(_) | MissingArticle::Create if line.kind == LineKind::Article => {
+            sold_product(number, line, order)?
+        }
+        MissingArticle::Generic(_) | MissingArticle::Create => cost_article(number, line, order, settings)?,
+    };
+    product_sink::upsert_product(&article, UpdateMask::all()).map_err(|e| match e {
+        Error::Invalid(why) if article.service => {
+            let (kind, rate) = (line_kind_name(line.kind), article.vat_rate);
+            Error::Invalid(format!(
+                "cannot create the {kind} article {number} at {rate} % VAT: {why}. Create {number} in the books with \
+                 the coding it should have, or name an existing article for these lines: article.{kind}.{rate}"
+            ))
+        }
+        e => e,
+    })?;
+    ledger::remember(&memo, "1");
+    Ok(number.to_string())
 }
 
 /// Forgets that these articles exist, after the books refused a document:
@@ -75,28 +98,125 @@ pub fn forget(order: &Order) {
     }
 }
 
-/// An article made from an order line. Cost and discount articles get no
-/// price of their own: every row sets its price.
-fn from_line(number: &str, line: &OrderLine, order: &Order) -> Product {
-    let unit_price = if line.kind == LineKind::Article { line.unit_price } else { 0.0 };
-    let factor = 1.0 + line.vat_rate / 100.0;
-    let (excl, incl) =
-        if line.prices_include_vat { (unit_price / factor, unit_price) } else { (unit_price, unit_price * factor) };
-    Product {
+/// The article for a sold SKU, from the shop's own product; from the order
+/// row only when the shop no longer has it, and never from a VAT-exempt
+/// row, whose 0 % is not the product's rate.
+fn sold_product(number: &str, line: &OrderLine, order: &Order) -> Result<Product, Error> {
+    if let Some(shop) = order_source::get_sold_product(number)? {
+        return Ok(Product {
+            sku: number.to_string(),
+            // Descriptions, unit and the shop's own fields are not the
+            // books' business (and may not fit them).
+            short_description: None,
+            long_description: None,
+            unit: None,
+            category: Vec::new(),
+            stock_managed: false,
+            service: false,
+            origin: Some("shop".into()),
+            custom_fields: Vec::new(),
+            ..shop
+        });
+    }
+    if order.vat_exempt {
+        return Err(Error::NotFound(format!(
+            "article {number} (\"{}\") does not exist in the books and the shop no longer has the product, so its \
+             VAT rate is unknown (this VAT-exempt order's row has 0 %): create {number} in the books",
+            line.name
+        )));
+    }
+    log::log(
+        Level::Warn,
+        &format!(
+            "article {number} created from order {}'s row: the shop no longer has a product {number}, so name, \
+             price and VAT rate are the row's",
+            order.order_number
+        ),
+        &[("sku".into(), number.to_string())],
+    );
+    let (excl, incl) = prices(line.unit_price, line.vat_rate, line.prices_include_vat);
+    Ok(Product {
         sku: number.to_string(),
         name: line.name.clone(),
         short_description: None,
         long_description: None,
-        price_excl_vat: (excl * 100.0).round() / 100.0,
-        price_incl_vat: (incl * 100.0).round() / 100.0,
+        price_excl_vat: excl,
+        price_incl_vat: incl,
         vat_rate: line.vat_rate,
         ean: None,
         currency: order.currency.clone(),
         unit: None,
         category: Vec::new(),
         active: true,
-        stock_managed: true,
+        stock_managed: false,
+        service: false,
+        origin: Some("shop".into()),
+        custom_fields: Vec::new(),
+    })
+}
+
+/// A service article for a cost or discount line, with no price of its own
+/// (every row sets its price), at the rate it is for (see `cost_rate`).
+fn cost_article(number: &str, line: &OrderLine, order: &Order, settings: &Settings) -> Result<Product, Error> {
+    let rate = cost_rate(number, line, settings)?;
+    Ok(Product {
+        sku: number.to_string(),
+        name: format!("{} {rate} %", cost_name(line.kind)),
+        short_description: None,
+        long_description: None,
+        price_excl_vat: 0.0,
+        price_incl_vat: 0.0,
+        vat_rate: rate,
+        ean: None,
+        currency: order.currency.clone(),
+        unit: None,
+        category: Vec::new(),
+        active: true,
+        stock_managed: false,
+        service: true,
         origin: None,
         custom_fields: Vec::new(),
+    })
+}
+
+/// The VAT rate a cost article is for: the rate the settings name it for
+/// (the line's, if it is one of them); else the line's. A 0 % line (every
+/// line of an intra-community or export order is 0 %) does not tell the
+/// rate of an article the settings name for every rate, so that one is
+/// never created from it: an article made at 0 % would book every later
+/// domestic cost without VAT.
+fn cost_rate(number: &str, line: &OrderLine, settings: &Settings) -> Result<f64, Error> {
+    let kind = line_kind_name(line.kind);
+    let same = |a: f64, b: f64| (a - b).abs() < 0.005;
+    let real: Vec<f64> = settings.rates_naming(kind, number).into_iter().filter(|r| *r > 0.0).collect();
+    if let Some(first) = real.first() {
+        return Ok(if real.iter().any(|r| same(*r, line.vat_rate)) { line.vat_rate } else { *first });
     }
+    if line.vat_rate > 0.0 || settings.has_rate_articles(kind) {
+        return Ok(line.vat_rate);
+    }
+    Err(Error::NotFound(format!(
+        "the {kind} article {number} does not exist in the books, and this order's {kind} line has 0 % VAT (an \
+         intra-community or export sale), which does not tell the rate of {number}, the article for every rate: \
+         create {number} in the books, or say which rate it is for, e.g. article.{kind} = {{ 21 = \"{number}\", \
+         default = \"{number}\" }}"
+    )))
+}
+
+fn cost_name(kind: LineKind) -> &'static str {
+    match kind {
+        LineKind::Article => "Article",
+        LineKind::Shipping => "Shipping",
+        LineKind::PaymentFee => "Payment fee",
+        LineKind::Discount => "Discount",
+        LineKind::Coupon => "Coupon",
+        LineKind::ExtraCost => "Extra cost",
+    }
+}
+
+/// Net and gross unit price, rounded to cents.
+fn prices(price: f64, rate: f64, includes_vat: bool) -> (f64, f64) {
+    let factor = 1.0 + rate / 100.0;
+    let (excl, incl) = if includes_vat { (price / factor, price) } else { (price, price * factor) };
+    ((excl * 100.0).round() / 100.0, (incl * 100.0).round() / 100.0)
 }

@@ -131,6 +131,24 @@ impl Settings {
         self.line_articles.get(&rate_key(kind, vat_rate)).or_else(|| self.line_articles.get(kind))
     }
 
+    /// The VAT rates the settings name `number` for, for lines of `kind`
+    /// (`article.shipping.21 = "SHIPPING"`: 21).
+    pub fn rates_naming(&self, kind: &str, number: &str) -> Vec<f64> {
+        let prefix = format!("{kind}.");
+        self.line_articles
+            .iter()
+            .filter(|(_, n)| n.as_str() == number)
+            .filter_map(|(key, _)| key.strip_prefix(&prefix)?.parse().ok())
+            .collect()
+    }
+
+    /// Whether lines of `kind` have articles per VAT rate (so the kind's
+    /// own article is the one for the rates not listed).
+    pub fn has_rate_articles(&self, kind: &str) -> bool {
+        let prefix = format!("{kind}.");
+        self.line_articles.keys().any(|key| key.starts_with(&prefix))
+    }
+
     pub fn from_config() -> Result<Self, String> {
         let mut entries: BTreeMap<String, String> = config::entries().into_iter().collect();
         // Secrets are not listed by entries(); a flow has none, but read the

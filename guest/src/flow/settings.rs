@@ -29,8 +29,9 @@ pub fn refuse_unknown(
     keys: &[&str],
     groups: &[(&str, &str)],
 ) -> Result<(), String> {
-    let known =
-        |key: &str| keys.contains(&key) || groups.iter().any(|(prefix, _)| key.len() > prefix.len() && key.starts_with(prefix));
+    let known = |key: &str| {
+        keys.contains(&key) || groups.iter().any(|(prefix, _)| key.len() > prefix.len() && key.starts_with(prefix))
+    };
     match entries.keys().find(|key| !known(key)) {
         None => Ok(()),
         Some(unknown) => {
