@@ -17,7 +17,7 @@ use sha2::Sha512;
 use trestle_e2e::{connection, host, load};
 use trestle_host::bindings::ContractError;
 use trestle_host::bindings::exports::trestle::sync::customer_source::CustomerPage;
-use trestle_host::bindings::exports::trestle::sync::order_source::{OrderFilter, OrderPage};
+use trestle_host::bindings::exports::trestle::sync::order_source::{OrderDetail, OrderFilter, OrderPage};
 use trestle_host::bindings::exports::trestle::sync::product_sink::{UpdateMask, UpsertOutcome, UpsertResult};
 use trestle_host::bindings::exports::trestle::sync::product_source::{ProductFilter, ProductPage};
 use trestle_host::bindings::exports::trestle::sync::reference_data::ReferenceItem;
@@ -151,7 +151,13 @@ fn quiet_shop() -> Handle {
 }
 
 fn any_order() -> OrderFilter {
-    OrderFilter { statuses: Vec::new(), paid_only: false, created_since: None, order_number: None }
+    OrderFilter {
+        statuses: Vec::new(),
+        paid_only: false,
+        created_since: None,
+        order_number: None,
+        detail: OrderDetail::Full,
+    }
 }
 
 fn any_product() -> ProductFilter {
@@ -314,6 +320,28 @@ fn orders_page_through_more_than_three_pages_and_every_order_adds_up() {
     // Rows come inline (expand), not one request per order.
     assert_eq!(shop.request_counts().get("GET /api/rest/v1/orders/{id}/orderrows"), None);
     orders.iter().for_each(assert_adds_up);
+}
+
+#[test]
+fn a_page_read_for_headers_then_for_a_few_orders_reads_only_their_rows_and_the_listing_once() {
+    // A listing that does not inline rows: every order's rows cost a request.
+    let shop = ccvshop_emulator::start(Config { rate_limits: None, expand_rows_in_lists: false, ..Config::default() })
+        .expect("emulator starts");
+    let mut connector = Connector::to(&shop);
+    let headers = connector.list_orders(&OrderFilter { detail: OrderDetail::Headers, ..any_order() }, None).unwrap();
+    assert!(headers.orders.len() > 3, "a page of orders");
+    assert!(headers.orders.iter().all(|o| o.lines.is_empty()), "headers carry no lines");
+    assert_eq!(shop.request_counts().get("GET /api/rest/v1/orders/{id}/orderrows"), None, "no rows read");
+
+    let wanted: Vec<String> = headers.orders.iter().skip(1).step_by(2).map(|o| o.source_id.clone()).collect();
+    let only = OrderFilter { detail: OrderDetail::Only(wanted.clone()), ..any_order() };
+    let full = connector.list_orders(&only, None).unwrap();
+    assert_eq!(full.orders.iter().map(|o| o.source_id.clone()).collect::<Vec<_>>(), wanted);
+    assert_eq!(full.next, headers.next);
+    full.orders.iter().for_each(assert_adds_up);
+    let counts = shop.request_counts();
+    assert_eq!(counts.get("GET /api/rest/v1/orders/{id}/orderrows"), Some(&(wanted.len() as u64)));
+    assert_eq!(counts.get("GET /api/rest/v1/orders"), Some(&1), "the page is listed once: {counts:?}");
 }
 
 #[test]

@@ -793,3 +793,43 @@ fn cost_articles_are_services_with_neutral_names_and_a_zero_rate_fee_parks_inste
     assert_eq!(second.summary.parked, 0, "{:?}", second.summary.notes);
     assert_exactly_once(&emulators);
 }
+
+/// Both emulators seeded as `Emulators::start` seeds them, with a shop whose
+/// order listing ignores `expand=orderrows`: each order's rows are a request
+/// of their own.
+fn shop_listing_orders_without_rows(orders: usize) -> Emulators {
+    let ccvshop = ccvshop_emulator::start(ccvshop_emulator::Config {
+        orders,
+        rate_limits: None,
+        expand_rows_in_lists: false,
+        ..ccvshop_emulator::Config::default()
+    })
+    .unwrap();
+    let eaccounting = eaccounting_emulator::start(eaccounting_emulator::Config {
+        seed: ccvshop.config().seed,
+        catalogue_size: ccvshop.config().products,
+        rate_limit_per_minute: None,
+        ..eaccounting_emulator::Config::default()
+    })
+    .unwrap();
+    Emulators { ccvshop, eaccounting }
+}
+
+#[test]
+fn a_rerun_costs_the_shop_listing_alone_when_the_listing_carries_no_rows() {
+    let emulators = shop_listing_orders_without_rows(60);
+    let host = host();
+    let tenant = tenant(&host, &emulators, "missing_article = \"create\"");
+    let first = run(&host, &tenant);
+    assert!(first.summary.synced > 10, "{:?}", first.summary);
+    // Each order's rows read once, for the orders the run handled.
+    let rows_read: u64 =
+        emulators.ccvshop.request_counts().iter().filter(|(k, _)| k.ends_with("/orderrows")).map(|(_, n)| n).sum();
+    assert_eq!(rows_read, u64::from(first.summary.synced + first.summary.parked), "{:?}", first.summary);
+
+    emulators.ccvshop.reset_request_counts();
+    let second = run(&host, &tenant);
+    assert_eq!((second.summary.synced, second.summary.parked), (0, 0), "{:?}", second.summary);
+    let calls = emulators.ccvshop.request_counts();
+    assert!(calls.keys().all(|k| k == "GET /api/rest/v1/orders"), "a rerun reads the listing only: {calls:?}");
+}

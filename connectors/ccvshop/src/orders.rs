@@ -1,6 +1,14 @@
 //! order-source: CCV orders with their rows, buyer, addresses and costs as
 //! the contract's orders. Shipping, payment costs, extra costs, coupons and
 //! discounts become lines of their own so the order adds up line by line.
+//!
+//! An order's rows come inline when the listing expands them, else with a
+//! request of their own per order. So a listing can be read for headers
+//! (no rows read) and then, for the same page, for the lines of a few
+//! orders only: the page itself is kept between the two calls, so the
+//! second costs nothing but the rows of those few.
+
+use std::cell::RefCell;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -8,10 +16,16 @@ use trestle_guest::Error;
 use trestle_guest::types::{LineKind, Order, OrderLine};
 
 use crate::client::{Client, api, query};
-use crate::exports::trestle::sync::order_source::{OrderFilter, OrderPage};
+use crate::exports::trestle::sync::order_source::{OrderDetail, OrderFilter, OrderPage};
 use crate::json::{Node, parse_timestamp, rfc3339};
 use crate::money::round2;
 use crate::{paging, personalinfo, reference};
+
+thread_local! {
+    /// The last page a `headers` listing read, by its URI, for the `only`
+    /// listing of the same page that follows it in the run (= instance).
+    static LAST_PAGE: RefCell<Option<(String, paging::Page)>> = const { RefCell::new(None) };
+}
 
 pub fn list(filter: OrderFilter, cursor: Option<String>) -> Result<OrderPage, Error> {
     let client = Client::from_config()?;
@@ -20,15 +34,37 @@ pub fn list(filter: OrderFilter, cursor: Option<String>) -> Result<OrderPage, Er
         Some(cursor) => paging::resume(&cursor)?,
         None => wanted.first_page(client.settings.page_size),
     };
-    let page = paging::read(&client, &uri)?;
+    let page = match &filter.detail {
+        OrderDetail::Only(_) => match LAST_PAGE.with(|last| last.borrow_mut().take_if(|(seen, _)| *seen == uri)) {
+            Some((_, page)) => page,
+            None => paging::read(&client, &uri)?,
+        },
+        OrderDetail::Full | OrderDetail::Headers => paging::read(&client, &uri)?,
+    };
     let mut orders = Vec::new();
     for item in &page.items {
         let what = describe(item);
-        if wanted.keeps(&Node::root(item, &what))? {
-            orders.push(order(&client, item)?);
+        if !wanted.keeps(&Node::root(item, &what))? {
+            continue;
         }
+        let rows = match &filter.detail {
+            OrderDetail::Full => true,
+            OrderDetail::Headers => false,
+            OrderDetail::Only(ids) => {
+                let id = Node::root(item, &what).id("id")?;
+                if !ids.contains(&id) {
+                    continue;
+                }
+                true
+            }
+        };
+        orders.push(order(&client, item, rows)?);
     }
-    Ok(OrderPage { orders, next: page.next })
+    let next = page.next.clone();
+    if matches!(filter.detail, OrderDetail::Headers) {
+        LAST_PAGE.with(|last| *last.borrow_mut() = Some((uri, page)));
+    }
+    Ok(OrderPage { orders, next })
 }
 
 pub fn get(source_id: &str) -> Result<Order, Error> {
@@ -36,7 +72,7 @@ pub fn get(source_id: &str) -> Result<Order, Error> {
         .ok_or_else(|| Error::Invalid(format!("`{source_id}` is not a CCV Shop order id (ids are whole numbers)")))?;
     let client = Client::from_config()?;
     let item = client.get(&api(&format!("/orders/{id}?expand=orderrows")))?;
-    order(&client, &item)
+    order(&client, &item, true)
 }
 
 fn whole_number(text: &str) -> Option<u64> {
@@ -116,7 +152,10 @@ fn order_number(text: &str) -> Result<u64, Error> {
     })
 }
 
-fn order(client: &Client, item: &Value) -> Result<Order, Error> {
+/// The order in `item`; with `rows` false, without its lines (no rows are
+/// read, and costs and discounts, which are split over the rows, are left
+/// out too).
+fn order(client: &Client, item: &Value, rows: bool) -> Result<Order, Error> {
     let what = describe(item);
     let o = Node::root(item, &what);
     let source_id = o.id("id")?;
@@ -135,19 +174,7 @@ fn order(client: &Client, item: &Value) -> Result<Order, Error> {
     let billing_address = customer.billing_address.clone();
     let delivery_address = customer.delivery_address.clone().unwrap_or_else(|| billing_address.clone());
 
-    let fetched_rows;
-    let rows_link = o.object("orderrows")?;
-    let rows = match rows_link.opt_array("collection")? {
-        Some(rows) => rows,
-        None => {
-            fetched_rows = json!({ "orderrows": paging::all(client, &paging::path_of(&rows_link.str("href")?)?)? });
-            Node::root(&fetched_rows, &what).array("orderrows")?
-        }
-    };
-    let rows_incl = o.bool_or_false("order_row_taxes_included")?;
-    let mut lines = rows.iter().map(|row| article_line(row, rows_incl)).collect::<Result<Vec<_>, _>>()?;
-    lines.extend(cost_lines(&o)?);
-    lines.extend(discount_lines(&o, &lines)?);
+    let lines = if rows { lines(client, &o, &what)? } else { Vec::new() };
 
     let coupon_code = o.opt_object("discountcoupon")?.map(|c| c.opt_str("code")).transpose()?.flatten();
     let total_incl_vat = o.f64("total_price")?;
@@ -180,6 +207,25 @@ fn order(client: &Client, item: &Value) -> Result<Order, Error> {
         note: info.object("billingaddress")?.opt_str("comment")?,
         custom_fields,
     })
+}
+
+/// The order's rows (inline when the listing expanded them, else read),
+/// then its costs and discounts.
+fn lines(client: &Client, o: &Node, what: &str) -> Result<Vec<OrderLine>, Error> {
+    let fetched_rows;
+    let rows_link = o.object("orderrows")?;
+    let rows = match rows_link.opt_array("collection")? {
+        Some(rows) => rows,
+        None => {
+            fetched_rows = json!({ "orderrows": paging::all(client, &paging::path_of(&rows_link.str("href")?)?)? });
+            Node::root(&fetched_rows, what).array("orderrows")?
+        }
+    };
+    let rows_incl = o.bool_or_false("order_row_taxes_included")?;
+    let mut lines = rows.iter().map(|row| article_line(row, rows_incl)).collect::<Result<Vec<_>, _>>()?;
+    lines.extend(cost_lines(o)?);
+    lines.extend(discount_lines(o, &lines)?);
+    Ok(lines)
 }
 
 fn article_line(row: &Node, prices_include_vat: bool) -> Result<OrderLine, Error> {

@@ -21,6 +21,11 @@ pub struct Config {
     pub rate_limits: Option<RateLimits>,
     /// Whether registered webhooks receive events.
     pub webhooks: bool,
+    /// Whether `GET /orders` honours `expand=orderrows` (a single order
+    /// always does). The docs show expand on collections without saying
+    /// whether listings of orders inline their rows; false makes a client
+    /// read each order's rows on its own.
+    pub expand_rows_in_lists: bool,
     /// Freezes the server clock (x-date checks and response dates), so a
     /// signature test vector with a fixed date can be replayed.
     pub server_time: Option<DateTime<Utc>>,
@@ -78,6 +83,7 @@ impl Default for Config {
             users: 24,
             rate_limits: Some(RateLimits::default()),
             webhooks: true,
+            expand_rows_in_lists: true,
             server_time: None,
             combination_stock: CombinationStock::Refuse,
             category_delete: CategoryDelete::WithSubcategories,

@@ -9,6 +9,7 @@ mod articles;
 mod bookings;
 mod customers;
 mod ledger;
+mod listing;
 mod process;
 mod recheck;
 mod settings;
@@ -26,7 +27,7 @@ trestle_guest::flow_world!(
 );
 
 use exports::trestle::sync::flow_run::{Guest, Summary, Trigger};
-use trestle::sync::order_source::{self, OrderFilter};
+use trestle::sync::order_source::{self, OrderDetail, OrderFilter};
 use trestle_guest::Error;
 use trestle_guest::types::Order;
 
@@ -71,7 +72,11 @@ fn selected(settings: &Settings, order: &Order) -> Result<bool, Error> {
     if order.order_number.is_empty() {
         return Ok(false);
     }
-    let filter = OrderFilter { order_number: Some(order.order_number.clone()), ..filter(settings) };
+    let filter = OrderFilter {
+        order_number: Some(order.order_number.clone()),
+        detail: OrderDetail::Headers,
+        ..filter(settings)
+    };
     let page = order_source::list_orders(&filter, None)?;
     Ok(page.orders.iter().any(|o| o.source_id == order.source_id))
 }
@@ -82,19 +87,23 @@ fn filter(settings: &Settings) -> OrderFilter {
         paid_only: settings.paid_only,
         created_since: settings.created_since.clone(),
         order_number: None,
+        detail: OrderDetail::Full,
     }
 }
 
 /// Pages through the orders the settings select, from the stored cursor.
 /// The cursor moves past a page only when every order on it was written,
 /// skipped or parked; the last page's cursor is kept, so orders added to it
-/// later are seen by the next run.
+/// later are seen by the next run (the ones it already has cost nothing but
+/// the listing).
 fn sync_new_orders(run: &mut Run) -> Result<Handled, Error> {
     let filter = filter(&run.settings);
+    // Parked orders were retried at the start of the run.
+    let parked = ledger::parked();
     let mut cursor = ledger::cursor();
     loop {
-        let page = order_source::list_orders(&filter, cursor.as_deref())?;
-        if run.handle_batch(page.orders)? == Handled::Stop {
+        let page = listing::read(&filter, cursor.as_deref(), &parked)?;
+        if run.handle_batch(page.new)? == Handled::Stop {
             return Ok(Handled::Stop);
         }
         match page.next {

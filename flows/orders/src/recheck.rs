@@ -6,12 +6,12 @@
 //! synced or parked cost nothing but the listing.
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use trestle::sync::order_source::{self, OrderFilter};
+use trestle::sync::order_source::OrderFilter;
 use trestle_guest::Error;
 use trestle_guest::bindings::wasi::clocks::wall_clock;
 
 use crate::process::{Handled, Run};
-use crate::{ledger, trestle};
+use crate::{ledger, listing, trestle};
 
 pub fn recent_orders(run: &mut Run, mut filter: OrderFilter) -> Result<Handled, Error> {
     let days = run.settings.recheck_days;
@@ -30,13 +30,8 @@ pub fn recent_orders(run: &mut Run, mut filter: OrderFilter) -> Result<Handled, 
     let parked = ledger::parked();
     let mut cursor = None;
     loop {
-        let page = order_source::list_orders(&filter, cursor.as_deref())?;
-        let unsynced = page
-            .orders
-            .into_iter()
-            .filter(|o| ledger::synced(&o.source_id).is_none() && !parked.contains(&o.source_id))
-            .collect();
-        if run.handle_batch(unsynced)? == Handled::Stop {
+        let page = listing::read(&filter, cursor.as_deref(), &parked)?;
+        if run.handle_batch(page.new)? == Handled::Stop {
             return Ok(Handled::Stop);
         }
         match page.next {

@@ -162,7 +162,7 @@ pub async fn list(State(app): State<AppState>, links: Links, query: QueryParams)
     // The maximum date includes that whole day.
     let max = query.date("max_create_date")?.map(|d| (d + chrono::Days::new(1)).and_time(NaiveTime::MIN).and_utc());
     let order_by = query.order_by(&["id", "ordernumber", "create_date", "deliver_date"])?;
-    let expand_rows = query.expands("orderrows");
+    let expand_rows = query.expands("orderrows") && app.config.expand_rows_in_lists;
     let shop = app.shop();
     let mut orders: Vec<&Order> = shop
         .orders

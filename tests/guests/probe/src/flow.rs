@@ -11,7 +11,7 @@ trestle_guest::flow_world!(
 );
 
 use exports::trestle::sync::flow_run::{Guest, Summary, Trigger};
-use trestle::sync::order_source::{OrderFilter, get_order, list_orders};
+use trestle::sync::order_source::{OrderDetail, OrderFilter, get_order, list_orders};
 use trestle_guest::bindings::trestle::sync::log::{Outcome, RecordEvent, report};
 use trestle_guest::bindings::trestle::sync::transforms::map_order;
 use trestle_guest::{Error, config, state};
@@ -20,7 +20,13 @@ struct ProbeFlow;
 
 impl Guest for ProbeFlow {
     fn run(_trigger: Trigger) -> Result<Summary, Error> {
-        let filter = OrderFilter { statuses: Vec::new(), paid_only: false, created_since: None, order_number: None };
+        let filter = OrderFilter {
+            statuses: Vec::new(),
+            paid_only: false,
+            created_since: None,
+            order_number: None,
+            detail: OrderDetail::Full,
+        };
         let mut summary = Summary { synced: 0, skipped: 0, parked: 0, failed: 0, notes: Vec::new() };
         let mut cursor = state::get("cursor");
         loop {

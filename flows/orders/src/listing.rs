@@ -1,0 +1,34 @@
+//! One page of the shop's orders, as cheaply as the flow can have it: its
+//! headers first, then the lines of only the orders the flow does not have
+//! yet (neither synced nor parked; parked ones are retried at the start of
+//! every run). An order's lines can cost a request each, so a rerun over a
+//! page of known orders costs the listing alone.
+
+use trestle::sync::order_source::{self, OrderDetail, OrderFilter};
+use trestle_guest::Error;
+use trestle_guest::types::Order;
+
+use crate::{ledger, trestle};
+
+pub struct Page {
+    /// The orders the flow has yet to handle, with their lines.
+    pub new: Vec<Order>,
+    pub next: Option<String>,
+}
+
+/// The page at `cursor`; `parked` are the source ids parked at the start of
+/// the run.
+pub fn read(filter: &OrderFilter, cursor: Option<&str>, parked: &[String]) -> Result<Page, Error> {
+    let headers = order_source::list_orders(&OrderFilter { detail: OrderDetail::Headers, ..filter.clone() }, cursor)?;
+    let wanted: Vec<String> = headers
+        .orders
+        .into_iter()
+        .map(|o| o.source_id)
+        .filter(|id| ledger::synced(id).is_none() && !parked.contains(id))
+        .collect();
+    if wanted.is_empty() {
+        return Ok(Page { new: Vec::new(), next: headers.next });
+    }
+    let full = order_source::list_orders(&OrderFilter { detail: OrderDetail::Only(wanted), ..filter.clone() }, cursor)?;
+    Ok(Page { new: full.orders, next: headers.next })
+}
