@@ -90,6 +90,7 @@ pub fn stock_article(sku: &str, name: &str) -> Product {
         category: Vec::new(),
         active: true,
         stock_managed: true,
+        service: false,
         origin: None,
         custom_fields: Vec::new(),
     }
