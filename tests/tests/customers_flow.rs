@@ -428,8 +428,10 @@ const ORDERS_FLOW: &str = "[flows.orders]\n\
     roles = { order-source = \"shop\", customer-sink = \"books\", sales-document-sink = \"books\", \
     product-source = \"books\", product-sink = \"books\" }\n\
     [flows.orders.settings]\ndocument = \"invoice\"\nmissing_article = \"create\"\n\
-    [flows.orders.settings.article]\nshipping = \"SHIPPING\"\npayment-fee = \"PAYMENT-FEE\"\n\
-    discount = \"DISCOUNT\"\ncoupon = \"DISCOUNT\"\nextra-cost = \"EXTRA-COST\"\n";
+    [flows.orders.settings.article]\nshipping = { 21 = \"SHIPPING\", default = \"SHIPPING\" }\n\
+    payment-fee = { 21 = \"PAYMENT-FEE\", default = \"PAYMENT-FEE\" }\n\
+    discount = { 21 = \"DISCOUNT\", default = \"DISCOUNT\" }\ncoupon = { 21 = \"DISCOUNT\", default = \"DISCOUNT\" }\n\
+    extra-cost = { 21 = \"EXTRA-COST\", default = \"EXTRA-COST\" }\n";
 
 fn run_flow(host: &Host, tenant: &PreparedTenant, flow: &str) -> RunReport {
     let run = tenant.flow_run(host, &Builtins, flow, Trigger::Scheduled).unwrap();

@@ -29,11 +29,11 @@ fn tenant(host: &Host, e: &Emulators) -> PreparedTenant {
          [flows.orders]\nroles = {{ order-source = \"shop\", customer-sink = \"books\", sales-document-sink = \"books\", \
          product-source = \"books\", product-sink = \"books\" }}\n\
          [flows.orders.settings]\ndocument = \"invoice\"\nmissing_article = \"create\"\n\
-         [flows.orders.settings.article]\nshipping = {{ 21 = \"SHIPPING-21\", 9 = \"SHIPPING-9\", default = \"SHIPPING\" }}\n\
-         payment-fee = {{ 21 = \"PAYMENT-FEE-21\", default = \"PAYMENT-FEE\" }}\n\
-         discount = {{ 21 = \"DISCOUNT-21\", 9 = \"DISCOUNT-9\", default = \"DISCOUNT\" }}\n\
-         coupon = {{ 21 = \"DISCOUNT-21\", 9 = \"DISCOUNT-9\", default = \"DISCOUNT\" }}\n\
-         extra-cost = {{ 21 = \"EXTRA-COST-21\", default = \"EXTRA-COST\" }}\n\
+         [flows.orders.settings.article]\nshipping = {{ 21 = \"SHIPPING-21\", 9 = \"SHIPPING-9\", default = \"SHIPPING-21\" }}\n\
+         payment-fee = {{ 21 = \"PAYMENT-FEE-21\", default = \"PAYMENT-FEE-21\" }}\n\
+         discount = {{ 21 = \"DISCOUNT-21\", 9 = \"DISCOUNT-9\", default = \"DISCOUNT-21\" }}\n\
+         coupon = {{ 21 = \"DISCOUNT-21\", 9 = \"DISCOUNT-9\", default = \"DISCOUNT-21\" }}\n\
+         extra-cost = {{ 21 = \"EXTRA-COST-21\", default = \"EXTRA-COST-21\" }}\n\
          [flows.customers]\nroles = {{ customer-source = \"shop\", customer-sink = \"books\" }}\n\
          [flows.stock]\nroles = {{ stock-source = \"books\", stock-sink = \"shop\" }}\n\
          [flows.products]\nroles = {{ product-source = \"books\", product-sink = \"shop\", category-sink = \"shop\", \
