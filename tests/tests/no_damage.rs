@@ -214,6 +214,17 @@ fn every_flow_twice_changes_nothing_the_source_did_not_change() {
             );
         }
     }
+    // The cost articles the orders flow created are services the books
+    // bill, never products in the shop.
+    let services: Vec<&String> = first
+        .articles
+        .keys()
+        .filter(|n| !before.articles.contains_key(*n) && !before.products.contains_key(*n))
+        .collect();
+    assert!(!services.is_empty(), "the orders flow created cost articles");
+    for number in services {
+        assert!(!first.products.contains_key(number), "cost article {number} became a shop product");
+    }
     // Existing categories are left as they were.
     for (name, category) in &before.categories {
         assert_eq!(first.categories.get(name), Some(category), "category {name} changed");

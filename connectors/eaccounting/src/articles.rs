@@ -16,7 +16,7 @@ use crate::exports::trestle::sync::stock_source::StockPage;
 use crate::json::{self, round2};
 use crate::origin::{self, Part};
 use crate::reference::{self, Kind, coding_vat_percent};
-use crate::{company, custom_fields, percent};
+use crate::{company, custom_fields, percent, remembered};
 
 const WHAT: &str = "eAccounting article";
 /// eAccounting's only barcode type.
@@ -123,7 +123,7 @@ fn to_product(article: &Value) -> Result<Product, Error> {
         category: Vec::new(),
         active: json::flag(article, "IsActive", &what)?,
         stock_managed: json::flag(article, "IsStock", &what)?,
-        service: codings::is_service(&coding_id)?,
+        service: codings::is_service(&coding_id)? || remembered::created_as_service(&sku)?,
         origin: origin::of(article, Part::Article)?,
         custom_fields: stock,
         sku,
@@ -147,6 +147,9 @@ pub fn upsert(product: &Product, mask: UpdateMask) -> Result<UpsertResult, Error
             let id = json::string(&created, "Id", &format!("{WHAT} just created"))?;
             if let Some(system) = &product.origin {
                 origin::remember(&product.sku, system, &created)?;
+            }
+            if product.service {
+                remembered::service(&product.sku)?;
             }
             Ok(UpsertResult { id, outcome: UpsertOutcome::Created, note: None })
         }

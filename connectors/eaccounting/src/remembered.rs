@@ -20,6 +20,22 @@ fn customer_key(id: &str) -> Result<String, Error> {
     Ok(format!("{}/customer-private/{id}", company::identity()?))
 }
 
+fn service_key(number: &str) -> Result<String, Error> {
+    Ok(format!("{}/article-service/{number}", company::identity()?))
+}
+
+/// Remembers that an article was created as a service: where the books have
+/// no services coding of its rate it sits on a goods coding, which alone
+/// would not tell.
+pub fn service(number: &str) -> Result<(), Error> {
+    state::set(&service_key(number)?, "1");
+    Ok(())
+}
+
+pub fn created_as_service(number: &str) -> Result<bool, Error> {
+    Ok(state::get(&service_key(number)?).is_some())
+}
+
 /// The id of the article with this number.
 pub fn article_id(number: &str) -> Result<String, Error> {
     let key = article_key(number)?;

@@ -62,6 +62,11 @@ enum Done {
     },
     /// Likewise, seen before: only counted.
     KnownCopy,
+    /// A service the books bill (shipping, a fee, a discount), which the
+    /// shop does not sell as a product.
+    Service {
+        reason: String,
+    },
 }
 
 impl Run {
@@ -127,7 +132,7 @@ impl Run {
                 self.skip(reason.clone());
                 log::report(&event(Outcome::Skipped, Some(target_id), reason, None));
             }
-            Ok(Some(Done::Copy { reason })) => {
+            Ok(Some(Done::Copy { reason } | Done::Service { reason })) => {
                 log::report(&event(Outcome::Skipped, None, format!("{sku}: {reason}"), None));
             }
             Ok(Some(Done::KnownCopy)) => {}
@@ -148,6 +153,11 @@ impl Run {
     fn sync(&mut self, source: &Product) -> Result<Option<Done>, Error> {
         if source.sku.trim().is_empty() {
             return Err(Error::Invalid(format!("product `{}` has no SKU; products are matched by SKU", source.name)));
+        }
+        if source.service && self.settings.direction == Direction::BooksToShop {
+            let reason =
+                "a service in the books (shipping, a fee, a discount), not a product the shop sells: not written";
+            return Ok(Some(Done::Service { reason: reason.into() }));
         }
         if let Some(origin) = &source.origin {
             return Ok(Some(self.copy(&source.sku, origin)));

@@ -300,6 +300,6 @@ mod tests {
         assert_eq!(c.flows["orders"].roles["sales-document-sink"], "books");
         let settings = resolve_settings("flows.orders.settings", &c.flows["orders"].settings).unwrap();
         assert_eq!(settings["article.shipping.21"], "SHIPPING-21");
-        assert_eq!(settings["article.shipping.default"], "SHIPPING");
+        assert_eq!(settings["article.shipping.default"], "SHIPPING-21");
     }
 }
