@@ -117,6 +117,7 @@ fn probe_run(host: &Host, extra_calls: u32) {
     };
     let run = FlowRun {
         tenant: "bench".into(),
+        name: "probe-flow".into(),
         flow,
         config: settings(&[("extra_calls", extra_calls.to_string())]),
         limits: None,

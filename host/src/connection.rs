@@ -66,7 +66,13 @@ impl ConnectionSetup {
     pub fn check(&self, host: &Host, tenant: &str) -> anyhow::Result<Result<String, ContractError>> {
         let mut session = self.session(host, tenant)?;
         let guest = session.connection()?;
-        guest.call_check(&mut session.store).map_err(|e| traps::explain(e, session.store.data()))
+        let answer = guest.call_check(&mut session.store).map_err(|e| traps::explain(e, session.store.data()))?;
+        // The connector can only guess why its request failed (a wrong key,
+        // an unreachable API); when the host refused it, the host says why.
+        Ok(answer.map_err(|e| match session.store.data().http_refusal() {
+            Some(reason) => ContractError::Fatal(format!("the host refused a request: {reason}")),
+            None => e,
+        }))
     }
 }
 

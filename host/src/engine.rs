@@ -155,19 +155,18 @@ impl Host {
         roles: Option<forward::RoleRouter>,
     ) -> anyhow::Result<(Store<GuestState>, Instance)> {
         let limits = setup.limits.unwrap_or_else(|| Limits::defaults(loaded.kind));
-        let ctx = RunContext { tenant: tenant.into(), run_id: run_id.into(), component: loaded.name.clone() };
-        let activity = Arc::new(Mutex::new(ActivityWriter::new(
-            self.inner.storage.clone(),
-            ctx,
-            setup.config.clone(),
-            limits.log_bytes,
-        )));
+        let name = setup.name.unwrap_or_else(|| loaded.name.clone());
+        // A dry run keeps what it writes in a database of its own, dropped
+        // with the Store.
+        let storage = if setup.isolated { Storage::in_memory()? } else { self.inner.storage.clone() };
+        let ctx = RunContext { tenant: tenant.into(), run_id: run_id.into(), component: name.clone() };
+        let activity =
+            Arc::new(Mutex::new(ActivityWriter::new(storage.clone(), ctx, setup.config.clone(), limits.log_bytes)));
         activity.lock().unwrap_or_else(|p| p.into_inner()).observe(setup.observer);
-        let state = (loaded.kind != ComponentKind::Mapping).then(|| {
-            StateScope::new(self.inner.storage.clone(), tenant, setup.namespace.as_deref().unwrap_or(&loaded.name))
-        });
+        let state = (loaded.kind != ComponentKind::Mapping)
+            .then(|| StateScope::new(storage, tenant, setup.namespace.as_deref().unwrap_or(&name)));
         let mut data =
-            GuestState::new(&loaded.name, loaded.kind, limits.clone(), setup.http, state, setup.config, activity);
+            GuestState::new(&name, loaded.kind, limits.clone(), setup.http, state, setup.config, activity);
         data.roles = roles;
         data.mapping = setup.mapping;
         let mut store = Store::new(&self.inner.engine, data);
@@ -194,8 +193,14 @@ pub struct StoreSetup {
     pub config: ComponentConfig,
     pub http: HttpPolicy,
     pub limits: Option<Limits>,
-    /// State namespace; defaults to the component's name.
+    /// The name the Store logs and reports errors under (a flow's entry in
+    /// the tenant config); defaults to the component's name.
+    pub name: Option<String>,
+    /// State namespace; defaults to `name`.
     pub namespace: Option<String>,
+    /// State and activity go to a throwaway database: a dry run changes
+    /// nothing a real run would see.
+    pub isolated: bool,
     pub mapping: Option<crate::mapping::MappingSlot>,
     /// Sees every record outcome the component reports.
     pub observer: Option<crate::capabilities::log::RecordObserver>,

@@ -65,9 +65,21 @@ impl ConnectorInstance {
 pub struct RoleRouter {
     connectors: Vec<ConnectorInstance>,
     by_interface: HashMap<String, usize>,
+    dry: bool,
 }
 
+/// Ends a dry run at the flow's first call to a role (the flow is trapped,
+/// so nothing after it runs).
+#[derive(Debug, thiserror::Error)]
+#[error("dry run: stopped at the flow's first call to a connector")]
+pub struct DryRunStop;
+
 impl RoleRouter {
+    /// A router that serves nothing and stops the flow at its first call.
+    pub fn dry() -> Self {
+        Self { dry: true, ..Self::default() }
+    }
+
     /// Adds a connector instance serving `interfaces` (full names, e.g.
     /// "trestle:sync/order-source@0.1.0").
     pub fn add(&mut self, connector: ConnectorInstance, interfaces: &[String]) {
@@ -85,6 +97,9 @@ impl RoleRouter {
         params: &[Val],
         results: &mut [Val],
     ) -> wasmtime::Result<()> {
+        if self.dry {
+            return Err(wasmtime::Error::new(DryRunStop));
+        }
         let idx = *self
             .by_interface
             .get(&**interface)
@@ -104,7 +119,9 @@ impl RoleRouter {
             if let Err(e) = outcome {
                 let message = traps::describe(&e, connector.store.data());
                 connector.store.data().activity().call(&what, took, Some(&message));
-                return Err(e.context(message));
+                // Described in the connector's own terms; the flow's trap must not
+                // read the connector's limits or traps as its own.
+                return Err(wasmtime::format_err!("{message}"));
             }
             let error = contract_error(&results[0]);
             connector.store.data().activity().call(&what, took, error.as_ref().map(|e| e.message.as_str()));
@@ -189,6 +206,20 @@ pub fn imported_roles(engine: &Engine, component: &Component) -> Vec<String> {
         .imports(engine)
         .filter_map(|(name, item)| match item.ty {
             ComponentItem::ComponentInstance(_) if is_role(name) => Some(name.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The role interfaces a connector component exports.
+pub fn exported_roles(engine: &Engine, component: &Component) -> Vec<String> {
+    component
+        .component_type()
+        .exports(engine)
+        .filter_map(|(name, item)| match item.ty {
+            ComponentItem::ComponentInstance(_) if is_role(name) && !name.starts_with("trestle:sync/connection@") => {
+                Some(name.to_string())
+            }
             _ => None,
         })
         .collect()

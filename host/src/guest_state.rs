@@ -69,7 +69,7 @@ impl GuestState {
             wasi,
             table: ResourceTable::new(),
             http_ctx: WasiHttpCtx::new(),
-            http: FilteredHttp { policy: http, activity: activity.clone() },
+            http: FilteredHttp::new(http, activity.clone()),
             state,
             config,
             activity,
@@ -81,6 +81,11 @@ impl GuestState {
 
     pub fn activity(&self) -> std::sync::MutexGuard<'_, ActivityWriter> {
         self.activity.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Why the host last refused one of this component's HTTP requests.
+    pub fn http_refusal(&self) -> Option<String> {
+        self.http.last_refusal.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// What the component last said on stderr: a Rust panic's message if

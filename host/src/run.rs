@@ -13,14 +13,19 @@ use crate::bindings::exports::trestle::sync::flow_run::GuestIndices;
 use crate::bindings::{ContractError, Summary, Trigger};
 use crate::connection::{ConnectionSetup, new_run_id, role_interface};
 use crate::engine::{Host, LoadedComponent, StoreSetup};
-use crate::forward::{RoleRouter, imported_roles};
+use crate::forward::{DryRunStop, RoleRouter, exported_roles, imported_roles};
 use crate::mapping::MappingSlot;
 use crate::run_lease::RunLease;
+use crate::storage::LostWrites;
 use crate::traps;
 use crate::{ComponentConfig, Limits};
 
 pub struct FlowRun {
     pub tenant: String,
+    /// The flow's name in the tenant config: its state namespace, its name
+    /// in the activity log and the `runs` table. Two entries of the same
+    /// component (products one way and the other) never share a ledger.
+    pub name: String,
     pub flow: Arc<LoadedComponent>,
     pub config: ComponentConfig,
     pub limits: Option<Limits>,
@@ -36,6 +41,9 @@ pub struct FlowRun {
 pub struct RunReport {
     pub run_id: String,
     pub summary: Summary,
+    /// Activity-log entries the run could not write (a damaged or full
+    /// database): what it did is then not all on record. Also in the notes.
+    pub lost_activity: Option<LostWrites>,
 }
 
 impl Host {
@@ -44,47 +52,52 @@ impl Host {
     /// problems are in the summary and the activity log.
     pub fn run_flow(&self, run: FlowRun) -> anyhow::Result<RunReport> {
         let run_id = new_run_id();
-        let flow_name = run.flow.name.clone();
+        let flow_name = run.name.clone();
         let longest = run.limits.clone().unwrap_or_else(|| Limits::defaults(run.flow.kind)).deadline;
         let _lease = RunLease::acquire(self.storage(), &run.tenant, &flow_name, &run_id, longest)?;
         self.record_run_start(&run_id, &run.tenant, &flow_name)?;
-        let result = self.run_flow_inner(&run, &run_id);
+        // Every Store of the run is gone (and has flushed) once this returns.
+        let mut result = self.run_flow_inner(&run, &run_id);
+        let lost = self.storage().take_lost(&run_id);
+        if let Some(lost) = &lost {
+            let note = format!(
+                "{} activity-log entries of this run were lost, so the log does not show all it did: {}",
+                lost.entries, lost.error
+            );
+            match &mut result {
+                Ok(summary) => summary.notes.push(note),
+                Err(e) => *e = anyhow::anyhow!("{e:#}; {note}"),
+            }
+        }
         let (outcome, summary) = match &result {
             Ok(s) => (
                 "ok",
                 serde_json::json!({
                     "synced": s.synced, "skipped": s.skipped, "parked": s.parked, "failed": s.failed, "notes": s.notes,
+                    "lost_activity": lost.as_ref().map_or(0, |l| l.entries),
                 }),
             ),
             Err(e) => ("failed", serde_json::json!({ "error": format!("{e:#}") })),
         };
-        self.storage().conn().execute(
-            "UPDATE runs SET finished_at = ?2, outcome = ?3, summary = ?4 WHERE id = ?1",
-            params![run_id, now(), outcome, summary.to_string()],
-        )?;
-        result.map(|summary| RunReport { run_id, summary })
+        self.storage()
+            .conn()
+            .execute(
+                "UPDATE runs SET finished_at = ?2, outcome = ?3, summary = ?4 WHERE id = ?1",
+                params![run_id, now(), outcome, summary.to_string()],
+            )
+            .with_context(|| format!("cannot record the end of run {run_id} in {}", self.storage().describe()))?;
+        result.map(|summary| RunReport { run_id, summary, lost_activity: lost })
     }
 
     fn run_flow_inner(&self, run: &FlowRun, run_id: &str) -> anyhow::Result<Summary> {
+        check_bindings(self, run)?;
         let mut router = RoleRouter::default();
-        let mut served = BTreeSet::new();
         for (connection, roles) in &run.connections {
             let interfaces: Vec<String> = roles.iter().map(|r| role_interface(r)).collect();
             let instance = connection
                 .instantiate(self, &run.tenant, run_id)
                 .with_context(|| format!("cannot start connection `{}`", connection.name))?;
-            served.extend(interfaces.iter().cloned());
             router.add(instance, &interfaces);
-        }
-        for needed in imported_roles(self.engine(), &run.flow.component) {
-            if !served.contains(&needed) {
-                let role = needed.trim_start_matches("trestle:sync/").split('@').next().unwrap_or(&needed);
-                anyhow::bail!(
-                    "flow `{}` needs a connection for the role `{role}`, and the tenant config binds none: \
-                     name one under the flow's `roles` (e.g. {role} = \"<connection name>\")",
-                    run.flow.name
-                );
-            }
         }
         let mapping = run.mapping.as_ref().map(|(component, limits)| {
             let mut slot = MappingSlot::new(self.clone(), component.clone(), &run.tenant, run_id);
@@ -94,6 +107,7 @@ impl Host {
         let setup = StoreSetup {
             config: run.config.clone(),
             limits: run.limits.clone(),
+            name: Some(run.name.clone()),
             mapping,
             observer: run.observer.clone(),
             ..StoreSetup::default()
@@ -102,16 +116,90 @@ impl Host {
         let guest = GuestIndices::new(&run.flow.pre)?.load(&mut store, &instance)?;
         let outcome = guest.call_run(&mut store, &run.trigger).map_err(|e| traps::explain(e, store.data()))?;
         store.data().activity().flush();
-        outcome.map_err(|e| anyhow::anyhow!("flow `{}` stopped: {}", run.flow.name, describe_contract_error(&e)))
+        outcome.map_err(|e| anyhow::anyhow!("flow `{}` stopped: {}", run.name, describe_contract_error(&e)))
+    }
+
+    /// Everything a run would refuse before it touches a record, without
+    /// running it: the roles bound as the flow needs them, and the flow's
+    /// own settings. The flow starts in a dry run (state and activity in a
+    /// throwaway database, no connector started) and is stopped at its first
+    /// call to a role; flows read and check their settings before that.
+    pub fn check_flow(&self, run: &FlowRun) -> anyhow::Result<()> {
+        check_bindings(self, run)?;
+        let setup = StoreSetup {
+            config: run.config.clone(),
+            limits: run.limits.clone(),
+            name: Some(run.name.clone()),
+            isolated: true,
+            ..StoreSetup::default()
+        };
+        let run_id = new_run_id();
+        let (mut store, instance) = self.instantiate(&run.flow, &run.tenant, &run_id, setup, Some(RoleRouter::dry()))?;
+        let guest = GuestIndices::new(&run.flow.pre)?.load(&mut store, &instance)?;
+        match guest.call_run(&mut store, &Trigger::Scheduled) {
+            Err(e) if e.downcast_ref::<DryRunStop>().is_some() => Ok(()),
+            Err(e) => Err(traps::explain(e, store.data())),
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => anyhow::bail!("flow `{}` refuses to start: {}", run.name, describe_contract_error(&e)),
+        }
     }
 
     fn record_run_start(&self, run_id: &str, tenant: &str, flow: &str) -> anyhow::Result<()> {
-        self.storage().conn().execute(
-            "INSERT INTO runs (id, tenant, flow, started_at) VALUES (?1, ?2, ?3, ?4)",
-            params![run_id, tenant, flow, now()],
-        )?;
+        self.storage()
+            .conn()
+            .execute(
+                "INSERT INTO runs (id, tenant, flow, started_at) VALUES (?1, ?2, ?3, ?4)",
+                params![run_id, tenant, flow, now()],
+            )
+            .with_context(|| format!("cannot record the start of a run in {}", self.storage().describe()))?;
         Ok(())
     }
+}
+
+/// Each role the flow imports is bound to a connection whose connector
+/// plays it, and no binding names a role the flow does not use (a typo
+/// there would leave the real role unbound, or bind the wrong system).
+fn check_bindings(host: &Host, run: &FlowRun) -> anyhow::Result<()> {
+    let needed = imported_roles(host.engine(), &run.flow.component);
+    let short = |interface: &str| interface.trim_start_matches("trestle:sync/").split('@').next().unwrap_or("").to_string();
+    let uses: Vec<String> = needed.iter().map(|i| short(i)).collect();
+    let mut served = BTreeSet::new();
+    for (connection, roles) in &run.connections {
+        let plays = exported_roles(host.engine(), &connection.component.component);
+        for role in roles {
+            let interface = role_interface(role);
+            if !needed.contains(&interface) {
+                anyhow::bail!(
+                    "flow `{}` does not use the role `{role}` (bound to `{}`); it uses: {}",
+                    run.name,
+                    connection.name,
+                    uses.join(", ")
+                );
+            }
+            if !plays.contains(&interface) {
+                let plays: Vec<String> = plays.iter().map(|i| short(i)).collect();
+                anyhow::bail!(
+                    "flow `{}` binds the role `{role}` to the connection `{}`, whose connector `{}` does not play it; \
+                     it plays: {}",
+                    run.name,
+                    connection.name,
+                    connection.component.name,
+                    plays.join(", ")
+                );
+            }
+            served.insert(interface);
+        }
+    }
+    for (interface, role) in needed.iter().zip(&uses) {
+        if !served.contains(interface) {
+            anyhow::bail!(
+                "flow `{}` needs a connection for the role `{role}`, and the tenant config binds none: \
+                 name one under the flow's `roles` (e.g. {role} = \"<connection name>\")",
+                run.name
+            );
+        }
+    }
+    Ok(())
 }
 
 pub fn describe_contract_error(e: &ContractError) -> String {

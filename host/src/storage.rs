@@ -1,8 +1,10 @@
 //! The embedded database: state, activity log and runs in one SQLite file
 //! (or in memory for tests). One connection behind a mutex is plenty: every
-//! write is small, and SQLite serialises writers anyway.
+//! write is small, and SQLite serialises writers anyway. Activity writes
+//! that fail are counted per run here, so the run can say it lost them.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use anyhow::Context;
@@ -11,6 +13,17 @@ use rusqlite::Connection;
 #[derive(Clone)]
 pub struct Storage {
     conn: Arc<Mutex<Connection>>,
+    /// The file, for messages; `None` in memory.
+    path: Option<Arc<PathBuf>>,
+    lost: Arc<Mutex<BTreeMap<String, LostWrites>>>,
+}
+
+/// Activity-log entries of one run that could not be written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LostWrites {
+    pub entries: u64,
+    /// The last error, naming the database.
+    pub error: String,
 }
 
 const SCHEMA: &str = "
@@ -72,18 +85,45 @@ impl Storage {
         let conn = Connection::open(path).with_context(|| format!("cannot open the database {}", path.display()))?;
         // WAL lets `trestle logs` read while a run writes; a busy timeout rides
         // out the short moments two processes write at once.
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .with_context(|| format!("cannot use the database {}", path.display()))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        Self::init(conn)
+        // Messages name the file as an operator finds it, from anywhere.
+        Self::init(conn, Some(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())))
     }
 
     pub fn in_memory() -> anyhow::Result<Self> {
-        Self::init(Connection::open_in_memory()?)
+        Self::init(Connection::open_in_memory()?, None)
     }
 
-    fn init(conn: Connection) -> anyhow::Result<Self> {
-        conn.execute_batch(SCHEMA).context("cannot create the database tables")?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+    fn init(conn: Connection, path: Option<PathBuf>) -> anyhow::Result<Self> {
+        let storage = Self { conn: Arc::new(Mutex::new(conn)), path: path.map(Arc::new), lost: Arc::default() };
+        storage
+            .conn()
+            .execute_batch(SCHEMA)
+            .with_context(|| format!("cannot create the tables of {}", storage.describe()))?;
+        Ok(storage)
+    }
+
+    /// "the database /srv/t/.trestle/trestle.db", for error messages.
+    pub fn describe(&self) -> String {
+        match &self.path {
+            Some(path) => format!("the database {}", path.display()),
+            None => "the in-memory database".into(),
+        }
+    }
+
+    /// Counts `entries` activity-log entries of `run_id` as lost.
+    pub fn note_lost(&self, run_id: &str, entries: usize, error: &anyhow::Error) {
+        let mut lost = self.lost.lock().unwrap_or_else(|p| p.into_inner());
+        let run = lost.entry(run_id.to_string()).or_default();
+        run.entries += entries as u64;
+        run.error = format!("cannot write to {}: {error:#}", self.describe());
+    }
+
+    /// The activity `run_id` lost, forgotten once asked.
+    pub fn take_lost(&self, run_id: &str) -> Option<LostWrites> {
+        self.lost.lock().unwrap_or_else(|p| p.into_inner()).remove(run_id)
     }
 
     pub fn conn(&self) -> MutexGuard<'_, Connection> {

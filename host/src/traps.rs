@@ -37,12 +37,23 @@ pub fn describe(error: &wasmtime::Error, state: &GuestState) -> String {
             let said = state.last_stderr_line().map(|l| format!("; it said: {l}")).unwrap_or_default();
             format!("{who} crashed ({trap}){said}")
         }
-        None => format!("{who} failed: {error:#}"),
+        None => format!("{who} failed: {}", messages(error)),
     }
 }
 
-/// The error with its description in front, as the caller reports it.
+/// The error as the caller reports it: its description, which already
+/// holds every message of the error (once; not the error again after it).
 pub fn explain(error: wasmtime::Error, state: &GuestState) -> anyhow::Error {
-    let message = describe(&error, state);
-    anyhow::Error::from(error).context(message)
+    anyhow::Error::msg(describe(&error, state))
+}
+
+/// The error's messages, outermost first, without the wasm backtraces
+/// wasmtime attaches: frames inside our components tell a user nothing.
+fn messages(error: &wasmtime::Error) -> String {
+    let parts: Vec<String> = error
+        .chain()
+        .map(|cause| cause.to_string())
+        .filter(|m| !m.starts_with("error while executing at wasm backtrace"))
+        .collect();
+    parts.join(": ")
 }

@@ -38,6 +38,7 @@ fn probe_run(
     };
     FlowRun {
         tenant: tenant.into(),
+        name: "probe-flow".into(),
         flow,
         config: ComponentConfig::default(),
         limits: None,

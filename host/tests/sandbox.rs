@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::thread;
 
 use trestle_host::bindings::types::Order;
+use trestle_host::capabilities::network::NetworkScope;
 use trestle_host::connection::ConnectionSetup;
 use trestle_host::mapping::{MappingSlot, Record};
 use trestle_host::sample::sample_order;
@@ -122,7 +123,7 @@ fn a_connector_cannot_reach_hosts_outside_its_allowlist() {
         name: "wanderer".into(),
         component: Arc::clone(&component),
         config: ComponentConfig::new([("target".to_string(), target.clone())].into(), []),
-        http: HttpPolicy::from_base_urls(["http://127.0.0.1:1"]).unwrap(),
+        http: HttpPolicy::from_base_urls(["http://127.0.0.1:1"], NetworkScope::WithPrivate).unwrap(),
         limits: None,
     };
     let answer = setup.check(&host, "tenant-w").unwrap();

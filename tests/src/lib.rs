@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use trestle_host::bindings::exports::trestle::sync::product_sink::UpdateMask;
 use trestle_host::bindings::types::Product;
+use trestle_host::capabilities::network::NetworkScope;
 use trestle_host::connection::ConnectionSetup;
 use trestle_host::tenant::PreparedTenant;
 use trestle_host::{ComponentConfig, ComponentKind, Host, HostOptions, HttpPolicy, LoadedComponent};
@@ -27,7 +28,8 @@ pub fn load(host: &Host, name: &str, kind: ComponentKind, path: &str) -> Arc<Loa
 }
 
 /// A connection named `name` with these settings; `secrets` names the keys
-/// that are secret; HTTP is allowed to the origins of `base_urls`.
+/// that are secret; HTTP is allowed to the origins of `base_urls`, on this
+/// machine's loopback (where the emulators listen) too.
 pub fn connection(
     component: Arc<LoadedComponent>,
     name: &str,
@@ -40,7 +42,8 @@ pub fn connection(
         name: name.to_string(),
         component,
         config: ComponentConfig::new(values, secrets.iter().map(|s| s.to_string())),
-        http: HttpPolicy::from_base_urls(base_urls.iter().copied()).expect("valid base URLs"),
+        http: HttpPolicy::from_base_urls(base_urls.iter().copied(), NetworkScope::WithPrivate)
+            .expect("valid base URLs"),
         limits: None,
     }
 }

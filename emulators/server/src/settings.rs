@@ -43,7 +43,8 @@ impl ConnectionSettings {
     /// named `shop` and `books`.
     pub fn tenant_connections(&self) -> String {
         let table = |name: &str, connector: &str, values: &BTreeMap<String, String>| {
-            let mut t = format!("[connections.{name}]\nconnector = \"{connector}\"\n");
+            // The emulators listen on this machine: a loopback address.
+            let mut t = format!("[connections.{name}]\nconnector = \"{connector}\"\nallow_private_network = true\n");
             if !self.rate_limited {
                 t += "pace_requests = false\n";
             }

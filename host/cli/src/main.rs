@@ -7,6 +7,7 @@ mod print;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use trestle_host::tenant::PathScope;
 
 #[derive(Parser)]
 #[command(
@@ -15,6 +16,10 @@ use clap::{Parser, Subcommand};
     about = "Sync a CCV Shop web shop with Visma eAccounting, sandboxed in WebAssembly"
 )]
 struct Cli {
+    /// Let tenant configs name paths outside their own folder (the database,
+    /// component files). Off: such a config is refused. For operators.
+    #[arg(long, global = true, env = "TRESTLE_ALLOW_PATHS_OUTSIDE_TENANT")]
+    allow_paths_outside_tenant: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -63,6 +68,7 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    commands::set_path_scope(if cli.allow_paths_outside_tenant { PathScope::Anywhere } else { PathScope::TenantFolder });
     let result = match cli.command {
         Command::Demo(args) => commands::demo::run(args),
         Command::Run { config, flow, record } => commands::run::run(&config, flow.as_deref(), record),

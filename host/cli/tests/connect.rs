@@ -19,7 +19,7 @@ fn connect_stores_the_first_refresh_token_and_check_then_works() {
     std::fs::write(
         &config,
         format!(
-            "tenant = \"t1\"\n[connections.books]\nconnector = \"eaccounting\"\napi_base_url = \"{}\"\n\
+            "tenant = \"t1\"\n[connections.books]\nconnector = \"eaccounting\"\nallow_private_network = true\napi_base_url = \"{}\"\n\
              identity_base_url = \"{}\"\nclient_id = \"trestle-demo\"\nclient_secret = \"trestle-demo-secret\"\n",
             emulator.api_base_url(),
             emulator.identity_base_url()
@@ -61,4 +61,39 @@ fn connect_stores_the_first_refresh_token_and_check_then_works() {
     let after = check(dir.path());
     assert!(after.status.success(), "{}", String::from_utf8_lossy(&after.stdout));
     assert!(String::from_utf8_lossy(&after.stdout).contains("ok    books"));
+}
+
+#[test]
+fn connect_on_the_default_urls_sends_the_user_to_the_real_identity_server() {
+    // No URLs in the config: the connector's documented defaults apply, to
+    // the address printed and to what the connection may reach.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("tenant.toml"),
+        "tenant = \"t1\"\n[connections.books]\nconnector = \"eaccounting\"\nclient_id = \"my-app\"\n\
+         client_secret = \"s3cret\"\n",
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut connect = Command::new(env!("CARGO_BIN_EXE_trestle"))
+        .args(["connect", "--config", "tenant.toml", "--port", &port.to_string()])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines: Vec<String> = BufReader::new(connect.stdout.take().unwrap())
+        .lines()
+        .map(|l| l.unwrap())
+        .take_while(|l| !l.starts_with("Waiting"))
+        .collect();
+    // It now waits for the browser's redirect; nothing more to see.
+    let _ = connect.kill();
+    let status = connect.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut connect.stderr.take().unwrap(), &mut stderr).unwrap();
+    let url = lines.iter().find_map(|l| l.trim().strip_prefix("https://")).unwrap_or_else(|| {
+        panic!("connect prints the consent address ({status}):\n{}\n{stderr}", lines.join("\n"))
+    });
+    assert!(url.starts_with("identity.vismaonline.com/connect/authorize?client_id=my-app"), "{url}");
 }

@@ -263,3 +263,43 @@ fn serve_syncs_at_start_and_on_signed_webhooks_only() {
         assert!(service.output().contains("stopped"), "{}", service.output());
     }
 }
+
+#[test]
+fn webhooks_need_keys_and_record_ids_are_checked_at_the_door() {
+    let emulators =
+        Emulators::start(Options { orders: 2, products: 8, rate_limits: false, ..Options::default() }).unwrap();
+
+    // No [serve] webhook_keys and no --accept-unsigned-webhooks: refused.
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &emulators);
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, &text[..text.find("[serve]").unwrap()]).unwrap();
+    let mut service = start_service(dir.path(), &config, free_port(), "unused");
+    let health = service.wait_for("the start-up run", |h| runs(h) >= 1);
+    assert_eq!(health["webhooks_verified"], true, "{health}");
+    let (status, answer) = service.post_webhook("orders", r#"{"id":1}"#, None);
+    assert_eq!(status, 401, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("set [serve] webhook_keys"), "{answer}");
+    assert!(service.output().contains("webhooks are refused until [serve] webhook_keys"), "{}", service.output());
+    drop(service);
+
+    // With a key: a signed delivery naming a 1 KB "id" is refused, naming
+    // the limit and not echoing it; a megabyte body is not even read.
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &emulators);
+    let port = free_port();
+    let key = "test-webhook-key";
+    let mut service = start_service(dir.path(), &config, port, key);
+    service.wait_for("the start-up run", |h| runs(h) >= 1);
+    let address = format!("http://127.0.0.1:{port}/webhooks/ccvshop/orders");
+    let body = json!({ "id": "7".repeat(1024) }).to_string();
+    let (status, answer) = service.post_webhook("orders", &body, Some(&hmac_hex(key, &format!("{address}|{body}"))));
+    assert_eq!(status, 400, "{answer}");
+    let error = answer["error"].as_str().unwrap();
+    assert!(error.contains("at most 64") && !error.contains("7777777777"), "{error}");
+    let huge = json!({ "id": 1, "pad": "x".repeat(1 << 20) }).to_string();
+    assert_eq!(service.post_webhook("orders", &huge, Some(&hmac_hex(key, &format!("{address}|{huge}")))).0, 413);
+    let health = service.health().unwrap();
+    assert_eq!((runs(&health), health["flows"]["orders"]["queued"].as_u64()), (1, Some(0)), "nothing queued: {health}");
+    assert!(!service.output().contains("7777777777"), "the id is not logged: {}", service.output());
+}

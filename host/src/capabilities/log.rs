@@ -162,15 +162,21 @@ impl ActivityWriter {
         }
     }
 
-    /// Writes what is buffered. A failing write is reported through tracing,
-    /// never to the component: losing a debug line must not fail a sync.
+    /// Writes what is buffered. A failing write never reaches the component
+    /// (a sync is not stopped half-way for its log), but it is counted for
+    /// the run, which reports what it lost (`Storage::take_lost`).
     pub fn flush(&mut self) {
         if self.pending.is_empty() {
             return;
         }
         let entries = std::mem::take(&mut self.pending);
         if let Err(e) = self.write(&entries) {
-            tracing::error!("activity log write failed for {}: {e:#}", self.ctx.component);
+            tracing::error!(
+                "activity log write failed for {} in {}: {e:#}",
+                self.ctx.component,
+                self.storage.describe()
+            );
+            self.storage.note_lost(&self.ctx.run_id, entries.len(), &e);
         }
     }
 

@@ -4,5 +4,7 @@
 pub mod config;
 pub mod http;
 pub mod log;
+pub mod network;
+mod outbound;
 pub mod pacing;
 pub mod state;

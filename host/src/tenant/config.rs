@@ -29,7 +29,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-use crate::limits::LimitOverrides;
+use crate::limits::{ComponentKind, LimitOverrides};
+use crate::tenant::bounds;
+use crate::tenant::paths::PathScope;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,6 +39,7 @@ pub struct TenantConfig {
     /// The tenant's id: namespaces its state and activity.
     pub tenant: String,
     /// SQLite database; default `.trestle/trestle.db` beside the config.
+    /// Relative to the config's folder and inside it (see `paths`).
     pub database: Option<PathBuf>,
     #[serde(default)]
     pub connections: BTreeMap<String, ConnectionConfig>,
@@ -76,6 +79,11 @@ pub struct ConnectionConfig {
     /// Off only for an API that does not limit, such as a local emulator.
     #[serde(default = "pace_by_default")]
     pub pace_requests: bool,
+    /// Let the connector reach loopback and private-network addresses (an
+    /// emulator on this machine, an API on the LAN). Off: public addresses
+    /// only. Link-local and metadata addresses are refused either way.
+    #[serde(default)]
+    pub allow_private_network: bool,
     /// Every other key is a setting of the connector.
     #[serde(flatten)]
     pub settings: BTreeMap<String, SettingValue>,
@@ -137,15 +145,52 @@ pub const ROLES: &[&str] = &[
     "reference-data",
 ];
 
+/// Keys of a `[connections.NAME]` table the host reads itself; every
+/// other key is a setting of the connector.
+pub const HOST_CONNECTION_KEYS: &[&str] = &["connector", "pace_requests", "allow_private_network"];
+
 impl TenantConfig {
+    /// Reads a config file; its paths stay inside its folder.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
+        Self::load_with(path, PathScope::TenantFolder)
+    }
+
+    /// Reads a config file, its paths (database, component files) taken
+    /// relative to its folder and allowed as far as `scope` says.
+    pub fn load_with(path: &Path, scope: PathScope) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the tenant config {}", path.display()))?;
         let mut config = Self::parse(&text).with_context(|| format!("in {}", path.display()))?;
-        let dir = path.parent().unwrap_or(Path::new("."));
-        config.database =
-            Some(dir.join(config.database.clone().unwrap_or_else(|| PathBuf::from(".trestle/trestle.db"))));
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        config.resolve_paths(dir, scope).with_context(|| format!("in {}", path.display()))?;
         Ok(config)
+    }
+
+    fn resolve_paths(&mut self, dir: &Path, scope: PathScope) -> anyhow::Result<()> {
+        let database = self.database.clone().unwrap_or_else(|| PathBuf::from(".trestle/trestle.db"));
+        self.database = Some(scope.resolve(dir, "database", &database)?);
+        // A component named by a path (not a built-in name) is a file too.
+        let file = |key: String, name: &mut String| -> anyhow::Result<()> {
+            if name.ends_with(".wasm") {
+                *name = scope.resolve(dir, &key, Path::new(name.as_str()))?.to_string_lossy().into_owned();
+            }
+            Ok(())
+        };
+        for (name, c) in &mut self.connections {
+            file(format!("connections.{name}.connector"), &mut c.connector)?;
+        }
+        for (name, f) in &mut self.flows {
+            if let Some(component) = &mut f.component {
+                file(format!("flows.{name}.component"), component)?;
+            }
+        }
+        if let Some(m) = &mut self.mapping {
+            file("mapping.module".into(), &mut m.module)?;
+        }
+        Ok(())
     }
 
     pub fn parse(text: &str) -> anyhow::Result<Self> {
@@ -156,6 +201,10 @@ impl TenantConfig {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
+        bounds::check("limits", ComponentKind::Flow, &self.limits)?;
+        if let Some(m) = &self.mapping {
+            bounds::check("mapping.limits", ComponentKind::Mapping, &m.limits)?;
+        }
         if self.tenant.trim().is_empty() || !self.tenant.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         {
             bail!("`tenant` must be a non-empty id of letters, digits, '-', '_' or '.', got {:?}", self.tenant);
@@ -248,7 +297,7 @@ mod tests {
         settings = { document = "invoice", vat_code = { SE = "25", NL = "21" } }
         [mapping]
         module = "country-codes"
-        limits = { fuel = 1000 }
+        limits = { fuel = 2000000 }
     "#;
 
     #[test]
@@ -256,7 +305,7 @@ mod tests {
         let c = TenantConfig::parse(GOOD).unwrap();
         assert_eq!(c.connections["shop"].connector, "ccvshop");
         assert_eq!(c.flows["orders"].roles["order-source"], "shop");
-        assert_eq!(c.mapping.unwrap().limits.fuel, Some(1000));
+        assert_eq!(c.mapping.unwrap().limits.fuel, Some(2000000));
         let orders = resolve_settings("flows.orders.settings", &c.flows["orders"].settings).unwrap();
         assert_eq!(orders["vat_code.SE"], "25");
         assert_eq!(orders["document"], "invoice");
@@ -281,7 +330,7 @@ mod tests {
         let err = TenantConfig::parse(&unknown_connection).unwrap_err().to_string();
         assert!(err.contains("`shopp`") && err.contains("defined: books, shop"), "{err}");
 
-        let typo = GOOD.replace("limits = { fuel = 1000 }", "limits = { fuell = 1000 }");
+        let typo = GOOD.replace("limits = { fuel = 2000000 }", "limits = { fuell = 2000000 }");
         let err = TenantConfig::parse(&typo).unwrap_err().to_string();
         assert!(err.contains("fuell"), "{err}");
 

@@ -1,8 +1,12 @@
 //! A tenant as its config describes it, and turned into loaded components
 //! ready to run.
 
+pub mod bounds;
 pub mod config;
+pub mod paths;
 pub mod prepare;
+mod spec_settings;
 
 pub use config::TenantConfig;
+pub use paths::PathScope;
 pub use prepare::{ComponentSource, PreparedTenant};

@@ -10,11 +10,13 @@ use anyhow::Context;
 
 use crate::bindings::Trigger;
 use crate::bindings::exports::trestle::sync::connection::RateLimit;
+use crate::capabilities::network::NetworkScope;
 use crate::capabilities::pacing::{Pacing, RateRule};
 use crate::connection::ConnectionSetup;
 use crate::engine::{Host, LoadedComponent};
 use crate::run::FlowRun;
 use crate::tenant::config::{TenantConfig, base_urls, resolve_settings};
+use crate::tenant::spec_settings;
 use crate::{ComponentConfig, ComponentKind, HttpPolicy, Limits};
 
 /// Where a component named in a config comes from: the embedder's built-in
@@ -69,9 +71,9 @@ impl PreparedTenant {
         for (name, c) in &config.connections {
             let key = format!("connections.{name}");
             let component = load(host, source, ComponentKind::Connector, &c.connector, &format!("{key}.connector"))?;
-            let values = resolve_settings(&key, &c.settings)?;
-            let http = HttpPolicy::from_base_urls(base_urls(&values)).with_context(|| format!("in [{key}]"))?;
-            // The connector's own spec says which settings are secret.
+            let given = resolve_settings(&key, &c.settings)?;
+            // The connector's own spec says which settings exist, their
+            // defaults, and which are secret.
             let probe = ConnectionSetup {
                 name: name.clone(),
                 component: component.clone(),
@@ -82,11 +84,10 @@ impl PreparedTenant {
             let spec = probe
                 .spec(host, &config.tenant)
                 .with_context(|| format!("asking `{}` for its settings", c.connector))?;
-            for setting in spec.settings.iter().filter(|s| s.required) {
-                if !values.contains_key(&setting.name) && setting.default_value.is_none() {
-                    anyhow::bail!("`{key}.{}` is missing: {}", setting.name, setting.description);
-                }
-            }
+            let values = spec_settings::complete(&key, &c.connector, &spec.settings, given)?;
+            let network = if c.allow_private_network { NetworkScope::WithPrivate } else { NetworkScope::Public };
+            let http =
+                HttpPolicy::from_base_urls(base_urls(&values), network).with_context(|| format!("in [{key}]"))?;
             let secrets = spec.settings.iter().filter(|s| s.secret).map(|s| s.name.clone());
             let http =
                 if c.pace_requests { http.paced(pacing(host, &config.tenant, name, &spec.rate_limits)) } else { http };
@@ -139,6 +140,7 @@ impl PreparedTenant {
             Limits::defaults(ComponentKind::Flow).with_overrides(&self.config.limits).context("in [limits]")?;
         Ok(FlowRun {
             tenant: self.config.tenant.clone(),
+            name: name.to_string(),
             flow: component,
             config: ComponentConfig::new(settings, []),
             limits: Some(limits),

@@ -47,8 +47,13 @@ pub fn run(config: &Path, connection: &str, port: u16) -> anyhow::Result<()> {
     std::io::stdout().flush()?;
 
     let code = receive_code(&listener, &state)?;
-    let response = reqwest::blocking::Client::new()
-        .post(format!("{}/connect/token", identity.trim_end_matches('/')))
+    // The connection's network policy holds for the host's own request too:
+    // the code and the client secret go only to an address it admits.
+    let token_url = format!("{}/connect/token", identity.trim_end_matches('/'));
+    let (host_name, addresses) = setup.http.permit_blocking(&token_url).map_err(anyhow::Error::msg)?;
+    let client = reqwest::blocking::Client::builder().resolve_to_addrs(&host_name, &addresses).build()?;
+    let response = client
+        .post(&token_url)
         .basic_auth(&client_id, Some(&client_secret))
         .form(&[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &redirect_uri)])
         .send()

@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use trestle_host::tenant::TenantConfig;
 use trestle_host::{ActivityQuery, Host, HostOptions};
 
 #[derive(clap::Args)]
@@ -41,7 +40,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     {
         anyhow::bail!("--outcome {o} is not an outcome; allowed: {}", OUTCOMES.join(", "));
     }
-    let tenant = TenantConfig::load(&args.config)?;
+    let tenant = super::load_config(&args.config)?;
     let database = tenant.database.clone().expect("load() always sets the database path");
     if !database.exists() {
         anyhow::bail!("no activity yet: {} does not exist (run `trestle run` first)", database.display());

@@ -8,16 +8,29 @@ pub mod run;
 pub mod serve;
 
 use std::path::Path;
+use std::sync::OnceLock;
 
-use trestle_host::tenant::{PreparedTenant, TenantConfig};
+use trestle_host::tenant::{PathScope, PreparedTenant, TenantConfig};
 use trestle_host::{Host, HostOptions};
 
 use trestle_artifacts::Builtins;
 
+/// How far config paths may reach, as the operator said on the command line.
+static PATH_SCOPE: OnceLock<PathScope> = OnceLock::new();
+
+pub fn set_path_scope(scope: PathScope) {
+    let _ = PATH_SCOPE.set(scope);
+}
+
+/// Reads a tenant config with the paths the operator allows.
+pub fn load_config(config: &Path) -> anyhow::Result<TenantConfig> {
+    TenantConfig::load_with(config, PATH_SCOPE.get().copied().unwrap_or_default())
+}
+
 /// Loads a tenant config and everything it names, on a host whose database
 /// and component cache live where the config says.
 pub fn open_tenant(config: &Path) -> anyhow::Result<(Host, PreparedTenant)> {
-    let tenant = TenantConfig::load(config)?;
+    let tenant = load_config(config)?;
     let database = tenant.database.clone().expect("load() always sets the database path");
     let cache_dir = database.parent().map(|d| d.join("cache"));
     let host = Host::new(HostOptions { database: Some(database), cache_dir })?;

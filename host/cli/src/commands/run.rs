@@ -42,6 +42,12 @@ pub fn run(config: &Path, only: Option<&str>, record: Option<String>) -> anyhow:
         let report = host.run_flow(run);
         progress.finish();
         match report {
+            // A run whose own record is incomplete is not a clean run.
+            Ok(report) if report.lost_activity.is_some() => {
+                print::summary(&flow, &report);
+                eprintln!("{flow}: the activity log of this run is incomplete (see the note above)");
+                failed.push(flow);
+            }
             Ok(report) => print::summary(&flow, &report),
             Err(e) => {
                 eprintln!("{flow}: the run failed: {e:#}");

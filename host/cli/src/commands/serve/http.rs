@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -18,8 +18,12 @@ use super::worker::{Job, Queued, Work, Worker};
 pub struct Service {
     pub tenant: String,
     pub worker: Arc<Worker>,
-    /// Keys a webhook delivery must be signed with; empty: not verified.
+    /// Keys a webhook delivery must be signed with.
     pub webhook_keys: Vec<String>,
+    /// The operator turned verification off (`--accept-unsigned-webhooks`);
+    /// otherwise a delivery without a matching signature is refused, and
+    /// with no keys configured every delivery is.
+    pub accept_unsigned: bool,
     /// The flows a shop webhook may start.
     pub webhook_flows: Vec<String>,
     /// The service's address as the shop calls it, without a trailing `/`.
@@ -27,10 +31,16 @@ pub struct Service {
     pub every_seconds: u64,
 }
 
+/// A webhook body is a short notification; more is refused (413) unread.
+const MAX_WEBHOOK_BODY: usize = 64 * 1024;
+/// The longest record id a webhook may name, and what it may be made of:
+/// shop ids are numbers, and nothing longer reaches a queue or a log line.
+const MAX_RECORD_ID: usize = 64;
+
 pub fn router(service: Arc<Service>) -> Router {
     Router::new()
         .route("/health", get(health))
-        .route("/webhooks/ccvshop/{flow}", post(ccvshop_webhook))
+        .route("/webhooks/ccvshop/{flow}", post(ccvshop_webhook).layer(DefaultBodyLimit::max(MAX_WEBHOOK_BODY)))
         .with_state(service)
 }
 
@@ -38,7 +48,7 @@ async fn health(State(service): State<Arc<Service>>) -> Json<Value> {
     Json(json!({
         "tenant": service.tenant,
         "every_seconds": service.every_seconds,
-        "webhooks_verified": !service.webhook_keys.is_empty(),
+        "webhooks_verified": !service.accept_unsigned,
         "flows": service.worker.status(),
     }))
 }
@@ -71,7 +81,15 @@ async fn ccvshop_webhook(
             ),
         );
     }
-    if !service.webhook_keys.is_empty() {
+    if !service.accept_unsigned {
+        if service.webhook_keys.is_empty() {
+            return refuse(
+                StatusCode::UNAUTHORIZED,
+                "this service takes only signed webhooks and has no keys to verify them: set [serve] webhook_keys to \
+                 the keys the shop returned when the webhooks were registered"
+                    .into(),
+            );
+        }
         let address = address(&service, &uri, &headers);
         let Some(x_hash) = headers.get("x-hash").and_then(|h| h.to_str().ok()) else {
             return refuse(
@@ -140,11 +158,18 @@ fn record_id(body: &[u8]) -> Result<String, String> {
         let last = href.split('?').next()?.trim_end_matches('/').rsplit('/').next()?;
         (!last.is_empty()).then(|| last.to_string())
     };
-    id.or_else(from_href).ok_or_else(|| {
-        format!(
-            "the webhook body names no record: it needs an `id` or an `href` ending in the record's id, got {payload}"
-        )
-    })
+    let id = id.or_else(from_href).ok_or_else(|| {
+        let shown: String = String::from_utf8_lossy(body).chars().take(200).collect();
+        format!("the webhook body names no record: it needs an `id` or an `href` ending in the record's id, got {shown}")
+    })?;
+    if id.len() > MAX_RECORD_ID || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+        return Err(format!(
+            "the webhook names a record id of {} bytes that is not an id: record ids are at most {MAX_RECORD_ID} \
+             letters, digits, '-', '_' or '.'",
+            id.len()
+        ));
+    }
+    Ok(id)
 }
 
 #[cfg(test)]
@@ -158,5 +183,15 @@ mod tests {
         let err = record_id(br#"{"order_number":7}"#).unwrap_err();
         assert!(err.contains("`id`") && err.contains("`href`"), "{err}");
         assert!(record_id(b"id=42").unwrap_err().contains("not JSON"));
+    }
+
+    #[test]
+    fn record_ids_are_short_ids_and_nothing_else() {
+        let long = format!(r#"{{"id":"{}"}}"#, "9".repeat(65));
+        let err = record_id(long.as_bytes()).unwrap_err();
+        assert!(err.contains("at most 64") && !err.contains("999999"), "the id is not echoed: {err}");
+        assert!(record_id(br#"{"id":"12; DROP"}"#).unwrap_err().contains("at most 64"));
+        assert!(record_id(br#"{"href":"http://x/orders/a%0Ab"}"#).is_err());
+        assert_eq!(record_id(format!(r#"{{"id":"{}"}}"#, "9".repeat(64)).as_bytes()).unwrap().len(), 64);
     }
 }

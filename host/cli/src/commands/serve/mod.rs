@@ -30,6 +30,10 @@ pub struct Args {
     /// Time between scheduled runs of every flow: e.g. 30s, 5m, 1h.
     #[arg(long, default_value = "5m", value_parser = parse_interval)]
     every: Duration,
+    /// Run webhooks whose signature is missing or wrong (off: they are
+    /// refused). Only for a listener no one but the shop can reach.
+    #[arg(long)]
+    accept_unsigned_webhooks: bool,
 }
 
 /// A line of the service's log, with the time.
@@ -54,6 +58,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         tenant: tenant.config.tenant.clone(),
         worker: worker.clone(),
         webhook_keys,
+        accept_unsigned: args.accept_unsigned_webhooks,
         // Shop webhooks name a record by the shop's own id; of the built-in
         // flows only orders takes that id (stock and products take SKUs).
         webhook_flows: tenant
@@ -78,9 +83,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         worker.flows().join(", "),
         describe(args.every)
     ));
-    if service.webhook_keys.is_empty() {
-        say("webhooks are NOT verified: anyone who can reach this address can trigger runs; \
-             set [serve] webhook_keys to the keys the shop returned when the webhooks were registered");
+    if service.accept_unsigned {
+        say("webhooks are NOT verified (--accept-unsigned-webhooks): anyone who can reach this address can trigger \
+             runs");
+    } else if service.webhook_keys.is_empty() {
+        say("webhooks are refused until [serve] webhook_keys holds the keys the shop returned when the webhooks \
+             were registered");
     }
 
     let (finished, worker_done) = oneshot::channel();

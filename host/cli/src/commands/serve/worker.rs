@@ -59,7 +59,8 @@ pub struct LastRun {
     pub trigger: String,
     pub started_at: String,
     pub finished_at: String,
-    /// "ok", or "failed" with `error`.
+    /// "ok"; "incomplete-log" when the run could not write all its
+    /// activity (`error` says how much and why); "failed" with `error`.
     pub outcome: &'static str,
     /// The run's id in the `runs` table and the activity log.
     pub run_id: Option<String>,
@@ -75,7 +76,9 @@ impl LastRun {
         let (outcome, run_id, counts, error) = match result {
             Ok(r) => {
                 let s = &r.summary;
-                ("ok", Some(r.run_id.clone()), (s.synced, s.skipped, s.parked, s.failed), None)
+                let lost = r.lost_activity.as_ref().map(|l| format!("{} activity-log entries lost: {}", l.entries, l.error));
+                let outcome = if lost.is_some() { "incomplete-log" } else { "ok" };
+                (outcome, Some(r.run_id.clone()), (s.synced, s.skipped, s.parked, s.failed), lost)
             }
             Err(e) => ("failed", None, (0, 0, 0, 0), Some(format!("{e:#}"))),
         };

@@ -1,0 +1,65 @@
+//! A run that cannot write its activity log says so and fails, naming the
+//! database, instead of exiting 0 with the audit trail silently gone.
+
+use std::io::{Seek, SeekFrom, Write};
+use std::path::Path;
+use std::process::{Command, Output};
+
+use trestle_emulators::{Emulators, Options};
+
+fn trestle(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trestle")).args(args).current_dir(dir).output().expect("trestle runs")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// Overwrites the pages of the activity table and its indexes, as a disk
+/// fault would, leaving every other table intact.
+fn damage_activity_pages(database: &Path) {
+    let (page_size, pages) = {
+        let conn = rusqlite::Connection::open(database).unwrap();
+        let page_size: u64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT rootpage FROM sqlite_master WHERE tbl_name = 'activity' AND rootpage > 0")
+            .unwrap();
+        let pages: Vec<u64> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+        (page_size, pages)
+    };
+    assert!(!pages.is_empty());
+    let mut file = std::fs::OpenOptions::new().write(true).open(database).unwrap();
+    for page in pages {
+        file.seek(SeekFrom::Start((page - 1) * page_size)).unwrap();
+        file.write_all(&vec![0xA5; page_size as usize]).unwrap();
+    }
+}
+
+#[test]
+fn a_run_whose_activity_cannot_be_written_fails_and_counts_what_was_lost() {
+    let emulators =
+        Emulators::start(Options { orders: 4, products: 8, rate_limits: false, ..Options::default() }).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "tenant = \"t1\"\n{}\n[flows.stock]\nroles = {{ stock-source = \"books\", stock-sink = \"shop\" }}\n",
+        emulators.connection_settings().tenant_connections()
+    );
+    std::fs::write(dir.path().join("tenant.toml"), config).unwrap();
+    let first = trestle(&["run", "--config", "tenant.toml"], dir.path());
+    assert!(first.status.success(), "{}", text(&first));
+
+    let database = dir.path().join(".trestle/trestle.db");
+    damage_activity_pages(&database);
+    let second = trestle(&["run", "--config", "tenant.toml"], dir.path());
+    let said = text(&second);
+    assert!(!second.status.success(), "a run that lost its activity does not exit 0: {said}");
+    assert!(said.contains("activity-log entries of this run were lost"), "{said}");
+    let count = said
+        .split(" activity-log entries of this run were lost")
+        .next()
+        .and_then(|before| before.rsplit(' ').next())
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(0);
+    assert!(count > 0, "the summary counts the lost entries: {said}");
+    assert!(said.contains(&database.display().to_string()), "the error names the database file: {said}");
+}

@@ -1,0 +1,96 @@
+//! What a tenant config may set its limits to: a range per key, for the
+//! mapping module (`[mapping.limits]`, per record) and for connectors and
+//! flows (`[limits]`, per call and per run). Zero is never a limit, and a
+//! tenant cannot lift a limit out of the host's reach (`fuel = u64::MAX`).
+//! Embedders that build `Limits` in code are not bound by these.
+
+use crate::limits::{ComponentKind, LimitOverrides, MAX_MEMORY_BYTES};
+
+/// One key's range, inclusive, in the unit the key names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bound {
+    pub key: &'static str,
+    pub min: u64,
+    pub max: u64,
+}
+
+const MAX_MEMORY_MIB: u64 = (MAX_MEMORY_BYTES >> 20) as u64;
+
+/// The ranges for a mapping module's limits (one record at a time).
+pub const MAPPING: [Bound; 5] = [
+    Bound { key: "deadline_ms", min: 10, max: 60_000 },
+    Bound { key: "fuel", min: 1_000_000, max: 50_000_000_000 },
+    Bound { key: "memory_mib", min: 1, max: MAX_MEMORY_MIB },
+    Bound { key: "log_kib", min: 1, max: 65_536 },
+    Bound { key: "output_kib", min: 1, max: 65_536 },
+];
+
+/// The ranges for connectors and flows (a flow's whole run is one call).
+pub const CONNECTORS_AND_FLOWS: [Bound; 5] = [
+    Bound { key: "deadline_ms", min: 1_000, max: 86_400_000 },
+    Bound { key: "fuel", min: 1_000_000, max: 1_000_000_000_000 },
+    Bound { key: "memory_mib", min: 16, max: MAX_MEMORY_MIB },
+    Bound { key: "log_kib", min: 64, max: 1_048_576 },
+    Bound { key: "output_kib", min: 64, max: 1_048_576 },
+];
+
+/// Refuses an override outside its range, naming the key and the range.
+pub fn check(table: &str, kind: ComponentKind, o: &LimitOverrides) -> anyhow::Result<()> {
+    let bounds = if kind == ComponentKind::Mapping { &MAPPING } else { &CONNECTORS_AND_FLOWS };
+    // Listed field by field, so a new limit cannot be added without a range.
+    let LimitOverrides { deadline_ms, fuel, memory_mib, log_kib, output_kib } = o;
+    let given = [
+        ("deadline_ms", *deadline_ms),
+        ("fuel", *fuel),
+        ("memory_mib", memory_mib.map(|v| v as u64)),
+        ("log_kib", log_kib.map(|v| v as u64)),
+        ("output_kib", output_kib.map(|v| v as u64)),
+    ];
+    for (key, value) in given {
+        let Some(value) = value else { continue };
+        let bound = bounds.iter().find(|b| b.key == key).expect("every limit has a range");
+        if !(bound.min..=bound.max).contains(&value) {
+            anyhow::bail!(
+                "`{table}.{key}` = {value} is out of range: it must be between {} and {}",
+                bound.min,
+                bound.max
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zeros_and_huge_values_are_refused_naming_the_key_and_range() {
+        let zero = LimitOverrides { deadline_ms: Some(0), ..Default::default() };
+        let err = check("mapping.limits", ComponentKind::Mapping, &zero).unwrap_err().to_string();
+        assert_eq!(err, "`mapping.limits.deadline_ms` = 0 is out of range: it must be between 10 and 60000");
+        let max = LimitOverrides { fuel: Some(u64::MAX), ..Default::default() };
+        let err = check("mapping.limits", ComponentKind::Mapping, &max).unwrap_err().to_string();
+        assert!(err.contains("`mapping.limits.fuel` = 18446744073709551615") && err.contains("50000000000"), "{err}");
+        let big_log = LimitOverrides { log_kib: Some(usize::MAX), ..Default::default() };
+        assert!(check("limits", ComponentKind::Flow, &big_log).unwrap_err().to_string().contains("`limits.log_kib`"));
+    }
+
+    #[test]
+    fn the_defaults_are_inside_their_ranges() {
+        use crate::limits::Limits;
+        for (kind, bounds) in [(ComponentKind::Mapping, &MAPPING), (ComponentKind::Flow, &CONNECTORS_AND_FLOWS)] {
+            let d = Limits::defaults(kind);
+            let values = [
+                ("deadline_ms", d.deadline.as_millis() as u64),
+                ("memory_mib", (d.memory_bytes >> 20) as u64),
+                ("log_kib", (d.log_bytes / 1024) as u64),
+                ("output_kib", (d.output_bytes / 1024) as u64),
+            ];
+            for (key, value) in values {
+                let b = bounds.iter().find(|b| b.key == key).unwrap();
+                assert!((b.min..=b.max).contains(&value), "{kind:?} default {key} = {value} outside {b:?}");
+            }
+        }
+    }
+}
