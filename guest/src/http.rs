@@ -154,11 +154,9 @@ fn fatal(what: &str) -> Error {
 
 fn transport_error(url: &str, e: ErrorCode) -> Error {
     match e {
-        ErrorCode::HttpRequestDenied => {
-            Error::Fatal(format!(
-                "the host refused the request to {url} (its reason is in the activity log: `trestle logs --kind host`)"
-            ))
-        }
+        ErrorCode::HttpRequestDenied => Error::Fatal(format!(
+            "the host refused the request to {url} (its reason is in the activity log: `trestle logs --kind host`)"
+        )),
         ErrorCode::HttpRequestUriInvalid => Error::Invalid(format!("{url} is not a valid URL")),
         other => Error::Transient(format!("request to {url} failed: {other:?}")),
     }

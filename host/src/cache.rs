@@ -210,7 +210,10 @@ fn remove_stale_temp_files(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let stale = entry.file_name().to_str().is_some_and(is_temp_file)
-            && entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t.elapsed().unwrap_or_default() > STALE_TEMP_AGE);
+            && entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().unwrap_or_default() > STALE_TEMP_AGE);
         if stale {
             let _ = std::fs::remove_file(entry.path());
         }

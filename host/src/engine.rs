@@ -165,8 +165,7 @@ impl Host {
         activity.lock().unwrap_or_else(|p| p.into_inner()).observe(setup.observer);
         let state = (loaded.kind != ComponentKind::Mapping)
             .then(|| StateScope::new(storage, tenant, setup.namespace.as_deref().unwrap_or(&name)));
-        let mut data =
-            GuestState::new(&name, loaded.kind, limits.clone(), setup.http, state, setup.config, activity);
+        let mut data = GuestState::new(&name, loaded.kind, limits.clone(), setup.http, state, setup.config, activity);
         data.roles = roles;
         data.mapping = setup.mapping;
         let mut store = Store::new(&self.inner.engine, data);

@@ -134,7 +134,8 @@ impl Host {
             ..StoreSetup::default()
         };
         let run_id = new_run_id();
-        let (mut store, instance) = self.instantiate(&run.flow, &run.tenant, &run_id, setup, Some(RoleRouter::dry()))?;
+        let (mut store, instance) =
+            self.instantiate(&run.flow, &run.tenant, &run_id, setup, Some(RoleRouter::dry()))?;
         let guest = GuestIndices::new(&run.flow.pre)?.load(&mut store, &instance)?;
         match guest.call_run(&mut store, &Trigger::Scheduled) {
             Err(e) if e.downcast_ref::<DryRunStop>().is_some() => Ok(()),
@@ -161,7 +162,8 @@ impl Host {
 /// there would leave the real role unbound, or bind the wrong system).
 fn check_bindings(host: &Host, run: &FlowRun) -> anyhow::Result<()> {
     let needed = imported_roles(host.engine(), &run.flow.component);
-    let short = |interface: &str| interface.trim_start_matches("trestle:sync/").split('@').next().unwrap_or("").to_string();
+    let short =
+        |interface: &str| interface.trim_start_matches("trestle:sync/").split('@').next().unwrap_or("").to_string();
     let uses: Vec<String> = needed.iter().map(|i| short(i)).collect();
     let mut served = BTreeSet::new();
     for (connection, roles) in &run.connections {

@@ -39,8 +39,9 @@ impl RunLease {
         run_id: &str,
         longest: Duration,
     ) -> anyhow::Result<Self> {
+        let in_db = || format!("cannot take the run lease in {}", storage.describe());
         let mut conn = storage.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).with_context(in_db)?;
         let holder = tx
             .query_row(
                 "SELECT run_id, pid, machine, since, expires_at FROM run_leases WHERE tenant = ?1 AND flow = ?2",
@@ -55,7 +56,8 @@ impl RunLease {
                     })
                 },
             )
-            .optional()?;
+            .optional()
+            .with_context(in_db)?;
         let now = chrono::Utc::now();
         if let Some(h) = holder
             && h.expires_at > now.timestamp()
@@ -76,8 +78,9 @@ impl RunLease {
             "INSERT OR REPLACE INTO run_leases (tenant, flow, run_id, pid, machine, since, expires_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![tenant, flow, run_id, std::process::id(), machine(), now.to_rfc3339(), expires_at],
-        )?;
-        tx.commit().context("cannot record the run's lease")?;
+        )
+        .with_context(in_db)?;
+        tx.commit().with_context(in_db)?;
         Ok(RunLease { storage: storage.clone(), tenant: tenant.into(), flow: flow.into(), run_id: run_id.into() })
     }
 }

@@ -30,7 +30,8 @@ const BOOKS_ON_DEFAULTS: &str = r#"
 fn a_connection_on_its_documented_default_urls_may_reach_them() {
     let tenant = prepare(BOOKS_ON_DEFAULTS).unwrap();
     let books = &tenant.connections["books"];
-    for url in ["https://eaccountingapi.vismaonline.com/v2/customers?page=1", "https://identity.vismaonline.com/connect/token"]
+    for url in
+        ["https://eaccountingapi.vismaonline.com/v2/customers?page=1", "https://identity.vismaonline.com/connect/token"]
     {
         assert_eq!(books.http.check(&url.parse().unwrap()), Ok(()), "{url} is a default the connector uses");
     }
@@ -64,10 +65,16 @@ fn a_base_url_at_a_metadata_or_private_address_is_refused_with_how_to_allow_it()
     };
     let metadata = shop("http://169.254.169.254/", "allow_private_network = true");
     let err = format!("{:#}", prepare(&metadata).err().expect("the metadata address is refused"));
-    assert!(err.contains("169.254.169.254 is a link-local address") && err.contains("no connection may reach it"), "{err}");
+    assert!(
+        err.contains("169.254.169.254 is a link-local address") && err.contains("no connection may reach it"),
+        "{err}"
+    );
 
     let err = format!("{:#}", prepare(&shop("http://10.0.0.8:8080", "")).err().expect("a private address is refused"));
-    assert!(err.contains("10.0.0.8 is a private-network address") && err.contains("allow_private_network = true"), "{err}");
+    assert!(
+        err.contains("10.0.0.8 is a private-network address") && err.contains("allow_private_network = true"),
+        "{err}"
+    );
     prepare(&shop("http://10.0.0.8:8080", "allow_private_network = true")).expect("allowed when the config says so");
 
     let err = format!("{:#}", prepare(&shop("ftp://shop.example.com", "")).err().unwrap());
@@ -100,7 +107,10 @@ fn paths_stay_in_the_tenant_folder_unless_the_operator_allows_more() {
 fn limits_outside_their_range_are_refused_naming_key_and_range() {
     for (limits, expected) in [
         ("[mapping.limits]\nfuel = 9223372036854775807", "`mapping.limits.fuel` = 9223372036854775807 is out of range"),
-        ("[mapping.limits]\ndeadline_ms = 0", "`mapping.limits.deadline_ms` = 0 is out of range: it must be between 10 and 60000"),
+        (
+            "[mapping.limits]\ndeadline_ms = 0",
+            "`mapping.limits.deadline_ms` = 0 is out of range: it must be between 10 and 60000",
+        ),
         ("[mapping.limits]\nmemory_mib = 0", "`mapping.limits.memory_mib` = 0"),
         ("[limits]\nlog_kib = 0", "`limits.log_kib` = 0 is out of range"),
     ] {

@@ -69,5 +69,4 @@ fn two_entries_of_one_component_keep_their_own_ledgers_and_names() {
         stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
     };
     assert_eq!(runs, BTreeSet::from(["products".to_string(), "products-up".to_string()]));
-
 }

@@ -68,7 +68,11 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    commands::set_path_scope(if cli.allow_paths_outside_tenant { PathScope::Anywhere } else { PathScope::TenantFolder });
+    commands::set_path_scope(if cli.allow_paths_outside_tenant {
+        PathScope::Anywhere
+    } else {
+        PathScope::TenantFolder
+    });
     let result = match cli.command {
         Command::Demo(args) => commands::demo::run(args),
         Command::Run { config, flow, record } => commands::run::run(&config, flow.as_deref(), record),

@@ -21,9 +21,8 @@ fn damage_activity_pages(database: &Path) {
     let (page_size, pages) = {
         let conn = rusqlite::Connection::open(database).unwrap();
         let page_size: u64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
-        let mut stmt = conn
-            .prepare("SELECT rootpage FROM sqlite_master WHERE tbl_name = 'activity' AND rootpage > 0")
-            .unwrap();
+        let mut stmt =
+            conn.prepare("SELECT rootpage FROM sqlite_master WHERE tbl_name = 'activity' AND rootpage > 0").unwrap();
         let pages: Vec<u64> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
         (page_size, pages)
     };

@@ -106,7 +106,10 @@ fn a_connection_whose_name_leads_to_this_machine_needs_the_allowance() {
 
     std::fs::write(
         dir.path().join("tenant.toml"),
-        format!("tenant = \"t1\"\n{}", connections.replace("connector = \"ccvshop\"\n", "connector = \"ccvshop\"\nallow_private_network = true\n")),
+        format!(
+            "tenant = \"t1\"\n{}",
+            connections.replace("connector = \"ccvshop\"\n", "connector = \"ccvshop\"\nallow_private_network = true\n")
+        ),
     )
     .unwrap();
     let out = trestle(&["check", "--config", "tenant.toml"], dir.path());

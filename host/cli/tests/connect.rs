@@ -92,8 +92,9 @@ fn connect_on_the_default_urls_sends_the_user_to_the_real_identity_server() {
     let status = connect.wait().unwrap();
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut connect.stderr.take().unwrap(), &mut stderr).unwrap();
-    let url = lines.iter().find_map(|l| l.trim().strip_prefix("https://")).unwrap_or_else(|| {
-        panic!("connect prints the consent address ({status}):\n{}\n{stderr}", lines.join("\n"))
-    });
+    let url = lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("https://"))
+        .unwrap_or_else(|| panic!("connect prints the consent address ({status}):\n{}\n{stderr}", lines.join("\n")));
     assert!(url.starts_with("identity.vismaonline.com/connect/authorize?client_id=my-app"), "{url}");
 }

@@ -109,7 +109,14 @@ mod tests {
 
     #[test]
     fn metadata_and_link_local_are_refused_even_with_private_networks_allowed() {
-        for ip in ["169.254.169.254", "169.254.170.2", "100.100.100.200", "fe80::1", "fd00:ec2::254", "::ffff:169.254.169.254"] {
+        for ip in [
+            "169.254.169.254",
+            "169.254.170.2",
+            "100.100.100.200",
+            "fe80::1",
+            "fd00:ec2::254",
+            "::ffff:169.254.169.254",
+        ] {
             let why = refused(NetworkScope::WithPrivate, ip).unwrap_or_else(|| panic!("{ip} must be refused"));
             assert!(why.contains("no connection may reach it"), "{why}");
         }
@@ -120,7 +127,8 @@ mod tests {
 
     #[test]
     fn loopback_and_private_ranges_need_the_allowance() {
-        for ip in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "100.64.0.1", "::1", "fd12::1", "::ffff:127.0.0.1"]
+        for ip in
+            ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "100.64.0.1", "::1", "fd12::1", "::ffff:127.0.0.1"]
         {
             let why = refused(NetworkScope::Public, ip).unwrap_or_else(|| panic!("{ip} must be refused"));
             assert!(why.contains("allow_private_network = true"), "{why}");

@@ -57,7 +57,8 @@ pub async fn send(
     // The request line carries the path only: scheme and authority are for
     // proxies (the Host header is set by wasi:http).
     let path = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_string();
-    *request.uri_mut() = http::Uri::builder().path_and_query(path).build().map_err(|_| HttpError::HttpRequestUriInvalid)?;
+    *request.uri_mut() =
+        http::Uri::builder().path_and_query(path).build().map_err(|_| HttpError::HttpRequestUriInvalid)?;
 
     let send = async {
         let response = tokio::time::timeout(first_byte_timeout, sender.send_request(request))

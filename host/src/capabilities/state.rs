@@ -2,6 +2,7 @@
 //! Every query is bound to the scope, so one tenant can never name another
 //! tenant's keys, whatever key string it sends.
 
+use anyhow::Context;
 use rusqlite::{OptionalExtension, params};
 
 use crate::storage::Storage;
@@ -19,31 +20,37 @@ impl StateScope {
     }
 
     pub fn get(&self, key: &str) -> anyhow::Result<Option<String>> {
-        Ok(self
-            .storage
+        self.storage
             .conn()
             .query_row(
                 "SELECT value FROM state WHERE tenant = ?1 AND namespace = ?2 AND key = ?3",
                 params![self.tenant, self.namespace, key],
                 |r| r.get(0),
             )
-            .optional()?)
+            .optional()
+            .with_context(|| format!("cannot read state `{key}` from {}", self.storage.describe()))
     }
 
     pub fn set(&self, key: &str, value: &str) -> anyhow::Result<()> {
-        self.storage.conn().execute(
-            "INSERT INTO state (tenant, namespace, key, value) VALUES (?1, ?2, ?3, ?4)
+        self.storage
+            .conn()
+            .execute(
+                "INSERT INTO state (tenant, namespace, key, value) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (tenant, namespace, key) DO UPDATE SET value = excluded.value",
-            params![self.tenant, self.namespace, key, value],
-        )?;
+                params![self.tenant, self.namespace, key, value],
+            )
+            .with_context(|| format!("cannot write state `{key}` to {}", self.storage.describe()))?;
         Ok(())
     }
 
     pub fn delete(&self, key: &str) -> anyhow::Result<()> {
-        self.storage.conn().execute(
-            "DELETE FROM state WHERE tenant = ?1 AND namespace = ?2 AND key = ?3",
-            params![self.tenant, self.namespace, key],
-        )?;
+        self.storage
+            .conn()
+            .execute(
+                "DELETE FROM state WHERE tenant = ?1 AND namespace = ?2 AND key = ?3",
+                params![self.tenant, self.namespace, key],
+            )
+            .with_context(|| format!("cannot delete state `{key}` from {}", self.storage.describe()))?;
         Ok(())
     }
 
@@ -54,8 +61,9 @@ impl StateScope {
              ORDER BY key",
         )?;
         let keys = stmt
-            .query_map(params![self.tenant, self.namespace, prefix], |r| r.get(0))?
-            .collect::<Result<Vec<String>, _>>()?;
+            .query_map(params![self.tenant, self.namespace, prefix], |r| r.get(0))
+            .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
+            .with_context(|| format!("cannot list state from {}", self.storage.describe()))?;
         Ok(keys)
     }
 }

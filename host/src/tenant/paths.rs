@@ -17,8 +17,7 @@ pub enum PathScope {
 }
 
 /// How the operator allows paths anywhere, for messages.
-pub const ALLOW_ANYWHERE: &str =
-    "the operator can allow paths outside it with `--allow-paths-outside-tenant` (or TRESTLE_ALLOW_PATHS_OUTSIDE_TENANT=1)";
+pub const ALLOW_ANYWHERE: &str = "the operator can allow paths outside it with `--allow-paths-outside-tenant` (or TRESTLE_ALLOW_PATHS_OUTSIDE_TENANT=1)";
 
 impl PathScope {
     /// `path` as the config at `folder` means it: relative to that folder,

@@ -21,9 +21,7 @@ pub fn run(config: &Path) -> anyhow::Result<()> {
         }
     }
     for name in tenant.config.flows.keys() {
-        let checked = tenant
-            .flow_run(&host, &Builtins, name, Trigger::Scheduled)
-            .and_then(|run| host.check_flow(&run));
+        let checked = tenant.flow_run(&host, &Builtins, name, Trigger::Scheduled).and_then(|run| host.check_flow(&run));
         match checked {
             Ok(()) => println!("ok    flow {name}: roles bound, settings accepted"),
             Err(e) => {

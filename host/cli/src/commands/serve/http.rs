@@ -160,7 +160,9 @@ fn record_id(body: &[u8]) -> Result<String, String> {
     };
     let id = id.or_else(from_href).ok_or_else(|| {
         let shown: String = String::from_utf8_lossy(body).chars().take(200).collect();
-        format!("the webhook body names no record: it needs an `id` or an `href` ending in the record's id, got {shown}")
+        format!(
+            "the webhook body names no record: it needs an `id` or an `href` ending in the record's id, got {shown}"
+        )
     })?;
     if id.len() > MAX_RECORD_ID || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
         return Err(format!(

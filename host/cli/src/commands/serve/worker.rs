@@ -76,7 +76,8 @@ impl LastRun {
         let (outcome, run_id, counts, error) = match result {
             Ok(r) => {
                 let s = &r.summary;
-                let lost = r.lost_activity.as_ref().map(|l| format!("{} activity-log entries lost: {}", l.entries, l.error));
+                let lost =
+                    r.lost_activity.as_ref().map(|l| format!("{} activity-log entries lost: {}", l.entries, l.error));
                 let outcome = if lost.is_some() { "incomplete-log" } else { "ok" };
                 (outcome, Some(r.run_id.clone()), (s.synced, s.skipped, s.parked, s.failed), lost)
             }
