@@ -17,34 +17,58 @@ pub struct Bound {
 const MAX_MEMORY_MIB: u64 = (MAX_MEMORY_BYTES >> 20) as u64;
 
 /// The ranges for a mapping module's limits (one record at a time).
-pub const MAPPING: [Bound; 5] = [
+pub const MAPPING: [Bound; 9] = [
     Bound { key: "deadline_ms", min: 10, max: 60_000 },
-    Bound { key: "fuel", min: 1_000_000, max: 50_000_000_000 },
+    Bound { key: "fuel", min: 1_000_000, max: 100_000_000_000 },
     Bound { key: "memory_mib", min: 1, max: MAX_MEMORY_MIB },
     Bound { key: "log_kib", min: 1, max: 65_536 },
+    Bound { key: "log_lines", min: 1, max: 1_000_000 },
     Bound { key: "output_kib", min: 1, max: 65_536 },
+    Bound { key: "lines", min: 1, max: 10_000 },
+    Bound { key: "custom_fields", min: 1, max: 10_000 },
+    Bound { key: "text_kib", min: 1, max: 1_024 },
 ];
 
 /// The ranges for connectors and flows (a flow's whole run is one call).
-pub const CONNECTORS_AND_FLOWS: [Bound; 5] = [
+pub const CONNECTORS_AND_FLOWS: [Bound; 9] = [
     Bound { key: "deadline_ms", min: 1_000, max: 86_400_000 },
     Bound { key: "fuel", min: 1_000_000, max: 1_000_000_000_000 },
     Bound { key: "memory_mib", min: 16, max: MAX_MEMORY_MIB },
     Bound { key: "log_kib", min: 64, max: 1_048_576 },
+    Bound { key: "log_lines", min: 100, max: 10_000_000 },
     Bound { key: "output_kib", min: 64, max: 1_048_576 },
+    // Checked only on what a mapping returns; bounded all the same.
+    Bound { key: "lines", min: 1, max: 10_000 },
+    Bound { key: "custom_fields", min: 1, max: 10_000 },
+    Bound { key: "text_kib", min: 1, max: 1_024 },
 ];
 
 /// Refuses an override outside its range, naming the key and the range.
 pub fn check(table: &str, kind: ComponentKind, o: &LimitOverrides) -> anyhow::Result<()> {
     let bounds = if kind == ComponentKind::Mapping { &MAPPING } else { &CONNECTORS_AND_FLOWS };
     // Listed field by field, so a new limit cannot be added without a range.
-    let LimitOverrides { deadline_ms, fuel, memory_mib, log_kib, output_kib } = o;
+    let LimitOverrides {
+        deadline_ms,
+        fuel,
+        memory_mib,
+        log_kib,
+        log_lines,
+        output_kib,
+        lines,
+        custom_fields,
+        text_kib,
+    } = o;
+    let size = |v: &Option<usize>| v.map(|v| v as u64);
     let given = [
         ("deadline_ms", *deadline_ms),
         ("fuel", *fuel),
-        ("memory_mib", memory_mib.map(|v| v as u64)),
-        ("log_kib", log_kib.map(|v| v as u64)),
-        ("output_kib", output_kib.map(|v| v as u64)),
+        ("memory_mib", size(memory_mib)),
+        ("log_kib", size(log_kib)),
+        ("log_lines", size(log_lines)),
+        ("output_kib", size(output_kib)),
+        ("lines", size(lines)),
+        ("custom_fields", size(custom_fields)),
+        ("text_kib", size(text_kib)),
     ];
     for (key, value) in given {
         let Some(value) = value else { continue };
