@@ -14,7 +14,7 @@ use crate::bindings;
 use crate::cache::{CacheOutcome, ComponentCache};
 use crate::capabilities::config::ComponentConfig;
 use crate::capabilities::http::HttpPolicy;
-use crate::capabilities::log::{ActivityEntry, ActivityQuery, ActivityWriter, RunContext};
+use crate::capabilities::log::{ActivityEntry, ActivityQuery, ActivityWriter, LogBudget, RunContext};
 use crate::capabilities::pacing::Pacer;
 use crate::capabilities::state::StateScope;
 use crate::forward;
@@ -159,10 +159,14 @@ impl Host {
         // A dry run keeps what it writes in a database of its own, dropped
         // with the Store.
         let storage = if setup.isolated { Storage::in_memory()? } else { self.inner.storage.clone() };
-        let ctx = RunContext { tenant: tenant.into(), run_id: run_id.into(), component: name.clone() };
-        let activity =
-            Arc::new(Mutex::new(ActivityWriter::new(storage.clone(), ctx, setup.config.clone(), limits.log_bytes)));
-        activity.lock().unwrap_or_else(|p| p.into_inner()).observe(setup.observer);
+        let activity = setup.activity.unwrap_or_else(|| {
+            let ctx = RunContext { tenant: tenant.into(), run_id: run_id.into(), component: name.clone() };
+            let budget = LogBudget { bytes: limits.log_bytes, lines: limits.log_lines };
+            Arc::new(Mutex::new(ActivityWriter::new(storage.clone(), ctx, setup.config.clone(), budget)))
+        });
+        if setup.observer.is_some() {
+            activity.lock().unwrap_or_else(|p| p.into_inner()).observe(setup.observer);
+        }
         let state = (loaded.kind != ComponentKind::Mapping)
             .then(|| StateScope::new(storage, tenant, setup.namespace.as_deref().unwrap_or(&name)));
         let mut data = GuestState::new(&name, loaded.kind, limits.clone(), setup.http, state, setup.config, activity);
@@ -203,6 +207,9 @@ pub struct StoreSetup {
     pub mapping: Option<crate::mapping::MappingSlot>,
     /// Sees every record outcome the component reports.
     pub observer: Option<crate::capabilities::log::RecordObserver>,
+    /// An activity writer to go on with: a mapping module's fresh instance
+    /// after a trap keeps the run's log budget, it does not get a new one.
+    pub activity: Option<Arc<Mutex<ActivityWriter>>>,
 }
 
 fn add_state_and_config(linker: &mut Linker<GuestState>) -> anyhow::Result<()> {
@@ -211,25 +218,70 @@ fn add_state_and_config(linker: &mut Linker<GuestState>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Refuses a component that imports something its kind may not use, with
-/// the import's name: clearer than a link error, and it happens at load.
+/// Refuses a component that imports something its kind may not use, naming
+/// each such import: clearer than a link error, and it happens at load.
 fn check_imports(engine: &Engine, name: &str, kind: ComponentKind, component: &Component) -> anyhow::Result<()> {
-    for (import, _) in component.component_type().imports(engine) {
-        let ours = |i: &str| ["log@", "types@", "errors@"].iter().any(|p| i.starts_with(&format!("trestle:sync/{p}")));
-        let why = match kind {
-            ComponentKind::Mapping
-                if import.starts_with("wasi:http/") || (import.starts_with("trestle:sync/") && !ours(import)) =>
-            {
-                "mapping modules may import only trestle:sync/log"
-            }
-            ComponentKind::Flow if import.starts_with("wasi:http/") => {
-                "flows reach the outside only through connectors"
-            }
-            _ => continue,
-        };
-        anyhow::bail!("{} `{name}` imports {import}, which is not allowed: {why}", kind.as_str());
+    let ty = component.component_type();
+    let imports = ty.imports(engine);
+    let (refused, why): (Vec<String>, &str) = match kind {
+        ComponentKind::Mapping => (
+            imports.filter_map(|(i, _)| mapping_may_not_import(i).map(|because| format!("{i}{because}"))).collect(),
+            "mapping modules may import only trestle:sync/log and the WASI basics a runtime needs to start",
+        ),
+        ComponentKind::Flow => (
+            imports.filter(|(i, _)| i.starts_with("wasi:http/")).map(|(i, _)| i.to_string()).collect(),
+            "flows reach the outside only through connectors",
+        ),
+        ComponentKind::Connector => return Ok(()),
+    };
+    if refused.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let verb = if refused.len() == 1 { "is" } else { "are" };
+    anyhow::bail!("{} `{name}` imports {}, which {verb} not allowed: {why}", kind.as_str(), refused.join(", "))
+}
+
+/// What a mapping may import: its world (`log`, and `types`, which only
+/// carries types) and the WASI a Rust std build imports to start (stdio,
+/// environment, exit, their streams and polling), plus random numbers and
+/// the date, which std's `HashMap` and `SystemTime` ask for. None of these
+/// can wait (there is nothing to poll but stdio), so the per-record time
+/// limit holds; everything else is refused.
+const MAPPING_IMPORTS: &[&str] = &[
+    "trestle:sync/log",
+    "trestle:sync/types",
+    "wasi:cli/environment",
+    "wasi:cli/exit",
+    "wasi:cli/stdin",
+    "wasi:cli/stdout",
+    "wasi:cli/stderr",
+    "wasi:cli/terminal-input",
+    "wasi:cli/terminal-output",
+    "wasi:cli/terminal-stdin",
+    "wasi:cli/terminal-stdout",
+    "wasi:cli/terminal-stderr",
+    "wasi:io/error",
+    "wasi:io/streams",
+    "wasi:io/poll",
+    "wasi:random/random",
+    "wasi:random/insecure",
+    "wasi:random/insecure-seed",
+    "wasi:clocks/wall-clock",
+];
+
+/// `None` when a mapping may import `import`, else why not in brackets
+/// where there is more to say than "not in its world".
+fn mapping_may_not_import(import: &str) -> Option<&'static str> {
+    let unversioned = import.split('@').next().unwrap_or(import);
+    if MAPPING_IMPORTS.contains(&unversioned) {
+        return None;
+    }
+    Some(match unversioned {
+        "wasi:clocks/monotonic-clock" => " (its timers let a module sleep, which no time limit interrupts)",
+        i if i.starts_with("wasi:filesystem/") => " (a mapping has no files)",
+        i if i.starts_with("wasi:sockets/") || i.starts_with("wasi:http/") => " (a mapping reaches no network)",
+        _ => "",
+    })
 }
 
 fn engine_config() -> anyhow::Result<Config> {

@@ -2,18 +2,28 @@
 //! nothing imported but `log` (and the WASI basics its language runtime
 //! needs). A mapping that traps is replaced by a fresh instance for the next
 //! record; one that keeps hitting limits is switched off for the run, so a
-//! hostile module costs a few records' time, not the whole run's.
+//! hostile module costs a few records' time, not the whole run's. What it
+//! returns is checked before any flow sees it: identity fields unchanged
+//! (`identity`), the canonical invariants held (`invariants`), a refusal's
+//! reason cut to size.
 
-use std::sync::Arc;
+mod identity;
+mod invariants;
+
+use std::sync::{Arc, Mutex};
 
 use wasmtime::Store;
 use wasmtime::component::Instance;
 
 use crate::bindings::exports::trestle::sync::transforms::{Guest as Transforms, GuestIndices as TransformsIndices};
 use crate::bindings::types::{Customer, Order, Product, StockLevel};
+use crate::capabilities::log::ActivityWriter;
 use crate::engine::{Host, LoadedComponent};
 use crate::guest_state::GuestState;
+use crate::limits::{ComponentKind, Limits, REASON_BYTES};
 use crate::traps;
+
+pub use invariants::{MAX_AMOUNT, MAX_QUANTITY};
 
 /// After this many failed calls in one run, the module is not called again.
 const MAX_FAILURES: u32 = 3;
@@ -24,8 +34,10 @@ pub struct MappingSlot {
     component: Arc<LoadedComponent>,
     tenant: String,
     run_id: String,
-    limits: Option<crate::Limits>,
+    limits: Limits,
     live: Option<(Store<GuestState>, Transforms)>,
+    /// The module's activity log, kept across instances: one budget per run.
+    activity: Option<Arc<Mutex<ActivityWriter>>>,
     failures: u32,
     last_failure: Option<String>,
 }
@@ -33,6 +45,7 @@ pub struct MappingSlot {
 /// The four transforms, so a call can be written once for all of them.
 // Each record is moved once per call; boxing the large variant buys nothing.
 #[allow(clippy::large_enum_variant)]
+#[derive(Clone)]
 pub enum Record {
     Order(Order),
     Customer(Customer),
@@ -47,16 +60,17 @@ impl MappingSlot {
             component,
             tenant: tenant.into(),
             run_id: run_id.into(),
-            limits: None,
+            limits: Limits::defaults(ComponentKind::Mapping),
             live: None,
+            activity: None,
             failures: 0,
             last_failure: None,
         }
     }
 
     /// The tenant's overrides of the mapping defaults.
-    pub fn set_limits(&mut self, limits: Option<crate::Limits>) {
-        self.limits = limits;
+    pub fn set_limits(&mut self, limits: Option<Limits>) {
+        self.limits = limits.unwrap_or_else(|| Limits::defaults(ComponentKind::Mapping));
     }
 
     /// Runs the module over one record. `Err` is a reason a shop owner can
@@ -69,9 +83,15 @@ impl MappingSlot {
                 self.last_failure.as_deref().unwrap_or("unknown")
             ));
         }
-        match self.call(record) {
-            Ok(Ok(r)) => Ok(r),
-            Ok(Err(reason)) => Err(format!("mapping module `{}` refused the record: {reason}", self.component.name)),
+        let input = record.clone();
+        let checked = self.call(record).and_then(|mapped| match mapped {
+            Ok(output) => self.check(&input, output),
+            Err(reason) => {
+                Ok(Err(format!("mapping module `{}` refused the record: {}", self.component.name, capped(reason))))
+            }
+        });
+        match checked {
+            Ok(result) => result,
             Err(message) => {
                 self.failures += 1;
                 self.last_failure = Some(message.clone());
@@ -79,6 +99,35 @@ impl MappingSlot {
                 Err(message)
             }
         }
+    }
+
+    /// What the module returned, checked: refused (inner `Err`) when it
+    /// changes an identity or breaks an invariant, a failure (outer) when it
+    /// is larger than the output limit. The invariants bound counts and
+    /// texts cheaply first; the size is measured only for what passed them.
+    fn check(&self, input: &Record, output: Record) -> Result<Result<Record, String>, String> {
+        let name = &self.component.name;
+        let valid =
+            identity::unchanged(input, &output).and_then(|()| invariants::hold(input, &output, &self.limits.record));
+        if let Err(problem) = valid {
+            return Ok(Err(format!(
+                "mapping module `{name}` returned {} that cannot be used: {problem}",
+                input.noun()
+            )));
+        }
+        let limit = self.limits.output_bytes;
+        let peak = self.live.as_ref().map_or(0, |(store, _)| store.data().limiter.peak_bytes);
+        if peak > limit {
+            let size = output.approximate_size();
+            if size > limit {
+                return Err(format!(
+                    "mapping module `{name}` hit its output limit of {} KiB (it returned {} KiB for one record)",
+                    limit / 1024,
+                    size / 1024
+                ));
+            }
+        }
+        Ok(Ok(output))
     }
 
     /// Outer `Err`: the module failed (trap, limit); inner: it refused.
@@ -90,10 +139,15 @@ impl MappingSlot {
                     &self.component,
                     &self.tenant,
                     &self.run_id,
-                    crate::StoreSetup { limits: self.limits.clone(), ..Default::default() },
+                    crate::StoreSetup {
+                        limits: Some(self.limits.clone()),
+                        activity: self.activity.clone(),
+                        ..Default::default()
+                    },
                     None,
                 )
                 .map_err(|e| format!("{e:#}"))?;
+            self.activity = Some(store.data().activity.clone());
             self.live = Some(Self::bind(&self.component, store, instance)?);
         }
         let (store, guest) = self.live.as_mut().expect("instantiated above");
@@ -108,21 +162,7 @@ impl MappingSlot {
             Record::Product(r) => guest.call_map_product(&mut *store, &r).map(|o| o.map(Record::Product)),
             Record::Stock(r) => guest.call_map_stock(&mut *store, &r).map(|o| o.map(Record::Stock)),
         };
-        let result = outcome.map_err(|e| traps::describe(&e, store.data()))?;
-        if let Ok(r) = &result
-            && store.data().limiter.peak_bytes > limits.output_bytes
-        {
-            let size = r.approximate_size();
-            if size > limits.output_bytes {
-                return Err(format!(
-                    "mapping module `{}` hit its output limit of {} KiB (it returned {} KiB for one record)",
-                    self.component.name,
-                    limits.output_bytes / 1024,
-                    size / 1024
-                ));
-            }
-        }
-        Ok(result)
+        outcome.map_err(|e| traps::describe(&e, store.data()))
     }
 
     fn bind(
@@ -143,6 +183,15 @@ impl MappingSlot {
 }
 
 impl Record {
+    fn noun(&self) -> &'static str {
+        match self {
+            Record::Order(_) => "an order",
+            Record::Customer(_) => "a customer",
+            Record::Product(_) => "a product",
+            Record::Stock(_) => "a stock level",
+        }
+    }
+
     /// Bytes of text the record carries: what a hostile module could inflate.
     fn approximate_size(&self) -> usize {
         let json = match self {
@@ -153,4 +202,35 @@ impl Record {
         };
         json.len()
     }
+}
+
+/// A module's refusal reason, cut to [`REASON_BYTES`]: it is stored as the
+/// parked record's reason and shown on every run until the record syncs.
+fn capped(reason: String) -> String {
+    if reason.len() <= REASON_BYTES {
+        return reason;
+    }
+    let mut end = REASON_BYTES;
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}... (truncated: the first {} KiB of {} KiB are kept)",
+        &reason[..end],
+        REASON_BYTES / 1024,
+        reason.len().div_ceil(1024)
+    )
+}
+
+/// A text a module returned, quoted and cut short for a message.
+fn shown(text: &str) -> String {
+    const SHOWN: usize = 64;
+    if text.len() <= SHOWN {
+        return format!("{text:?}");
+    }
+    let mut end = SHOWN;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{:?}... ({} bytes)", &text[..end], text.len())
 }

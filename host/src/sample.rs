@@ -76,9 +76,10 @@ pub fn sample_order() -> Order {
         shipping_method: Some("PostNL".into()),
         coupon_code: None,
         vat_exempt: false,
-        total_excl_vat: 62.18,
-        total_vat: 6.62,
-        total_incl_vat: 68.80,
+        // The lines' sum: 2 x (24.95 - 2.50) + 12.50 + 6.95, VAT included.
+        total_excl_vat: 54.32,
+        total_vat: 10.03,
+        total_incl_vat: 64.35,
         note: None,
         custom_fields: Vec::new(),
     }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::thread;
 
-use trestle_host::bindings::types::Order;
+use trestle_host::bindings::types::{Order, Product, StockLevel};
 use trestle_host::capabilities::network::NetworkScope;
 use trestle_host::connection::ConnectionSetup;
 use trestle_host::mapping::{MappingSlot, Record};
@@ -18,13 +18,18 @@ fn host() -> Host {
 }
 
 fn map_once(host: &Host, name: &str, path: &str, limits: Option<Limits>) -> Result<Order, String> {
-    let component = host.load_file(name, ComponentKind::Mapping, path.as_ref()).map_err(|e| format!("{e:#}"))?;
-    let mut slot = MappingSlot::new(host.clone(), component, &format!("tenant-{name}"), "run-1");
-    slot.set_limits(limits);
-    match slot.apply(Record::Order(sample_order()))? {
+    match map(host, name, path, limits, Record::Order(sample_order()))? {
         Record::Order(o) => Ok(o),
         _ => Err("mapping returned another kind of record".into()),
     }
+}
+
+/// One record through a fresh slot of the module, as tenant `tenant-NAME`.
+fn map(host: &Host, name: &str, path: &str, limits: Option<Limits>, record: Record) -> Result<Record, String> {
+    let component = host.load_file(name, ComponentKind::Mapping, path.as_ref()).map_err(|e| format!("{e:#}"))?;
+    let mut slot = MappingSlot::new(host.clone(), component, &format!("tenant-{name}"), "run-1");
+    slot.set_limits(limits);
+    slot.apply(record)
 }
 
 fn well_behaved(host: &Host) -> Order {
@@ -32,21 +37,35 @@ fn well_behaved(host: &Host) -> Order {
         .expect("the good tenant's mapping works")
 }
 
-/// Runs the hostile module while a good tenant maps orders alongside.
-fn hostile_alongside_good(name: &str, path: &str, limits: Option<Limits>) -> String {
+/// Runs `hostile` while a good tenant maps orders alongside, and checks that
+/// the good tenant got exactly what it gets on a host of its own.
+fn alongside_good<T>(hostile: impl FnOnce(&Host) -> T) -> T {
+    let alone = format!("{:?}", well_behaved(&host()));
     let host = host();
     let good = {
         let host = host.clone();
         thread::spawn(move || (0..20).map(|_| well_behaved(&host)).collect::<Vec<_>>())
     };
-    let err = map_once(&host, name, path, limits).expect_err("a hostile module must not succeed");
+    let outcome = hostile(&host);
     let good = good.join().expect("the good tenant's thread did not panic");
     assert_eq!(good.len(), 20);
-    assert!(good.iter().all(|o| o.billing_address.country_code == "NL"));
-    // The host is still up: it loads and runs modules after the failure.
+    assert!(good.iter().all(|o| format!("{o:?}") == alone), "the good tenant's orders are unchanged");
+    // The host is still up: it loads and runs modules after the hostile one.
     well_behaved(&host);
+    outcome
+}
+
+/// The hostile module's error, run beside a good tenant.
+fn hostile_alongside_good(name: &str, path: &str, limits: Option<Limits>) -> String {
+    let err = alongside_good(|host| map_once(host, name, path, limits)).expect_err("a hostile module must not succeed");
     assert!(err.contains(&format!("`{name}`")), "the error names the module: {err}");
     err
+}
+
+/// The activity rows the module wrote, as tenant `tenant-NAME`.
+fn activity_of(host: &Host, name: &str) -> Vec<trestle_host::ActivityEntry> {
+    host.activity(&trestle_host::ActivityQuery { tenant: Some(format!("tenant-{name}")), ..Default::default() })
+        .unwrap()
 }
 
 #[test]
@@ -58,7 +77,7 @@ fn endless_loop_hits_the_fuel_limit() {
 #[test]
 fn endless_loop_without_fuel_hits_the_time_limit() {
     let limits = Limits::defaults(ComponentKind::Mapping)
-        .with_overrides(&LimitOverrides { fuel: Some(u64::MAX), deadline_ms: Some(200), ..Default::default() })
+        .with_overrides(&LimitOverrides { fuel: Some(100_000_000_000), deadline_ms: Some(200), ..Default::default() })
         .unwrap();
     let err = hostile_alongside_good("loop-unmetered", trestle_artifacts::HOSTILE_ENDLESS_LOOP, Some(limits));
     assert!(err.contains("time limit of 200 ms"), "{err}");
@@ -84,16 +103,157 @@ fn deep_recursion_hits_the_stack_limit() {
 }
 
 #[test]
-fn huge_output_hits_the_log_limit() {
-    let err = hostile_alongside_good("chatty", trestle_artifacts::HOSTILE_HUGE_OUTPUT, None);
-    assert!(err.contains("log output limit of 1024 KiB"), "{err}");
+fn huge_output_is_dropped_past_the_log_budget() {
+    let host = alongside_good(|host| {
+        map_once(host, "chatty", trestle_artifacts::HOSTILE_HUGE_OUTPUT, None).expect("the record itself maps");
+        host.clone()
+    });
+    let rows = activity_of(&host, "chatty");
+    assert_eq!(rows.len(), 2, "the one line that fits and the one saying what was dropped");
+    assert!(
+        rows[1].message.contains("went over its log budget of 10000 lines and 1024 KiB in this run: 99 more lines"),
+        "{}",
+        rows[1].message
+    );
+}
+
+#[test]
+fn empty_log_lines_cost_rows_and_are_dropped_past_the_budget() {
+    let host = alongside_good(|host| {
+        let component =
+            host.load_file("quiet", ComponentKind::Mapping, trestle_artifacts::HOSTILE_EMPTY_LOGS.as_ref()).unwrap();
+        let mut slot = MappingSlot::new(host.clone(), component, "tenant-quiet", "run-1");
+        for _ in 0..3 {
+            slot.apply(Record::Order(sample_order())).expect("the records themselves map");
+        }
+        host.clone()
+    });
+    let rows = activity_of(&host, "quiet");
+    assert_eq!(rows.len(), 10_001, "the run's 10,000 lines and the one saying what was dropped");
+    let last = &rows[10_000].message;
+    assert!(last.contains("quiet went over its log budget of 10000 lines"), "{last}");
+    assert!(last.contains("110000 more lines (0 KiB) were dropped"), "{last}");
+}
+
+#[test]
+fn a_mapping_cannot_forge_record_outcomes() {
+    let host = alongside_good(|host| {
+        map_once(host, "forger", trestle_artifacts::HOSTILE_FORGES_OUTCOMES, None).expect("the record maps");
+        host.clone()
+    });
+    let rows = activity_of(&host, "forger");
+    assert!(rows.iter().all(|r| r.kind != "record" && r.outcome.is_none()), "{rows:?}");
+    assert!(rows.iter().any(|r| r.message.contains("reported order 1001 as synced: invoice forged")), "{rows:?}");
 }
 
 #[test]
 fn a_mapping_that_imports_http_is_refused_at_load() {
     let err = hostile_alongside_good("sneaky", trestle_artifacts::HOSTILE_HTTP_FROM_MAPPING, None);
-    assert!(err.contains("imports wasi:http/"), "{err}");
+    assert!(err.contains("wasi:http/outgoing-handler@0.2.12 (a mapping reaches no network)"), "{err}");
     assert!(err.contains("may import only trestle:sync/log"), "{err}");
+}
+
+#[test]
+fn a_sleeping_mapping_is_refused_at_load() {
+    // std::thread::sleep is a blocking WASI poll on a monotonic-clock timer,
+    // which the epoch deadline cannot interrupt: no timers for mappings.
+    let err = hostile_alongside_good("sleepy", trestle_artifacts::HOSTILE_SLEEPS, None);
+    assert!(err.contains("imports wasi:clocks/monotonic-clock@"), "{err}");
+    assert!(err.contains("let a module sleep"), "{err}");
+}
+
+#[test]
+fn a_mapping_that_imports_files_or_sockets_is_refused_at_load() {
+    let err = hostile_alongside_good("reader", trestle_artifacts::HOSTILE_FILESYSTEM_FROM_MAPPING, None);
+    assert!(err.contains("imports wasi:filesystem/"), "{err}");
+    assert!(err.contains("a mapping has no files"), "{err}");
+    let err = hostile_alongside_good("dialer", trestle_artifacts::HOSTILE_SOCKETS_FROM_MAPPING, None);
+    assert!(err.contains("wasi:sockets/tcp@0.2.6 (a mapping reaches no network)"), "{err}");
+    assert!(err.contains("which are not allowed"), "every refused import is named: {err}");
+}
+
+#[test]
+fn a_mapping_cannot_change_what_identifies_a_record() {
+    let path = trestle_artifacts::HOSTILE_CHANGES_IDENTITY;
+    let err = hostile_alongside_good("renamer", path, None);
+    assert!(err.contains(r#"source_id from "1001" to "1002" and order_number from "WEB-1001" to "WEB-1002""#), "{err}");
+    assert!(err.contains("may not change what identifies the record"), "{err}");
+    let host = host();
+    let order = sample_order();
+    let product = Product {
+        sku: "SKU-00001".into(),
+        name: "Classic T-shirt".into(),
+        short_description: None,
+        long_description: None,
+        price_excl_vat: 20.62,
+        price_incl_vat: 24.95,
+        vat_rate: 21.0,
+        ean: None,
+        currency: "EUR".into(),
+        unit: None,
+        category: Vec::new(),
+        active: true,
+        stock_managed: true,
+        origin: None,
+        custom_fields: Vec::new(),
+    };
+    let stock = StockLevel {
+        sku: "SKU-00001".into(),
+        on_hand: 5.0,
+        reserved: 1.0,
+        available: 4.0,
+        origin: None,
+        custom_fields: Vec::new(),
+    };
+    for (record, says) in [
+        (Record::Customer(order.customer.clone()), r#"source_id from "501" to "501-2""#),
+        (Record::Product(product), r#"sku from "SKU-00001" to "SKU-00001-X""#),
+        (Record::Stock(stock), r#"sku from "SKU-00001" to "SKU-00001-X""#),
+    ] {
+        let err = map(&host, "renamer", path, None, record).err().expect("refused");
+        assert!(err.contains(says), "{err}");
+    }
+}
+
+#[test]
+fn nonsense_numbers_are_refused_naming_the_field_and_the_value() {
+    let cases = [
+        "lines[0].quantity is -5; allowed: 0 to 10000000",
+        "lines[0].quantity is 1e300",
+        "lines[0].discount is 1e300",
+        "lines[0].vat_rate is -21; allowed: 0 to 100",
+        "it has 10000 lines; at most 1000 are allowed (limits.lines)",
+        "total_incl_vat is NaN",
+        "total_incl_vat is inf",
+        "total_incl_vat is -1e308",
+        "lines[0].unit_price is 1e300",
+        "lines[0].name is 1024 KiB long; at most 64 KiB are allowed (limits.text_kib)",
+    ];
+    alongside_good(|host| {
+        for (digit, says) in cases.iter().enumerate() {
+            let mut order = sample_order();
+            order.order_number = format!("WEB-100{digit}");
+            let err = map(host, "nonsense", trestle_artifacts::HOSTILE_NONSENSE_NUMBERS, None, Record::Order(order))
+                .err()
+                .expect("nonsense is refused");
+            assert!(err.contains("mapping module `nonsense` returned an order that cannot be used"), "{err}");
+            assert!(err.contains(says), "{err}");
+        }
+    });
+}
+
+#[test]
+fn custom_fields_are_capped_by_count_not_only_by_bytes() {
+    let err = hostile_alongside_good("fields", trestle_artifacts::HOSTILE_MANY_CUSTOM_FIELDS, None);
+    assert!(err.contains("more than 200 custom fields (200000 in custom_fields alone; limits.custom_fields)"), "{err}");
+}
+
+#[test]
+fn a_huge_refusal_is_kept_truncated() {
+    let err = hostile_alongside_good("verbose", trestle_artifacts::HOSTILE_HUGE_REFUSAL, None);
+    assert!(err.starts_with("mapping module `verbose` refused the record: no no no"), "{}", &err[..100]);
+    assert!(err.len() < 2300, "{} bytes", err.len());
+    assert!(err.ends_with("(truncated: the first 2 KiB of 10240 KiB are kept)"), "{}", &err[err.len() - 100..]);
 }
 
 #[test]

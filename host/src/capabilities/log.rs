@@ -1,7 +1,9 @@
 //! `trestle:sync/log` and the activity log behind it: what every component
 //! said, what happened to every record, every forwarded call and every
 //! refused request, per tenant and run. Secrets are scrubbed before anything
-//! is written, and a component that talks too much is stopped, not obeyed.
+//! is written, and a component that talks too much is not obeyed: its lines
+//! past the budget are dropped and counted, its record outcomes past it stop
+//! it.
 
 use std::time::Duration;
 
@@ -53,9 +55,28 @@ pub struct ActivityWriter {
     observer: Option<RecordObserver>,
     ctx: RunContext,
     redactor: ComponentConfig,
-    budget: usize,
-    used: usize,
+    budget: LogBudget,
+    used_bytes: usize,
+    used_lines: usize,
+    dropped: Dropped,
     pending: Vec<Entry>,
+}
+
+/// What one component may write in one run. Rows are budgeted as well as
+/// bytes: an empty line costs a row however short it is.
+#[derive(Debug, Clone, Copy)]
+pub struct LogBudget {
+    /// Bytes of log lines and record outcomes.
+    pub bytes: usize,
+    /// Log lines (record outcomes are not counted: they are the audit).
+    pub lines: usize,
+}
+
+/// Lines dropped past the budget, reported in one row when the run ends.
+#[derive(Debug, Default)]
+struct Dropped {
+    lines: usize,
+    bytes: usize,
 }
 
 /// Entries kept in memory before a write.
@@ -69,8 +90,18 @@ pub struct LogLimitExceeded {
 }
 
 impl ActivityWriter {
-    pub fn new(storage: Storage, ctx: RunContext, redactor: ComponentConfig, budget: usize) -> Self {
-        Self { storage, observer: None, ctx, redactor, budget, used: 0, pending: Vec::new() }
+    pub fn new(storage: Storage, ctx: RunContext, redactor: ComponentConfig, budget: LogBudget) -> Self {
+        Self {
+            storage,
+            observer: None,
+            ctx,
+            redactor,
+            budget,
+            used_bytes: 0,
+            used_lines: 0,
+            dropped: Dropped::default(),
+            pending: Vec::new(),
+        }
     }
 
     pub fn observe(&mut self, observer: Option<RecordObserver>) {
@@ -81,9 +112,17 @@ impl ActivityWriter {
         &self.ctx
     }
 
-    /// A component's own log line; counts against its budget.
-    pub fn log(&mut self, level: &str, message: &str, fields: &[(String, String)]) -> Result<(), LogLimitExceeded> {
-        self.charge(message.len() + fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>())?;
+    /// A component's own log line; counts against its budget, and past it
+    /// is dropped (counted, and reported once when the run ends).
+    pub fn log(&mut self, level: &str, message: &str, fields: &[(String, String)]) {
+        let bytes = message.len() + fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+        if self.used_lines >= self.budget.lines || self.used_bytes.saturating_add(bytes) > self.budget.bytes {
+            self.dropped.lines += 1;
+            self.dropped.bytes = self.dropped.bytes.saturating_add(bytes);
+            return;
+        }
+        self.used_lines += 1;
+        self.used_bytes += bytes;
         let fields: serde_json::Map<String, serde_json::Value> =
             fields.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(self.redactor.redact(v)))).collect();
         let entry = Entry {
@@ -94,7 +133,6 @@ impl ActivityWriter {
             ..Entry::default()
         };
         self.push(entry);
-        Ok(())
     }
 
     /// A record's outcome; written at once, since it is what a user audits.
@@ -144,11 +182,27 @@ impl ActivityWriter {
     }
 
     fn charge(&mut self, bytes: usize) -> Result<(), LogLimitExceeded> {
-        self.used = self.used.saturating_add(bytes);
-        if self.used > self.budget {
-            return Err(LogLimitExceeded { component: self.ctx.component.clone(), limit: self.budget });
+        self.used_bytes = self.used_bytes.saturating_add(bytes);
+        if self.used_bytes > self.budget.bytes {
+            return Err(LogLimitExceeded { component: self.ctx.component.clone(), limit: self.budget.bytes });
         }
         Ok(())
+    }
+
+    /// The one row that says what was dropped, once the writer is done.
+    fn report_dropped(&mut self) {
+        let Dropped { lines, bytes } = std::mem::take(&mut self.dropped);
+        if lines == 0 {
+            return;
+        }
+        let message = format!(
+            "{} went over its log budget of {} lines and {} KiB in this run: {lines} more lines ({} KiB) were dropped",
+            self.ctx.component,
+            self.budget.lines,
+            self.budget.bytes / 1024,
+            bytes.div_ceil(1024)
+        );
+        self.push(Entry { kind: "host", level: "warn".into(), message, ..Entry::default() });
     }
 
     fn push(&mut self, mut entry: Entry) {
@@ -218,6 +272,7 @@ impl ActivityWriter {
 
 impl Drop for ActivityWriter {
     fn drop(&mut self) {
+        self.report_dropped();
         self.flush();
     }
 }
@@ -296,26 +351,48 @@ pub fn query(storage: &Storage, q: &ActivityQuery) -> anyhow::Result<Vec<Activit
     Ok(out)
 }
 
+/// The warnings these components logged in one run, oldest first: what a
+/// run's summary must show besides its counts (a booked total that differs
+/// from the shop's, say), at most `limit` of them.
+pub fn warnings(
+    storage: &Storage,
+    tenant: &str,
+    run_id: &str,
+    components: &[&str],
+    limit: usize,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let conn = storage.conn();
+    let mut stmt = conn.prepare_cached(
+        "SELECT component, message FROM activity
+         WHERE tenant = ?1 AND run_id = ?2 AND kind = 'log' AND level IN ('warn', 'error')
+           AND component IN (SELECT value FROM json_each(?3))
+         ORDER BY id LIMIT ?4",
+    )?;
+    let components = serde_json::to_string(components)?;
+    let rows = stmt.query_map(params![tenant, run_id, components, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
 
-    fn writer(storage: &Storage, budget: usize) -> ActivityWriter {
+    fn writer(storage: &Storage, bytes: usize) -> ActivityWriter {
         let config = ComponentConfig::new(
             BTreeMap::from([("secret_key".to_string(), "hunter22".to_string())]),
             ["secret_key".to_string()],
         );
         let ctx = RunContext { tenant: "t1".into(), run_id: "r1".into(), component: "ccvshop".into() };
-        ActivityWriter::new(storage.clone(), ctx, config, budget)
+        ActivityWriter::new(storage.clone(), ctx, config, LogBudget { bytes, lines: 1000 })
     }
 
     #[test]
     fn lines_and_records_land_in_the_log_with_secrets_scrubbed() {
         let storage = Storage::in_memory().unwrap();
         let mut w = writer(&storage, 10_000);
-        w.log("info", "signing with hunter22", &[("key".into(), "hunter22".into())]).unwrap();
+        w.log("info", "signing with hunter22", &[("key".into(), "hunter22".into())]);
         w.record(RecordEvent {
             record_kind: "order".into(),
             source_system: "ccvshop".into(),
@@ -336,12 +413,36 @@ mod tests {
         assert_eq!(synced[0].target_id.as_deref(), Some("abc"));
     }
 
+    fn event(detail: String) -> RecordEvent {
+        RecordEvent { record_kind: "order".into(), outcome: "parked".into(), detail, ..RecordEvent::default() }
+    }
+
     #[test]
-    fn a_component_past_its_budget_is_refused() {
+    fn lines_past_the_budget_are_dropped_and_counted_in_one_row() {
+        let storage = Storage::in_memory().unwrap();
+        let ctx = RunContext { tenant: "t1".into(), run_id: "r1".into(), component: "acme-map".into() };
+        let budget = LogBudget { bytes: 2048, lines: 3 };
+        let mut w = ActivityWriter::new(storage.clone(), ctx, ComponentConfig::default(), budget);
+        w.log("info", &"x".repeat(2040), &[]);
+        w.log("info", &"x".repeat(20), &[]);
+        for _ in 0..2000 {
+            w.log("info", "", &[]);
+        }
+        drop(w);
+        let all = query(&storage, &ActivityQuery::default()).unwrap();
+        assert_eq!(all.len(), 4, "three lines and the one saying what was dropped");
+        assert_eq!(
+            all[3].message,
+            "acme-map went over its log budget of 3 lines and 2 KiB in this run: 1999 more lines (1 KiB) were dropped"
+        );
+    }
+
+    #[test]
+    fn record_outcomes_past_the_byte_budget_stop_the_component() {
         let storage = Storage::in_memory().unwrap();
         let mut w = writer(&storage, 100);
-        w.log("info", &"x".repeat(90), &[]).unwrap();
-        let err = w.log("info", &"x".repeat(20), &[]).unwrap_err();
+        w.record(event("x".repeat(90))).unwrap();
+        let err = w.record(event("x".repeat(20))).unwrap_err();
         assert!(err.to_string().contains("ccvshop wrote more than its log limit of 100 bytes"), "{err}");
     }
 }

@@ -1,5 +1,6 @@
-//! A mapping module whose `map-order` misbehaves as its feature says; the
-//! other transforms behave, so only the hostile path is exercised.
+//! A mapping module whose `map-order` misbehaves as its feature says, or
+//! returns records `reshape` spoils; the other transforms behave unless
+//! `reshape` spoils them too.
 
 wit_bindgen::generate!({
     path: "../../../wit",
@@ -7,8 +8,16 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-#[cfg(any(feature = "endless-loop", feature = "memory-bomb", feature = "deep-recursion"))]
+#[cfg(any(
+    feature = "endless-loop",
+    feature = "memory-bomb",
+    feature = "deep-recursion",
+    feature = "filesystem-from-mapping",
+    feature = "sockets-from-mapping"
+))]
 use std::hint::black_box;
+
+mod reshape;
 
 use exports::trestle::sync::transforms::Guest;
 use trestle::sync::types::{Customer, Order, Product, StockLevel};
@@ -18,19 +27,19 @@ struct Hostile;
 impl Guest for Hostile {
     fn map_order(order: Order) -> Result<Order, String> {
         misbehave(&order);
-        Ok(rewrite(order))
+        reshape::order(order)
     }
 
     fn map_customer(customer: Customer) -> Result<Customer, String> {
-        Ok(customer)
+        Ok(reshape::customer(customer))
     }
 
     fn map_product(product: Product) -> Result<Product, String> {
-        Ok(product)
+        Ok(reshape::product(product))
     }
 
     fn map_stock(level: StockLevel) -> Result<StockLevel, String> {
-        Ok(level)
+        Ok(reshape::stock(level))
     }
 }
 
@@ -81,24 +90,41 @@ fn misbehave(_: &Order) {
     let _ = trestle_guest::http::Request::new("GET", "http://127.0.0.1:9/").send();
 }
 
-/// One owned field per order, by the last digit of its number, so a run
-/// shows each being refused: 0, 3, 6, 9 our reference; 1, 4, 7 the rows;
-/// 2, 5, 8 the customer.
-#[cfg(feature = "owned-custom-fields")]
-fn rewrite(mut order: Order) -> Order {
-    let digit = order.order_number.chars().last().and_then(|c| c.to_digit(10)).unwrap_or(0);
-    let (field, value) = match digit % 3 {
-        0 => ("OurReference", "\"HIJACKED-1\"".to_string()),
-        1 => ("Rows", "[]".to_string()),
-        _ => ("CustomerId", "\"00000000-0000-0000-0000-000000000001\"".to_string()),
-    };
-    order.custom_fields.push((field.to_string(), value));
-    order
+#[cfg(feature = "empty-logs")]
+fn misbehave(_: &Order) {
+    for _ in 0..40_000 {
+        trestle::sync::log::log(trestle::sync::log::Level::Info, "", &[]);
+    }
 }
 
-#[cfg(not(feature = "owned-custom-fields"))]
-fn rewrite(order: Order) -> Order {
-    order
+#[cfg(feature = "forges-outcomes")]
+fn misbehave(order: &Order) {
+    use trestle::sync::log::{Outcome, RecordEvent, report};
+    report(&RecordEvent {
+        record_kind: "order".into(),
+        source_system: "shop".into(),
+        source_id: order.source_id.clone(),
+        target_system: "books".into(),
+        target_id: Some("forged".into()),
+        outcome: Outcome::Synced,
+        detail: "invoice forged".into(),
+        payload: None,
+    });
+}
+
+#[cfg(feature = "sleeps")]
+fn misbehave(_: &Order) {
+    std::thread::sleep(std::time::Duration::from_secs(24 * 3600));
+}
+
+#[cfg(feature = "filesystem-from-mapping")]
+fn misbehave(_: &Order) {
+    black_box(std::fs::read("/etc/passwd").ok());
+}
+
+#[cfg(feature = "sockets-from-mapping")]
+fn misbehave(_: &Order) {
+    black_box(std::net::TcpStream::connect("127.0.0.1:9").ok());
 }
 
 #[cfg(not(any(
@@ -107,7 +133,12 @@ fn rewrite(order: Order) -> Order {
     feature = "trap",
     feature = "deep-recursion",
     feature = "huge-output",
-    feature = "http-from-mapping"
+    feature = "http-from-mapping",
+    feature = "empty-logs",
+    feature = "forges-outcomes",
+    feature = "sleeps",
+    feature = "filesystem-from-mapping",
+    feature = "sockets-from-mapping"
 )))]
 fn misbehave(_: &Order) {}
 
