@@ -29,7 +29,6 @@ const GUESTS: &[(&str, &str, &str, bool)] = &[
     ("hostile-modules", "nonsense-numbers", "hostile_nonsense_numbers", false),
     ("hostile-modules", "many-custom-fields", "hostile_many_custom_fields", false),
     ("hostile-modules", "relabels-vat", "hostile_relabels_vat", false),
-    ("hostile-modules", "bulky-lines", "hostile_bulky_lines", false),
     ("hostile-modules", "huge-refusal", "hostile_huge_refusal", false),
     ("hostile-modules", "empty-logs", "hostile_empty_logs", false),
     ("hostile-modules", "forges-outcomes", "hostile_forges_outcomes", false),

@@ -11,6 +11,7 @@ use rusqlite::params;
 
 use crate::bindings::exports::trestle::sync::flow_run::GuestIndices;
 use crate::bindings::{ContractError, Summary, Trigger};
+use crate::capabilities::log::warnings;
 use crate::connection::{ConnectionSetup, new_run_id, role_interface};
 use crate::engine::{Host, LoadedComponent, StoreSetup};
 use crate::forward::{DryRunStop, RoleRouter, exported_roles, imported_roles};
@@ -19,6 +20,10 @@ use crate::run_lease::RunLease;
 use crate::storage::LostWrites;
 use crate::traps;
 use crate::{ComponentConfig, Limits};
+
+/// Connector warnings a run's summary shows at most; the rest are in the
+/// activity log.
+const MAX_WARNING_NOTES: usize = 20;
 
 pub struct FlowRun {
     pub tenant: String,
@@ -116,7 +121,28 @@ impl Host {
         let guest = GuestIndices::new(&run.flow.pre)?.load(&mut store, &instance)?;
         let outcome = guest.call_run(&mut store, &run.trigger).map_err(|e| traps::explain(e, store.data()))?;
         store.data().activity().flush();
-        outcome.map_err(|e| anyhow::anyhow!("flow `{}` stopped: {}", run.name, describe_contract_error(&e)))
+        // The connectors' Stores (and their buffered lines) end with the flow's.
+        drop(store);
+        let mut summary = outcome
+            .map_err(|e| anyhow::anyhow!("flow `{}` stopped: {}", run.name, describe_contract_error(&e)))?;
+        summary.notes.extend(self.connector_warnings(run, run_id)?);
+        Ok(summary)
+    }
+
+    /// What the connectors warned about in this run, as notes of its
+    /// summary: a warning in the activity log alone goes unread.
+    fn connector_warnings(&self, run: &FlowRun, run_id: &str) -> anyhow::Result<Vec<String>> {
+        let components: Vec<&str> = run.connections.iter().map(|(c, _)| c.component.name.as_str()).collect();
+        let found = warnings(self.storage(), &run.tenant, run_id, &components, MAX_WARNING_NOTES + 1)?;
+        let mut notes: Vec<String> = found
+            .iter()
+            .take(MAX_WARNING_NOTES)
+            .map(|(component, message)| format!("{component}: {message}"))
+            .collect();
+        if found.len() > MAX_WARNING_NOTES {
+            notes.push("more warnings in the activity log".into());
+        }
+        Ok(notes)
     }
 
     /// Everything a run would refuse before it touches a record, without
