@@ -1,8 +1,10 @@
 //! `trestle serve`: the long-running service. Every flow of the tenant runs
 //! at start and then on a schedule; CCV Shop webhooks run a flow for just
 //! the record they name. Runs go through one worker (see `worker`); the
-//! HTTP side only queues them. Ctrl-C or SIGTERM stops taking work and lets
-//! the run under way finish.
+//! HTTP side only queues them. Ctrl-C or SIGTERM stops taking work and gives
+//! the run under way `--stop-grace` to finish; a run still going then (a
+//! module stuck for hours, a slow API) is abandoned with the process: runs
+//! are safe to interrupt, and the next one picks up where it stopped.
 
 mod http;
 mod signature;
@@ -34,6 +36,9 @@ pub struct Args {
     /// refused). Only for a listener no one but the shop can reach.
     #[arg(long)]
     accept_unsigned_webhooks: bool,
+    /// How long a stop (SIGTERM, Ctrl-C) waits for the run under way.
+    #[arg(long, default_value = "10s", value_parser = parse_interval)]
+    stop_grace: Duration,
 }
 
 /// A line of the service's log, with the time.
@@ -104,11 +109,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         scheduler.abort();
         worker.stop();
         if worker.busy() {
-            say("stopping: letting the run under way finish (Ctrl-C again to stop at once)");
+            say(&format!(
+                "stopping: letting the run under way finish, for at most {} (Ctrl-C again to stop at once)",
+                describe(args.stop_grace)
+            ));
         }
         tokio::select! {
             _ = worker_done => say("stopped"),
             () = stop_signal() => say("stopped without waiting for the run under way; the next run picks it up"),
+            () = tokio::time::sleep(args.stop_grace) => say(&format!(
+                "stopped: the run under way did not finish within {}; the next run picks it up",
+                describe(args.stop_grace)
+            )),
         }
         served.context("the HTTP listener failed")
     });
