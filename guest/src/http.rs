@@ -84,15 +84,22 @@ impl Request {
 
         let body = request.body().map_err(|()| fatal("request body taken twice"))?;
         let pending = outgoing_handler::handle(request, None).map_err(|e| transport_error(&self.url, e))?;
-        write_body(&body, &self.body)?;
-        OutgoingBody::finish(body, None).map_err(|e| transport_error(&self.url, e))?;
+        // A server may answer before it has read the whole body (413: too
+        // large) and close the connection: the write then fails, but the
+        // answer is what says whether retrying can help.
+        let written = write_body(&body, &self.body);
+        let finished = OutgoingBody::finish(body, None).map_err(|e| transport_error(&self.url, e));
+        let sent = written.and(finished);
 
         pending.subscribe().block();
-        let response = pending
+        let answer = pending
             .get()
             .ok_or_else(|| fatal("response not ready after waiting for it"))?
-            .map_err(|()| fatal("response read twice"))?
-            .map_err(|e| transport_error(&self.url, e))?;
+            .map_err(|()| fatal("response read twice"))?;
+        let response = match answer {
+            Ok(response) => response,
+            Err(e) => return Err(sent.err().unwrap_or_else(|| transport_error(&self.url, e))),
+        };
         let status = response.status();
         let headers = response
             .headers()
@@ -158,6 +165,7 @@ fn transport_error(url: &str, e: ErrorCode) -> Error {
             "the host refused the request to {url} (its reason is in the activity log: `trestle logs --kind host`)"
         )),
         ErrorCode::HttpRequestUriInvalid => Error::Invalid(format!("{url} is not a valid URL")),
+        ErrorCode::HttpRequestBodySize(_) => Error::Invalid(format!("the request body is larger than {url} accepts")),
         other => Error::Transient(format!("request to {url} failed: {other:?}")),
     }
 }
