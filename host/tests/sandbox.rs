@@ -194,6 +194,7 @@ fn a_mapping_cannot_change_what_identifies_a_record() {
         category: Vec::new(),
         active: true,
         stock_managed: true,
+        service: false,
         origin: None,
         custom_fields: Vec::new(),
     };
