@@ -14,10 +14,10 @@ fn sigterm_stops_the_service_while_a_mapping_is_stuck() {
     let emulators =
         Emulators::start(Options { orders: 5, products: 20, rate_limits: false, ..Options::default() }).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    // An endless loop allowed a minute per record and more fuel than that
-    // minute burns: each order holds the run for the whole minute.
+    // An endless loop allowed a minute and 50 billion units of fuel per
+    // record: each order holds the run far longer than the stop grace.
     let config = format!(
-        "tenant = \"stuck\"\n{}\n[mapping]\nmodule = {:?}\nlimits = {{ deadline_ms = 60000, fuel = 100000000000 }}\n\n\
+        "tenant = \"stuck\"\n{}\n[mapping]\nmodule = {:?}\nlimits = {{ deadline_ms = 60000, fuel = 50000000000 }}\n\n\
          [flows.orders]\nroles = {{ order-source = \"shop\", customer-sink = \"books\", \
          sales-document-sink = \"books\", product-source = \"books\", product-sink = \"books\" }}\n\
          [flows.orders.settings]\ndocument = \"invoice\"\nmissing_article = \"create\"\n",
