@@ -123,8 +123,8 @@ impl Host {
         store.data().activity().flush();
         // The connectors' Stores (and their buffered lines) end with the flow's.
         drop(store);
-        let mut summary = outcome
-            .map_err(|e| anyhow::anyhow!("flow `{}` stopped: {}", run.name, describe_contract_error(&e)))?;
+        let mut summary =
+            outcome.map_err(|e| anyhow::anyhow!("flow `{}` stopped: {}", run.name, describe_contract_error(&e)))?;
         summary.notes.extend(self.connector_warnings(run, run_id)?);
         Ok(summary)
     }
