@@ -1,6 +1,6 @@
-//! Every sandbox limit in one place: the defaults per kind of component, the
-//! per-tenant overrides a config may set, and the most an override may ask
-//! for (a config is the tenant's, so it cannot switch a limit off).
+//! Every sandbox limit in one place: the defaults per kind of component and
+//! the per-tenant overrides a config may set (within the ranges of
+//! `tenant::bounds`).
 
 use std::time::Duration;
 
@@ -30,8 +30,6 @@ impl ComponentKind {
 /// The limits one Store runs under.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Limits {
-    /// The kind these limits are for: it decides the maxima of overrides.
-    pub kind: ComponentKind,
     /// Wall-clock time one call into the component may take.
     pub deadline: Duration,
     /// Fuel (roughly: wasm instructions) per call; `None` = unmetered.
@@ -86,7 +84,6 @@ impl Limits {
         let record = RecordLimits { lines: 1000, custom_fields: 200, text_bytes: 64 << 10 };
         match kind {
             ComponentKind::Connector | ComponentKind::Flow => Limits {
-                kind,
                 // A whole run of a flow is one call: allow long catalogues.
                 deadline: Duration::from_secs(if kind == ComponentKind::Flow { 3600 } else { 300 }),
                 fuel: None,
@@ -99,7 +96,6 @@ impl Limits {
                 record,
             },
             ComponentKind::Mapping => Limits {
-                kind,
                 deadline: Duration::from_secs(2),
                 fuel: Some(500_000_000),
                 memory_bytes: 64 << 20,
@@ -113,42 +109,41 @@ impl Limits {
         }
     }
 
-    /// Applies a tenant's overrides, refusing zeros and values past the
-    /// maxima for this kind of component.
+    /// Applies a tenant's overrides, refusing values past the host's caps.
     pub fn with_overrides(mut self, o: &LimitOverrides) -> anyhow::Result<Self> {
-        let max = Maxima::of(self.kind);
         if let Some(ms) = o.deadline_ms {
-            self.deadline = Duration::from_millis(bounded("deadline_ms", ms, max.deadline_ms)?);
+            self.deadline = Duration::from_millis(ms);
         }
         if let Some(fuel) = o.fuel {
-            self.fuel = Some(bounded("fuel", fuel, max.fuel)?);
+            self.fuel = Some(fuel);
         }
         if let Some(mib) = o.memory_mib {
-            self.memory_bytes = bounded("memory_mib", mib, MAX_MEMORY_BYTES >> 20)? << 20;
+            let bytes = mib.saturating_mul(1 << 20);
+            if bytes > MAX_MEMORY_BYTES {
+                anyhow::bail!(
+                    "limits.memory_mib = {mib} is more than this host allows ({} MiB)",
+                    MAX_MEMORY_BYTES >> 20
+                );
+            }
+            self.memory_bytes = bytes;
         }
         if let Some(kib) = o.log_kib {
-            self.log_bytes = bounded("log_kib", kib, max.log_kib)? << 10;
+            self.log_bytes = kib.saturating_mul(1024);
         }
         if let Some(lines) = o.log_lines {
-            self.log_lines = bounded("log_lines", lines, max.log_lines)?;
+            self.log_lines = lines;
         }
         if let Some(kib) = o.output_kib {
-            self.output_bytes = bounded("output_kib", kib, max.output_kib)? << 10;
-        }
-        let record = [("lines", o.lines), ("custom_fields", o.custom_fields), ("text_kib", o.text_kib)];
-        if self.kind != ComponentKind::Mapping
-            && let Some((name, _)) = record.iter().find(|(_, v)| v.is_some())
-        {
-            anyhow::bail!("limits.{name} limits what a mapping module returns: set it under [mapping.limits]");
+            self.output_bytes = kib.saturating_mul(1024);
         }
         if let Some(lines) = o.lines {
-            self.record.lines = bounded("lines", lines, max.lines)?;
+            self.record.lines = lines;
         }
         if let Some(fields) = o.custom_fields {
-            self.record.custom_fields = bounded("custom_fields", fields, max.custom_fields)?;
+            self.record.custom_fields = fields;
         }
         if let Some(kib) = o.text_kib {
-            self.record.text_bytes = bounded("text_kib", kib, max.text_kib)? << 10;
+            self.record.text_bytes = kib.saturating_mul(1024);
         }
         Ok(self)
     }
@@ -157,42 +152,6 @@ impl Limits {
     pub fn deadline_ticks(&self) -> u64 {
         (self.deadline.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
     }
-}
-
-/// The most an override may set, per kind: a tenant's mapping module may
-/// take a minute per record at most, our components a day per run.
-pub struct Maxima {
-    pub deadline_ms: u64,
-    pub fuel: u64,
-    pub log_kib: usize,
-    pub log_lines: usize,
-    pub output_kib: usize,
-    pub lines: usize,
-    pub custom_fields: usize,
-    pub text_kib: usize,
-}
-
-impl Maxima {
-    pub fn of(kind: ComponentKind) -> Self {
-        let mapping = kind == ComponentKind::Mapping;
-        Maxima {
-            deadline_ms: if mapping { 60_000 } else { 86_400_000 },
-            fuel: 100_000_000_000,
-            log_kib: if mapping { 64 << 10 } else { 1 << 20 },
-            log_lines: if mapping { 1_000_000 } else { 10_000_000 },
-            output_kib: 64 << 10,
-            lines: 10_000,
-            custom_fields: 10_000,
-            text_kib: 1024,
-        }
-    }
-}
-
-fn bounded<T: PartialOrd + From<u8> + std::fmt::Display>(name: &str, value: T, max: T) -> anyhow::Result<T> {
-    if value < T::from(1) || value > max {
-        anyhow::bail!("limits.{name} = {value} is outside what this host allows: 1 to {max}");
-    }
-    Ok(value)
 }
 
 /// Per-tenant overrides, as written in the tenant config (`[limits]` or a
@@ -234,27 +193,5 @@ mod tests {
         let too_big = LimitOverrides { memory_mib: Some(4096), ..Default::default() };
         let err = base.with_overrides(&too_big).unwrap_err().to_string();
         assert!(err.contains("memory_mib = 4096"), "{err}");
-        assert!(err.contains("1 to 1024"), "{err}");
-    }
-
-    #[test]
-    fn no_override_switches_a_limit_off() {
-        let mapping = Limits::defaults(ComponentKind::Mapping);
-        for (o, says) in [
-            (LimitOverrides { fuel: Some(u64::MAX), ..Default::default() }, "limits.fuel = 18446744073709551615"),
-            (LimitOverrides { deadline_ms: Some(0), ..Default::default() }, "limits.deadline_ms = 0"),
-            (LimitOverrides { deadline_ms: Some(3_600_000), ..Default::default() }, "1 to 60000"),
-            (LimitOverrides { log_lines: Some(0), ..Default::default() }, "limits.log_lines = 0"),
-            (LimitOverrides { custom_fields: Some(1 << 20), ..Default::default() }, "1 to 10000"),
-        ] {
-            let err = mapping.clone().with_overrides(&o).unwrap_err().to_string();
-            assert!(err.contains(says), "{err}");
-        }
-        let flow = Limits::defaults(ComponentKind::Flow);
-        let long = LimitOverrides { deadline_ms: Some(3_600_000 * 4), ..Default::default() };
-        assert_eq!(flow.clone().with_overrides(&long).unwrap().deadline, Duration::from_secs(4 * 3600));
-        let misplaced = LimitOverrides { lines: Some(5), ..Default::default() };
-        let err = flow.with_overrides(&misplaced).unwrap_err().to_string();
-        assert!(err.contains("set it under [mapping.limits]"), "{err}");
     }
 }

@@ -20,8 +20,12 @@ fn tenant(host: &Host, emulators: &Emulators, mapping: &str) -> PreparedTenant {
          roles = {{ order-source = \"shop\", customer-sink = \"books\", sales-document-sink = \"books\", \
          product-source = \"books\", product-sink = \"books\" }}\n\
          [flows.orders.settings]\ndocument = \"invoice\"\nmissing_article = \"create\"\n\
-         [flows.orders.settings.article]\nshipping = \"SHIPPING\"\npayment-fee = \"PAYMENT-FEE\"\n\
-         discount = \"DISCOUNT\"\ncoupon = \"DISCOUNT\"\nextra-cost = \"EXTRA-COST\"\n",
+         [flows.orders.settings.article]\n\
+         shipping = {{ 21 = \"SHIPPING\", default = \"SHIPPING\" }}\n\
+         payment-fee = {{ 21 = \"PAYMENT-FEE\", default = \"PAYMENT-FEE\" }}\n\
+         discount = {{ 21 = \"DISCOUNT\", default = \"DISCOUNT\" }}\n\
+         coupon = {{ 21 = \"DISCOUNT\", default = \"DISCOUNT\" }}\n\
+         extra-cost = {{ 21 = \"EXTRA-COST\", default = \"EXTRA-COST\" }}\n",
         emulators.connection_settings().tenant_connections(),
     );
     let config = TenantConfig::parse(&config).expect("the test's tenant config is valid");

@@ -14,15 +14,15 @@ fn sigterm_stops_the_service_while_a_mapping_is_stuck() {
     let emulators =
         Emulators::start(Options { orders: 5, products: 20, rate_limits: false, ..Options::default() }).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    // An endless loop allowed a minute per record and more fuel than that
-    // minute burns: each order holds the run for the whole minute.
+    std::fs::copy(trestle_artifacts::HOSTILE_ENDLESS_LOOP, dir.path().join("loop.wasm")).unwrap();
+    // An endless loop allowed a minute and 50 billion units of fuel per
+    // record: each order holds the run far longer than the stop grace.
     let config = format!(
-        "tenant = \"stuck\"\n{}\n[mapping]\nmodule = {:?}\nlimits = {{ deadline_ms = 60000, fuel = 100000000000 }}\n\n\
+        "tenant = \"stuck\"\n{}\n[mapping]\nmodule = \"loop.wasm\"\nlimits = {{ deadline_ms = 60000, fuel = 50000000000 }}\n\n\
          [flows.orders]\nroles = {{ order-source = \"shop\", customer-sink = \"books\", \
          sales-document-sink = \"books\", product-source = \"books\", product-sink = \"books\" }}\n\
          [flows.orders.settings]\ndocument = \"invoice\"\nmissing_article = \"create\"\n",
         emulators.connection_settings().tenant_connections(),
-        trestle_artifacts::HOSTILE_ENDLESS_LOOP,
     );
     let config_path = dir.path().join("tenant.toml");
     std::fs::write(&config_path, config).unwrap();

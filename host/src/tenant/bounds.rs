@@ -19,33 +19,31 @@ const MAX_MEMORY_MIB: u64 = (MAX_MEMORY_BYTES >> 20) as u64;
 /// The ranges for a mapping module's limits (one record at a time).
 pub const MAPPING: [Bound; 9] = [
     Bound { key: "deadline_ms", min: 10, max: 60_000 },
-    Bound { key: "fuel", min: 1_000_000, max: 100_000_000_000 },
+    Bound { key: "fuel", min: 1_000_000, max: 50_000_000_000 },
     Bound { key: "memory_mib", min: 1, max: MAX_MEMORY_MIB },
     Bound { key: "log_kib", min: 1, max: 65_536 },
-    Bound { key: "log_lines", min: 1, max: 1_000_000 },
+    Bound { key: "log_lines", min: 100, max: 1_000_000 },
     Bound { key: "output_kib", min: 1, max: 65_536 },
     Bound { key: "lines", min: 1, max: 10_000 },
     Bound { key: "custom_fields", min: 1, max: 10_000 },
-    Bound { key: "text_kib", min: 1, max: 1_024 },
+    Bound { key: "text_kib", min: 1, max: 1024 },
 ];
 
 /// The ranges for connectors and flows (a flow's whole run is one call).
-pub const CONNECTORS_AND_FLOWS: [Bound; 9] = [
+/// What a record may hold (`lines`, `custom_fields`, `text_kib`) limits
+/// what a mapping returns: those keys have no range here.
+pub const CONNECTORS_AND_FLOWS: [Bound; 6] = [
     Bound { key: "deadline_ms", min: 1_000, max: 86_400_000 },
     Bound { key: "fuel", min: 1_000_000, max: 1_000_000_000_000 },
     Bound { key: "memory_mib", min: 16, max: MAX_MEMORY_MIB },
     Bound { key: "log_kib", min: 64, max: 1_048_576 },
     Bound { key: "log_lines", min: 100, max: 10_000_000 },
     Bound { key: "output_kib", min: 64, max: 1_048_576 },
-    // Checked only on what a mapping returns; bounded all the same.
-    Bound { key: "lines", min: 1, max: 10_000 },
-    Bound { key: "custom_fields", min: 1, max: 10_000 },
-    Bound { key: "text_kib", min: 1, max: 1_024 },
 ];
 
 /// Refuses an override outside its range, naming the key and the range.
 pub fn check(table: &str, kind: ComponentKind, o: &LimitOverrides) -> anyhow::Result<()> {
-    let bounds = if kind == ComponentKind::Mapping { &MAPPING } else { &CONNECTORS_AND_FLOWS };
+    let bounds: &[Bound] = if kind == ComponentKind::Mapping { &MAPPING } else { &CONNECTORS_AND_FLOWS };
     // Listed field by field, so a new limit cannot be added without a range.
     let LimitOverrides {
         deadline_ms,
@@ -58,21 +56,22 @@ pub fn check(table: &str, kind: ComponentKind, o: &LimitOverrides) -> anyhow::Re
         custom_fields,
         text_kib,
     } = o;
-    let size = |v: &Option<usize>| v.map(|v| v as u64);
     let given = [
         ("deadline_ms", *deadline_ms),
         ("fuel", *fuel),
-        ("memory_mib", size(memory_mib)),
-        ("log_kib", size(log_kib)),
-        ("log_lines", size(log_lines)),
-        ("output_kib", size(output_kib)),
-        ("lines", size(lines)),
-        ("custom_fields", size(custom_fields)),
-        ("text_kib", size(text_kib)),
+        ("memory_mib", memory_mib.map(|v| v as u64)),
+        ("log_kib", log_kib.map(|v| v as u64)),
+        ("log_lines", log_lines.map(|v| v as u64)),
+        ("output_kib", output_kib.map(|v| v as u64)),
+        ("lines", lines.map(|v| v as u64)),
+        ("custom_fields", custom_fields.map(|v| v as u64)),
+        ("text_kib", text_kib.map(|v| v as u64)),
     ];
     for (key, value) in given {
         let Some(value) = value else { continue };
-        let bound = bounds.iter().find(|b| b.key == key).expect("every limit has a range");
+        let Some(bound) = bounds.iter().find(|b| b.key == key) else {
+            anyhow::bail!("`{table}.{key}` limits what a mapping module returns: set it under [mapping.limits]");
+        };
         if !(bound.min..=bound.max).contains(&value) {
             anyhow::bail!(
                 "`{table}.{key}` = {value} is out of range: it must be between {} and {}",
@@ -98,21 +97,36 @@ mod tests {
         assert!(err.contains("`mapping.limits.fuel` = 18446744073709551615") && err.contains("50000000000"), "{err}");
         let big_log = LimitOverrides { log_kib: Some(usize::MAX), ..Default::default() };
         assert!(check("limits", ComponentKind::Flow, &big_log).unwrap_err().to_string().contains("`limits.log_kib`"));
+        let fields = LimitOverrides { custom_fields: Some(1 << 20), ..Default::default() };
+        let err = check("mapping.limits", ComponentKind::Mapping, &fields).unwrap_err().to_string();
+        assert!(
+            err.contains("`mapping.limits.custom_fields` = 1048576") && err.contains("between 1 and 10000"),
+            "{err}"
+        );
+        let misplaced = LimitOverrides { lines: Some(5), ..Default::default() };
+        let err = check("limits", ComponentKind::Flow, &misplaced).unwrap_err().to_string();
+        assert!(err.contains("`limits.lines` limits what a mapping module returns"), "{err}");
     }
 
     #[test]
     fn the_defaults_are_inside_their_ranges() {
         use crate::limits::Limits;
-        for (kind, bounds) in [(ComponentKind::Mapping, &MAPPING), (ComponentKind::Flow, &CONNECTORS_AND_FLOWS)] {
+        let kinds: [(ComponentKind, &[Bound]); 2] =
+            [(ComponentKind::Mapping, &MAPPING), (ComponentKind::Flow, &CONNECTORS_AND_FLOWS)];
+        for (kind, bounds) in kinds {
             let d = Limits::defaults(kind);
             let values = [
                 ("deadline_ms", d.deadline.as_millis() as u64),
                 ("memory_mib", (d.memory_bytes >> 20) as u64),
                 ("log_kib", (d.log_bytes / 1024) as u64),
+                ("log_lines", d.log_lines as u64),
                 ("output_kib", (d.output_bytes / 1024) as u64),
+                ("lines", d.record.lines as u64),
+                ("custom_fields", d.record.custom_fields as u64),
+                ("text_kib", (d.record.text_bytes / 1024) as u64),
             ];
             for (key, value) in values {
-                let b = bounds.iter().find(|b| b.key == key).unwrap();
+                let Some(b) = bounds.iter().find(|b| b.key == key) else { continue };
                 assert!((b.min..=b.max).contains(&value), "{kind:?} default {key} = {value} outside {b:?}");
             }
         }
