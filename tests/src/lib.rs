@@ -2,7 +2,7 @@
 //! cache, and connections to the emulators configured the way a tenant
 //! config would configure them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -96,5 +96,36 @@ pub fn stock_article(sku: &str, name: &str) -> Product {
         service: false,
         origin: None,
         custom_fields: Vec::new(),
+    }
+}
+
+/// Order numbers of the shop's paid orders, as the shop shows them.
+pub fn paid_order_numbers(emulators: &trestle_emulators::Emulators) -> BTreeSet<String> {
+    emulators.ccvshop.state()["shop"]["orders"]
+        .as_object()
+        .expect("the shop dump lists orders by id")
+        .values()
+        .filter(|o| o["paid"] == true && o["is_completed"] == true)
+        .filter_map(|o| o["ordernumber"].as_u64().map(|n| format!("ORD-{n}")))
+        .collect()
+}
+
+/// A buyer for the shop to register: a private person, or with `company` a
+/// business with a VAT number of `country`.
+pub fn person(email: &str, company: Option<&str>, country: &str) -> emulator_kit::seed::Person {
+    emulator_kit::seed::Person {
+        first_name: "Fenna".into(),
+        last_name: "Visser".into(),
+        email: email.into(),
+        company: company.map(str::to_string),
+        vat_number: company.map(|_| format!("{country}123456789B01")),
+        street: "Damrak".into(),
+        house_number: 7,
+        house_number_suffix: None,
+        postal_code: "1012 LG".into(),
+        city: "Amsterdam".into(),
+        country_code: country.into(),
+        country_name: country.into(),
+        phone: "+31 6 12345678".into(),
     }
 }

@@ -120,24 +120,6 @@ fn activity(host: &Host, report: &RunReport, outcome: &str) -> Vec<ActivityEntry
     .unwrap()
 }
 
-fn person(email: &str, company: Option<&str>, country: &str) -> Person {
-    Person {
-        first_name: "Fenna".into(),
-        last_name: "Visser".into(),
-        email: email.into(),
-        company: company.map(str::to_string),
-        vat_number: company.map(|_| format!("{country}123456789B01")),
-        street: "Damrak".into(),
-        house_number: 7,
-        house_number_suffix: None,
-        postal_code: "1012 LG".into(),
-        city: "Amsterdam".into(),
-        country_code: country.into(),
-        country_name: country.into(),
-        phone: "+31 6 12345678".into(),
-    }
-}
-
 fn host() -> Host {
     trestle_e2e::host()
 }
@@ -221,7 +203,8 @@ fn every_shop_customer_lands_once_with_its_kind_and_country_defaults_and_a_rerun
     assert_eq!(synced[0].source_id.as_deref(), Some(moved_id.as_str()));
 
     // A new sign-up: only it is written, as a new company with its contact.
-    let new_id = emulators.ccvshop.add_user(person("fenna@visser.example", Some("Visser Bouw B.V."), "BE"));
+    let new_id =
+        emulators.ccvshop.add_user(trestle_e2e::person("fenna@visser.example", Some("Visser Bouw B.V."), "BE"));
     let before = customer_writes(&emulators);
     let fourth = run(&host, &tenant);
     assert_eq!((fourth.summary.synced, fourth.summary.parked), (1, 0), "{:?}", fourth.summary);
@@ -241,11 +224,11 @@ fn unmapped_countries_and_customers_without_a_usable_email_are_parked_and_the_re
     let host = host();
     // No mapping for export countries: US customers have no revenue account.
     let strict = tenant(&host, &emulators, "revenue_account = { NL = 3001, eu = 3002 }");
-    let no_email = emulators.ccvshop.add_user(person("", None, "NL"));
+    let no_email = emulators.ccvshop.add_user(trestle_e2e::person("", None, "NL"));
     let users = shop_users(&emulators);
     let email_of = |id: &String| users[id]["customer"]["person"]["email"].as_str().unwrap().to_string();
     let first_user = users.keys().next().unwrap().clone();
-    let same_email = emulators.ccvshop.add_user(person(&email_of(&first_user), None, "DE"));
+    let same_email = emulators.ccvshop.add_user(trestle_e2e::person(&email_of(&first_user), None, "DE"));
     let us: BTreeSet<String> = users
         .iter()
         .filter(|(_, u)| u["customer"]["person"]["country_code"] == "US")

@@ -47,16 +47,6 @@ fn invoice_references(emulators: &Emulators) -> Vec<String> {
     invoices.iter().map(|i| i["OurReference"].as_str().unwrap_or_default().to_string()).collect()
 }
 
-fn paid_order_numbers(emulators: &Emulators) -> BTreeSet<String> {
-    emulators.ccvshop.state()["shop"]["orders"]
-        .as_object()
-        .expect("the shop dump lists orders by id")
-        .values()
-        .filter(|o| o["paid"] == true && o["is_completed"] == true)
-        .filter_map(|o| o["ordernumber"].as_u64().map(|n| format!("ORD-{n}")))
-        .collect()
-}
-
 /// The reasons of the orders parked so far.
 fn parked_reasons(host: &Host) -> Vec<String> {
     let parked = host.activity(&ActivityQuery { outcome: Some("parked".into()), ..Default::default() }).unwrap();
@@ -70,7 +60,12 @@ fn a_mapping_that_renumbers_orders_books_none_under_another_orders_reference() {
     let renumbering = tenant(&host, &emulators, trestle_artifacts::HOSTILE_CHANGES_IDENTITY);
     let report = run(&host, &renumbering);
     assert_eq!(report.summary.synced, 0, "{:?}", report.summary);
-    assert_eq!(report.summary.parked as usize, paid_order_numbers(&emulators).len(), "{:?}", report.summary);
+    assert_eq!(
+        report.summary.parked as usize,
+        trestle_e2e::paid_order_numbers(&emulators).len(),
+        "{:?}",
+        report.summary
+    );
     assert_eq!(invoice_references(&emulators), Vec::<String>::new(), "nothing is booked");
     let reasons = parked_reasons(&host);
     assert!(
@@ -84,8 +79,8 @@ fn a_mapping_that_renumbers_orders_books_none_under_another_orders_reference() {
     let report = run(&host, &fixed);
     assert_eq!(report.summary.parked, 0, "{:?}", report.summary.notes);
     let references = invoice_references(&emulators);
-    assert_eq!(references.iter().cloned().collect::<BTreeSet<_>>(), paid_order_numbers(&emulators));
-    assert_eq!(references.len(), paid_order_numbers(&emulators).len(), "no duplicates: {references:?}");
+    assert_eq!(references.iter().cloned().collect::<BTreeSet<_>>(), trestle_e2e::paid_order_numbers(&emulators));
+    assert_eq!(references.len(), trestle_e2e::paid_order_numbers(&emulators).len(), "no duplicates: {references:?}");
 }
 
 #[test]
@@ -97,7 +92,7 @@ fn nonsense_from_a_mapping_is_parked_and_never_booked() {
     assert_eq!(report.summary.synced, 0, "{:?}", report.summary);
     assert_eq!(invoice_references(&emulators), Vec::<String>::new(), "nothing is booked");
     let reasons = parked_reasons(&host);
-    assert_eq!(reasons.len(), paid_order_numbers(&emulators).len());
+    assert_eq!(reasons.len(), trestle_e2e::paid_order_numbers(&emulators).len());
     assert!(reasons.iter().all(|r| r.contains("returned an order that cannot be used")), "{reasons:?}");
     // Each order is parked for the kind of nonsense its number picked
     // (see tests/guests/hostile), named with its value.

@@ -50,17 +50,6 @@ fn invoices(emulators: &Emulators) -> Vec<Value> {
     emulators.eaccounting.state()["books"]["customerinvoices"].as_array().cloned().unwrap_or_default()
 }
 
-/// Order numbers of the shop's paid orders, as the shop shows them.
-fn paid_order_numbers(emulators: &Emulators) -> BTreeSet<String> {
-    emulators.ccvshop.state()["shop"]["orders"]
-        .as_object()
-        .expect("the shop dump lists orders by id")
-        .values()
-        .filter(|o| o["paid"] == true && o["is_completed"] == true)
-        .filter_map(|o| o["ordernumber"].as_u64().map(|n| format!("ORD-{n}")))
-        .collect()
-}
-
 /// Every paid order exactly once, under its own number, and nothing else.
 fn assert_exactly_once(emulators: &Emulators) {
     let invoices = invoices(emulators);
@@ -68,7 +57,7 @@ fn assert_exactly_once(emulators: &Emulators) {
         invoices.iter().map(|i| i["OurReference"].as_str().unwrap_or_default().to_string()).collect();
     let unique: BTreeSet<String> = references.iter().cloned().collect();
     assert_eq!(unique.len(), references.len(), "duplicate invoices: {references:?}");
-    assert_eq!(unique, paid_order_numbers(emulators), "every paid order exactly once, nothing else");
+    assert_eq!(unique, trestle_e2e::paid_order_numbers(emulators), "every paid order exactly once, nothing else");
 }
 
 fn host() -> Host {
@@ -479,7 +468,7 @@ fn a_mapping_cannot_replace_our_reference_rows_or_customer() {
     let tenant = PreparedTenant::prepare(&host, &Builtins, config).unwrap_or_else(|e| panic!("{e:#}"));
     let report = run(&host, &tenant);
 
-    let paid = paid_order_numbers(&emulators);
+    let paid = trestle_e2e::paid_order_numbers(&emulators);
     assert_eq!(report.summary.synced, 0, "{:?}", report.summary);
     assert_eq!(report.summary.parked as usize, paid.len(), "every paid order parked: {:?}", report.summary.notes);
     let parked =
@@ -525,24 +514,10 @@ fn an_unknown_setting_is_refused_naming_it_and_the_allowed_ones() {
     assert!(invoices(&emulators).is_empty(), "a refused run writes nothing");
 }
 
-/// A registered buyer in the shop: a private person, or with `company` a
-/// business with a VAT number; returns the user id.
+/// A registered buyer in the shop (see `trestle_e2e::person`); returns the
+/// user id.
 fn buyer(emulators: &Emulators, email: &str, company: Option<&str>, country: &str) -> u64 {
-    emulators.ccvshop.add_user(emulator_kit::seed::Person {
-        first_name: "Fenna".into(),
-        last_name: "Visser".into(),
-        email: email.into(),
-        company: company.map(str::to_string),
-        vat_number: company.map(|_| format!("{country}123456789B01")),
-        street: "Damrak".into(),
-        house_number: 7,
-        house_number_suffix: None,
-        postal_code: "1012 LG".into(),
-        city: "Amsterdam".into(),
-        country_code: country.into(),
-        country_name: country.into(),
-        phone: "+31 6 12345678".into(),
-    })
+    emulators.ccvshop.add_user(trestle_e2e::person(email, company, country))
 }
 
 /// A paid checkout by `user`: `count` x `sku`; returns the order id.
