@@ -143,13 +143,18 @@ pub fn upsert(product: &Product, mask: UpdateMask) -> Result<UpsertResult, Error
             });
             apply(&mut body, product, UpdateMask::all(), &coding)?;
             custom_fields::merge(&mut body, &product.custom_fields, &custom_fields::Target::article(), &what)?;
+            // What the article is, recorded before it is created, so that a
+            // run killed in between still knows it afterwards.
+            if let Some(system) = &product.origin {
+                origin::intend(&product.sku, system)?;
+            }
+            if product.service {
+                remembered::service(&product.sku)?;
+            }
             let created = client::post("/articles", &body)?;
             let id = json::string(&created, "Id", &format!("{WHAT} just created"))?;
             if let Some(system) = &product.origin {
                 origin::remember(&product.sku, system, &created)?;
-            }
-            if product.service {
-                remembered::service(&product.sku)?;
             }
             Ok(UpsertResult { id, outcome: UpsertOutcome::Created, note: None })
         }

@@ -29,6 +29,14 @@ fn unchanged(article: &Value, snapshot: &Value, fields: &[&str]) -> bool {
     fields.iter().all(|f| json::same(article.get(*f).unwrap_or(&Value::Null), snapshot.get(*f).unwrap_or(&Value::Null)))
 }
 
+/// Before the create is sent: a run killed (or an answer lost) between the
+/// create and `remember` leaves this intent, and the article found later
+/// under the number is that create's.
+pub fn intend(number: &str, system: &str) -> Result<(), Error> {
+    state::set(&key(number)?, &json!({ "system": system, "pending": true }).to_string());
+    Ok(())
+}
+
 /// Remembers that `article` (as the books answered its create) was made
 /// from `system`'s copy.
 pub fn remember(number: &str, system: &str, article: &Value) -> Result<(), Error> {
@@ -60,6 +68,10 @@ pub fn of(article: &Value, part: Part) -> Result<Option<String>, Error> {
         Part::Article => ("article", ARTICLE_FIELDS),
         Part::Stock => ("stock", STOCK_FIELDS),
     };
+    if entry["pending"] == true {
+        remember(number, entry["system"].as_str().unwrap_or_default(), article)?;
+        return Ok(entry["system"].as_str().map(str::to_string));
+    }
     if entry[name].is_null() {
         return Ok(None);
     }
