@@ -29,6 +29,10 @@ pub struct FaultConfig {
     /// What an injected 429 tells the client to wait, in seconds (0 means 1):
     /// a burst is short, so a client that waits this long gets through.
     pub burst_retry_after_secs: u64,
+    /// Requests whose `METHOD /path` starts with this (`"POST /v2/articles"`)
+    /// are carried out and then never answered: the server did the write and
+    /// went silent, the moment a kill test needs to stop its client.
+    pub hold_after_write: Option<String>,
     /// Seed for the decisions above.
     pub seed: u64,
 }
@@ -43,6 +47,14 @@ impl FaultConfig {
         }
         if self.burst_length > 0 && self.burst_every == 0 {
             anyhow::bail!("fault knob burst_length needs burst_every > 0");
+        }
+        if let Some(prefix) = &self.hold_after_write {
+            let (method, path) = prefix.split_once(' ').unwrap_or_default();
+            if !["POST", "PUT", "PATCH", "DELETE"].contains(&method) || !path.starts_with('/') {
+                anyhow::bail!(
+                    "fault knob hold_after_write must be a write method and a path, like \"POST /v2/articles\"; got {prefix:?}"
+                );
+            }
         }
         Ok(())
     }
@@ -101,6 +113,11 @@ impl Faults {
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    fn holds(&self, request: &Request) -> bool {
+        let line = format!("{} {}", request.method(), request.uri().path());
+        self.lock().config.hold_after_write.as_ref().is_some_and(|prefix| line.starts_with(prefix.as_str()))
+    }
+
     fn decide(&self) -> (Decision, Duration) {
         let mut s = self.lock();
         let c = s.config.clone();
@@ -131,6 +148,10 @@ pub async fn inject(State(faults): State<Arc<Faults>>, request: Request, next: N
         tokio::time::sleep(latency).await;
     }
     match decision {
+        Decision::Pass if faults.holds(&request) => {
+            let _done = next.run(request).await;
+            std::future::pending().await
+        }
         Decision::Pass => next.run(request).await,
         Decision::Fault(kind) => (faults.render)(kind),
         Decision::Drop => dropped_connection(),
@@ -151,4 +172,19 @@ fn dropped_connection() -> Response {
         .header("content-type", "application/json")
         .body(Body::from_stream(stream))
         .expect("static response parts are valid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FaultConfig;
+
+    #[test]
+    fn a_hold_names_a_write_and_a_path() {
+        let hold = |s: &str| FaultConfig { hold_after_write: Some(s.into()), ..Default::default() }.validate();
+        assert!(hold("POST /v2/articles").is_ok());
+        for bad in ["GET /v2/articles", "POST", "/v2/articles", "POST v2/articles"] {
+            let err = hold(bad).expect_err(bad).to_string();
+            assert!(err.contains("hold_after_write") && err.contains("\"POST /v2/articles\""), "{err}");
+        }
+    }
 }

@@ -1,8 +1,9 @@
 //! Crash safety with a real kill: `trestle run` is killed (SIGKILL) at
 //! several points of a run; after a final run the books hold every paid
-//! order exactly once.
+//! order exactly once, and what a killed run created is still known for
+//! what it is.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -96,4 +97,119 @@ fn killed_runs_leave_no_duplicates_and_nothing_missing() {
         .filter_map(|o| o["ordernumber"].as_u64().map(|n| format!("ORD-{n}")))
         .collect();
     assert_eq!(unique, paid, "every paid order exactly once after the kills");
+}
+
+fn articles(e: &trestle_emulators::Emulators) -> Vec<serde_json::Value> {
+    e.eaccounting.state()["books"]["articles"].as_array().cloned().unwrap_or_default()
+}
+
+/// SKU -> the shop's product, without its modify date.
+fn shop_products(e: &trestle_emulators::Emulators) -> BTreeMap<String, serde_json::Value> {
+    let shop = e.ccvshop.state()["shop"]["products"].as_object().cloned().unwrap_or_default();
+    shop.into_values()
+        .map(|mut p| {
+            p.as_object_mut().unwrap().remove("modifydate");
+            (p["productnumber"].as_str().unwrap().to_string(), p)
+        })
+        .collect()
+}
+
+/// The orders flow creates the articles of products only the shop knows
+/// (and of its cost lines). Each run is killed the moment the books have
+/// stored such an article and before the run has its answer; the products
+/// flow (books -> shop) afterwards must still know those articles as
+/// copies of the shop's records or the flow's own, and leave the shop's
+/// products as they were, and no article exists twice.
+#[test]
+fn a_run_killed_right_after_an_article_create_leaves_the_shop_product_alone() {
+    use trestle_emulators::{Emulators, Options};
+    let e = Emulators::start(Options { orders: 30, products: 100, rate_limits: false, ..Options::default() }).unwrap();
+    let before = shop_products(&e);
+    let shop_only: Vec<String> = before
+        .values()
+        .filter(|p| p["in_books"] == false)
+        .map(|p| p["productnumber"].as_str().unwrap().into())
+        .collect();
+    assert!(!shop_only.is_empty(), "the seed has products only the shop knows");
+    for sku in &shop_only {
+        let rows = vec![ccvshop_emulator::NewOrderRow { sku: sku.clone(), count: 1.0 }];
+        e.ccvshop.place_order(&ccvshop_emulator::NewOrder { rows, paid: true, ..Default::default() }).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("tenant.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "tenant = \"kill\"\n{}\n\
+             [flows.orders]\nroles = {{ order-source = \"shop\", customer-sink = \"books\", sales-document-sink = \"books\", \
+             product-source = \"books\", product-sink = \"books\" }}\n\
+             [flows.orders.settings]\ndocument = \"invoice\"\nmissing_article = \"create\"\n\
+             [flows.orders.settings.article]\nshipping = {{ default = \"SHIPPING\" }}\npayment-fee = {{ default = \"PAYMENT-FEE\" }}\n\
+             discount = {{ default = \"DISCOUNT\" }}\ncoupon = {{ default = \"DISCOUNT\" }}\nextra-cost = {{ default = \"EXTRA-COST\" }}\n\
+             [flows.products]\nroles = {{ product-source = \"books\", product-sink = \"shop\", category-sink = \"shop\", \
+             stock-sink = \"shop\" }}\n[flows.products.settings]\ndirection = \"books-to-shop\"\n",
+            e.connection_settings().tenant_connections()
+        ),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let articles_before = articles(&e).len();
+
+    // Hold every article create once the books have stored it, and kill the
+    // run then: each killed run leaves one more article behind.
+    let hold =
+        ccvshop_emulator::FaultConfig { hold_after_write: Some("POST /v2/articles".into()), ..Default::default() };
+    e.eaccounting.set_faults(hold).unwrap();
+    let mut kills = 0;
+    loop {
+        assert!(kills <= shop_only.len() + 5, "more articles created than the orders need: {:?}", articles(&e));
+        let stored = articles(&e).len();
+        let mut run = KillOnDrop(
+            trestle(&["run", "--config", config, "--flow", "orders"], dir.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let ended = loop {
+            if let Some(status) = run.0.try_wait().unwrap() {
+                break Some(status);
+            }
+            if articles(&e).len() > stored {
+                break None;
+            }
+            assert!(Instant::now() < deadline, "the run neither ended nor created an article");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        match ended {
+            Some(status) => {
+                assert!(status.success(), "a run with no article left to create ended with {status}");
+                break;
+            }
+            None => {
+                run.0.kill().unwrap();
+                run.0.wait().unwrap();
+                kills += 1;
+            }
+        }
+    }
+    assert!(kills >= shop_only.len(), "a run was killed after each shop-only product's article ({kills} kills)");
+    eprintln!("{kills} runs killed, each right after the books stored an article");
+    e.eaccounting.set_faults(Default::default()).unwrap();
+
+    for flow in ["orders", "products"] {
+        let out = trestle(&["run", "--config", config, "--flow", flow], dir.path()).output().unwrap();
+        assert!(out.status.success(), "{flow}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let after = shop_products(&e);
+    for sku in &shop_only {
+        assert_eq!(after[sku], before[sku], "the shop's own product {sku} was changed from its copy in the books");
+    }
+    let added: Vec<&String> = after.keys().filter(|sku| !before.contains_key(*sku)).collect();
+    assert!(added.is_empty(), "articles the orders flow created were pushed to the shop as products: {added:?}");
+    let numbers: Vec<String> = articles(&e).iter().map(|a| a["Number"].as_str().unwrap().to_string()).collect();
+    let unique: BTreeSet<&String> = numbers.iter().collect();
+    assert_eq!(unique.len(), numbers.len(), "an article was created twice: {numbers:?}");
+    assert_eq!(numbers.len(), articles_before + kills, "one article per killed run, none after");
 }
