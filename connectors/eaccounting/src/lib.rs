@@ -33,6 +33,7 @@ mod json;
 mod lease;
 mod oauth;
 mod origin;
+mod payments;
 mod percent;
 mod reference;
 mod remembered;
@@ -46,7 +47,7 @@ use exports::trestle::sync::customer_source::{self, CustomerPage};
 use exports::trestle::sync::product_sink::{self, UpdateMask, UpsertResult};
 use exports::trestle::sync::product_source::{self, ProductFilter, ProductPage};
 use exports::trestle::sync::reference_data::{self, ReferenceItem};
-use exports::trestle::sync::sales_document_sink::{self, DocumentKind, SalesDocument};
+use exports::trestle::sync::sales_document_sink::{self, DocumentKind, SalesDocument, Settled, Settlement};
 use exports::trestle::sync::stock_source::{self, StockPage};
 use trestle_guest::Error;
 use trestle_guest::types::{Customer, Product};
@@ -116,6 +117,10 @@ impl sales_document_sink::Guest for Eaccounting {
 
     fn create_document(document: SalesDocument) -> Result<String, Error> {
         documents::create(&document)
+    }
+
+    fn settle_document(kind: DocumentKind, settlement: Settlement) -> Result<Settled, Error> {
+        payments::settle(kind, &settlement)
     }
 }
 

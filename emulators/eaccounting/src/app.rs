@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use emulator_kit::{Faults, RateLimiter, RequestStats};
 
+use crate::answers::PaymentAnswers;
 use crate::books::Books;
 use crate::config::Config;
 use crate::tokens::Tokens;
@@ -16,6 +17,7 @@ pub struct App {
     pub limiter: RateLimiter,
     pub faults: Arc<Faults>,
     pub stats: Arc<RequestStats>,
+    pub payment_answers: PaymentAnswers,
     /// Issued at start for the demo company, so no browser is needed.
     pub initial_refresh_token: String,
 }
@@ -30,6 +32,7 @@ impl App {
             limiter: RateLimiter::new(Duration::from_secs(60)),
             faults: Faults::new(crate::errors::render_fault),
             stats: RequestStats::new(),
+            payment_answers: PaymentAnswers::default(),
             initial_refresh_token,
             config,
         })
@@ -50,5 +53,6 @@ impl App {
         self.limiter.reset();
         self.stats.reset();
         self.faults.set(emulator_kit::FaultConfig::default()).expect("default fault config is valid");
+        self.payment_answers.set(Default::default());
     }
 }

@@ -24,6 +24,7 @@ pub enum Kind {
     Countries,
     Units,
     DeliveryMethods,
+    BankAccounts,
 }
 
 /// Which writes a collection takes (those a shop connector needs).
@@ -35,7 +36,7 @@ pub struct Writes {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Customers,
         Kind::Articles,
         Kind::Orders,
@@ -48,6 +49,7 @@ impl Kind {
         Kind::Countries,
         Kind::Units,
         Kind::DeliveryMethods,
+        Kind::BankAccounts,
     ];
 
     /// Path segment under `/v2`.
@@ -65,6 +67,7 @@ impl Kind {
             Kind::Countries => "countries",
             Kind::Units => "units",
             Kind::DeliveryMethods => "deliverymethods",
+            Kind::BankAccounts => "bankaccounts",
         }
     }
 
@@ -83,6 +86,7 @@ impl Kind {
             Kind::Countries => "CountryApi",
             Kind::Units => "UnitApi",
             Kind::DeliveryMethods => "DeliveryMethodApi",
+            Kind::BankAccounts => "BankAccountApi",
         }
     }
 
@@ -106,6 +110,7 @@ impl Kind {
             Kind::Countries => "Country",
             Kind::Units => "Unit",
             Kind::DeliveryMethods => "Delivery method",
+            Kind::BankAccounts => "Bank account",
         }
     }
 
@@ -123,6 +128,9 @@ impl Kind {
 pub struct Books {
     collections: BTreeMap<Kind, Vec<Value>>,
     pub company: Value,
+    /// Every invoice payment taken, in order, with the invoice it was for:
+    /// the API lists none, so tests read them here.
+    pub payments: Vec<Value>,
 }
 
 /// Now as the API writes timestamps: RFC 3339, UTC, whole seconds.
@@ -137,7 +145,7 @@ pub fn round2(value: f64) -> f64 {
 
 impl Books {
     pub fn new(collections: BTreeMap<Kind, Vec<Value>>, company: Value) -> Self {
-        Self { collections, company }
+        Self { collections, company, payments: Vec::new() }
     }
 
     pub fn seeded(config: &Config) -> Self {
@@ -185,6 +193,7 @@ impl Books {
         let mut state: serde_json::Map<String, Value> =
             self.collections.iter().map(|(kind, items)| (kind.path().to_string(), json!(items))).collect();
         state.insert("companysettings".into(), self.company.clone());
+        state.insert("payments".into(), json!(self.payments));
         Value::Object(state)
     }
 }

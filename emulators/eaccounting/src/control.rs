@@ -1,6 +1,7 @@
 //! The eAccounting side of `/_emulator`: state dump, reset, revoking grants,
 //! expiring tokens, minting a new consent, and changing an article's stock
-//! or price as a bookkeeper would in the UI. (Counts and faults come from
+//! or price as a bookkeeper would in the UI, and losing or holding the
+//! answers to payments. (Counts and faults come from
 //! `emulator_kit::control`.)
 
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::answers::PaymentAnswerConfig;
 use crate::app::App;
 use crate::books::{Kind, now_utc, round2};
 use crate::schema::schemas;
@@ -121,6 +123,14 @@ pub fn routes(app: Arc<App>) -> Router {
         )
         .route("/_emulator/grants", post(new_grant))
         .route("/_emulator/articles/{number}", patch(change_article))
+        .route(
+            "/_emulator/payments/answers",
+            get(|State(app): State<Arc<App>>| async move { Json(app.payment_answers.config()) }).post(
+                |State(app): State<Arc<App>>, Json(config): Json<PaymentAnswerConfig>| async move {
+                    done(|| app.payment_answers.set(config))
+                },
+            ),
+        )
         .with_state(app)
 }
 

@@ -2,6 +2,7 @@
 //! identity server: one listener serves the identity endpoints under
 //! `/connect`, the API under `/v2` and test controls under `/_emulator`.
 
+mod answers;
 mod app;
 mod bearer;
 mod books;
@@ -28,6 +29,7 @@ use serde_json::Value;
 
 use crate::app::App;
 
+pub use crate::answers::PaymentAnswerConfig;
 pub use crate::config::{Config, ReadOnlyFields, StringComparison};
 pub use crate::control::ArticleChange;
 
@@ -127,6 +129,16 @@ impl Handle {
     /// Every access token issued so far is expired from now on.
     pub fn expire_access_tokens(&self) {
         self.app.tokens().expire_access_tokens();
+    }
+
+    /// Whether the answers to the next payments are lost or held.
+    pub fn set_payment_answers(&self, config: PaymentAnswerConfig) {
+        self.app.payment_answers.set(config);
+    }
+
+    /// What is left of the last `set_payment_answers`.
+    pub fn payment_answers(&self) -> PaymentAnswerConfig {
+        self.app.payment_answers.config()
     }
 
     /// Changes an article (by number) as a bookkeeper would; returns it.

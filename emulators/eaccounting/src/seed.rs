@@ -50,6 +50,7 @@ pub fn books(config: &Config) -> Books {
     for (name, code) in [("PostNL", "POSTNL"), ("DHL Parcel", "DHL"), ("Afhalen", "PICKUP")] {
         s.add(Kind::DeliveryMethods, code, json!({"Name": name, "NameEnglish": name, "Code": code}));
     }
+    bank_accounts(&mut s);
     let items = catalogue(config.seed, config.catalogue_size);
     let article_count = articles(&mut s, &items, &codings, &units);
     let buyers = people(config.seed, config.customers);
@@ -58,6 +59,22 @@ pub fn books(config: &Config) -> Books {
     }
     let company = company(&s, &terms, buyers.len(), article_count);
     Books::new(s.collections, company)
+}
+
+/// A business current account and a payment provider's settlement
+/// account: shops book card and iDEAL payments on the latter.
+fn bank_accounts(s: &mut Seeder) {
+    for (key, name, kind, ledger, default) in
+        [("bank", "Bank", 1, 1930, true), ("psp", "Payment provider", 5, 1940, false)]
+    {
+        s.add(
+            Kind::BankAccounts,
+            key,
+            json!({"Name": name, "NameEnglish": name, "BankAccountType": kind, "LedgerAccountNumber": ledger,
+                   "IsActive": true, "IsDefaultChequeAccount": default, "CurrencyCode": "EUR",
+                   "ModifiedUtc": SEEDED_AT}),
+        );
+    }
 }
 
 fn terms_of_payment(s: &mut Seeder) -> Value {

@@ -16,6 +16,7 @@ const SUBSET: &str = "schemas/openapi-subset.json";
 const ROOT_SCHEMAS: &[&str] = &[
     "ArticleAccountCodingApi",
     "ArticleApi",
+    "BankAccountApi",
     "CommonExtendedBadRequest",
     "CommonPaginationMetadata",
     "CompanySettingsApi",
@@ -24,6 +25,7 @@ const ROOT_SCHEMAS: &[&str] = &[
     "CustomerInvoiceApi",
     "CustomerInvoiceDraftApi",
     "DeliveryMethodApi",
+    "InvoicePaymentApi",
     "OrderApi",
     "QuoteApi",
     "TermsOfPaymentApi",
@@ -35,6 +37,7 @@ const ROOT_SCHEMAS: &[&str] = &[
 const COLLECTIONS: &[&str] = &[
     "articleaccountcodings",
     "articles",
+    "bankaccounts",
     "countries",
     "customerinvoicedrafts",
     "customerinvoices",
@@ -122,10 +125,16 @@ fn scopes(document: &Value) -> BTreeMap<String, Vec<String>> {
         let served = (COLLECTIONS.contains(&collection)
             && (rest.is_empty() || (rest.len() == 1 && rest[0].starts_with('{'))))
             || collection == "companysettings" && rest.is_empty();
-        if !served {
+        // One sub-resource: an invoice's payments.
+        let payments = collection == "customerinvoices" && rest.len() == 2 && rest[1] == "payments";
+        if !served && !payments {
             continue;
         }
-        let key_path = if rest.is_empty() { format!("/{collection}") } else { format!("/{collection}/{{id}}") };
+        let key_path = match rest.len() {
+            0 => format!("/{collection}"),
+            1 => format!("/{collection}/{{id}}"),
+            _ => format!("/{collection}/{{id}}/{}", rest[1]),
+        };
         for (method, operation) in item.as_object().into_iter().flatten() {
             let description = operation["description"].as_str().unwrap_or_default();
             let listed: Vec<String> = description

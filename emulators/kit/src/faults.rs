@@ -160,7 +160,7 @@ pub async fn inject(State(faults): State<Arc<Faults>>, request: Request, next: N
 
 /// A response whose body fails at once: hyper then aborts the connection, so
 /// the client sees the answer cut off, as with a dropped connection.
-fn dropped_connection() -> Response {
+pub fn dropped_connection() -> Response {
     let stream = futures_util::stream::once(async {
         Err::<bytes::Bytes, std::io::Error>(std::io::Error::new(
             std::io::ErrorKind::ConnectionReset,

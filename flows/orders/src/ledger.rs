@@ -57,3 +57,27 @@ pub fn remember(key: &str, value: &str) {
 pub fn forget(key: &str) {
     state::delete(&format!("memo/{key}"));
 }
+
+fn payment_key(source_id: &str) -> String {
+    format!("payment/{source_id}")
+}
+
+/// An invoice whose payment is still to be registered: kept from its
+/// booking until the books hold what the shop received, so a run that dies
+/// between the two (or an order paid later) is settled by a later run.
+pub fn await_payment(source_id: &str, pending: &str) {
+    state::set(&payment_key(source_id), pending);
+}
+
+pub fn awaited_payment(source_id: &str) -> Option<String> {
+    state::get(&payment_key(source_id))
+}
+
+pub fn payment_settled(source_id: &str) {
+    state::delete(&payment_key(source_id));
+}
+
+/// Source ids of the orders whose payments are awaited.
+pub fn awaited_payments() -> Vec<String> {
+    state::keys("payment/").into_iter().filter_map(|k| k.strip_prefix("payment/").map(str::to_string)).collect()
+}

@@ -3,13 +3,15 @@
 //! customer; make sure every article exists; create the document with
 //! bookings per country; record where it went. An order that cannot be
 //! synced is parked with a reason and retried on every later run; it never
-//! blocks the orders behind it.
+//! blocks the orders behind it. A booked invoice then gets the shop's
+//! payment registered, on a later run if the order is paid later.
 
 mod articles;
 mod bookings;
 mod customers;
 mod ledger;
 mod listing;
+mod payments;
 mod process;
 mod recheck;
 mod settings;
@@ -55,9 +57,12 @@ impl Guest for OrdersFlow {
                 }
             }
             Trigger::Scheduled => {
-                if run.retry_parked()? == Handled::Continue && sync_new_orders(&mut run)? == Handled::Continue {
-                    let filter = filter(&run.settings);
-                    recheck::recent_orders(&mut run, filter)?;
+                let recent = filter(&run.settings);
+                if run.retry_parked()? == Handled::Continue
+                    && sync_new_orders(&mut run)? == Handled::Continue
+                    && recheck::recent_orders(&mut run, recent)? == Handled::Continue
+                {
+                    run.settle_awaited()?;
                 }
             }
         }

@@ -4,7 +4,7 @@
 //! connection (credentials, a broken connector) stop the run, since every
 //! order behind would fail the same way.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use trestle::sync::customer_sink::CustomerDefaults;
 use trestle::sync::order_source;
@@ -18,7 +18,7 @@ use trestle_guest::types::Order;
 
 use crate::customers::{self, Resolved};
 use crate::settings::Settings;
-use crate::{articles, bookings, ledger, trestle};
+use crate::{articles, bookings, ledger, payments, trestle};
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Handled {
@@ -35,15 +35,36 @@ pub struct Run {
     synced: u32,
     skipped: u32,
     parked: u32,
+    /// Payments registered in this run.
+    payments: u32,
+    /// Orders whose awaited payment this run has looked at.
+    settled: HashSet<String>,
+    unaccounted: payments::Unaccounted,
     notes: Notes,
 }
 
 impl Run {
     pub fn new(settings: Settings) -> Self {
-        Run { settings, looked_up: HashMap::new(), synced: 0, skipped: 0, parked: 0, notes: Notes::default() }
+        Run {
+            settings,
+            looked_up: HashMap::new(),
+            synced: 0,
+            skipped: 0,
+            parked: 0,
+            payments: 0,
+            settled: HashSet::new(),
+            unaccounted: payments::Unaccounted::default(),
+            notes: Notes::default(),
+        }
     }
 
-    pub fn summary(self) -> crate::exports::trestle::sync::flow_run::Summary {
+    pub fn summary(mut self) -> crate::exports::trestle::sync::flow_run::Summary {
+        if self.payments > 0 {
+            self.notes.push(format!("{} payment(s) registered on invoices", self.payments));
+        }
+        if let Some(note) = self.unaccounted.note() {
+            self.notes.push(note);
+        }
         crate::exports::trestle::sync::flow_run::Summary {
             synced: self.synced,
             skipped: self.skipped,
@@ -148,9 +169,78 @@ impl Run {
                 self.parked += 1;
                 self.notes.push(format!("order {} parked: {reason}", order.order_number));
                 report(&order, Outcome::Parked, None, reason, None);
+                return Ok(Handled::Continue);
             }
         }
+        self.settle(&order)?;
         Ok(Handled::Continue)
+    }
+
+    fn expect_payment(&self, order: &Order, document_id: &str) {
+        if self.settings.document == DocumentKind::Invoice {
+            payments::expect(order, document_id, &self.settings);
+        }
+    }
+
+    /// Orders whose payments are awaited and that this run has not handled:
+    /// each is read again, since the shop may have been paid since.
+    pub fn settle_awaited(&mut self) -> Result<(), Error> {
+        for source_id in ledger::awaited_payments() {
+            if self.settled.contains(&source_id) {
+                continue;
+            }
+            let Some(awaited) = payments::Awaited::read(&source_id) else { continue };
+            if self.settings.bank_account(awaited.payment_method.as_deref()).is_none() {
+                self.unaccounted.add(awaited.payment_method.as_deref());
+                continue;
+            }
+            match order_source::get_order(&source_id) {
+                Ok(order) => self.settle(&order)?,
+                Err(Error::NotFound(_)) => {
+                    ledger::payment_settled(&source_id);
+                    self.notes.push(format!(
+                        "order {source_id} awaited its payment but no longer exists in the shop; no longer awaited"
+                    ));
+                }
+                Err(e @ (Error::Auth(_) | Error::Fatal(_))) => return Err(e),
+                Err(e) => self.notes.push(format!(
+                    "order {source_id}'s payment not checked: {}; tried again on the next run",
+                    parking::cause(&e)
+                )),
+            }
+        }
+        Ok(())
+    }
+
+    /// Registers the payment of an order whose payment is awaited, if the
+    /// shop has it. A failure leaves it awaited for the next run.
+    fn settle(&mut self, order: &Order) -> Result<(), Error> {
+        let Some(awaited) = payments::Awaited::read(&order.source_id) else { return Ok(()) };
+        self.settled.insert(order.source_id.clone());
+        let target = Some(awaited.document_id.clone());
+        match payments::settle(order, &awaited, &self.settings) {
+            Ok(payments::Outcome::Registered(settled)) => {
+                self.payments += 1;
+                let detail = format!(
+                    "payment of {:.2} {} registered on invoice {} ({:.2} remains)",
+                    settled.registered, order.currency, awaited.document_id, settled.remaining
+                );
+                report_payment(order, Outcome::Synced, target, detail);
+            }
+            Ok(payments::Outcome::AlreadyPaid) => {
+                let detail = format!("invoice {} holds the shop's payment already", awaited.document_id);
+                report_payment(order, Outcome::Skipped, target, detail);
+            }
+            Ok(payments::Outcome::Unpaid) => {}
+            Ok(payments::Outcome::NoAccount) => self.unaccounted.add(order.payment_method.as_deref()),
+            Err(e @ (Error::Auth(_) | Error::Fatal(_))) => return Err(e),
+            Err(e) => {
+                let reason = format!("payment not registered, tried again on the next run: {}", parking::cause(&e));
+                self.notes.push(format!("order {} {reason}", order.order_number));
+                report_payment(order, Outcome::Parked, target, reason);
+            }
+        }
+        Ok(())
     }
 
     fn sync(&mut self, source: &Order) -> Result<Done, Error> {
@@ -161,6 +251,7 @@ impl Run {
         // Looked up before every create: an earlier run, another installation
         // or a crash between create and record may have written it already.
         if let Some(target_id) = self.existing_document(&source.order_number)? {
+            self.expect_payment(source, &target_id);
             ledger::record_synced(&source.source_id, &target_id);
             return Ok(Done::Skipped { target_id, why: "already in the books (found by our reference)".into() });
         }
@@ -183,6 +274,9 @@ impl Run {
             order,
         };
         let target_id = sales_document_sink::create_document(&document)?;
+        // Before the record: a run that dies between the two finds the
+        // document by our reference and still awaits its payment.
+        self.expect_payment(source, &target_id);
         ledger::record_synced(&source.source_id, &target_id);
         let customer_note = match customer {
             Resolved::Known(_) => "existing customer",
@@ -238,6 +332,19 @@ fn payload(d: &SalesDocument) -> String {
         "lines": lines, "custom_fields": d.order.custom_fields,
     })
     .to_string()
+}
+
+fn report_payment(order: &Order, outcome: Outcome, target_id: Option<String>, detail: String) {
+    log::report(&RecordEvent {
+        record_kind: "payment".into(),
+        source_system: "shop".into(),
+        source_id: order.source_id.clone(),
+        target_system: "books".into(),
+        target_id,
+        outcome,
+        detail: format!("{}: {detail}", order.order_number),
+        payload: None,
+    });
 }
 
 fn report(order: &Order, outcome: Outcome, target_id: Option<String>, detail: String, payload: Option<String>) {

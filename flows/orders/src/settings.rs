@@ -26,6 +26,14 @@ pub enum MissingArticle {
     Generic(String),
 }
 
+/// Whether a booked invoice gets the shop's payment registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Payments {
+    Register,
+    /// The owner matches bank transactions to invoices by hand.
+    Leave,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub document: DocumentKind,
@@ -57,6 +65,12 @@ pub struct Settings {
     /// Days each scheduled run looks back for orders that became selectable
     /// after the cursor passed them (0 = off).
     pub recheck_days: u32,
+    /// Only invoices take payments: drafts, quotes and orders cannot, so
+    /// for them this is always `Leave`.
+    pub payments: Payments,
+    /// Payment method -> the books' account its money lands on ("default"
+    /// for the rest).
+    pub bank_accounts: BTreeMap<String, String>,
 }
 
 const KEYS: &[&str] = &[
@@ -72,6 +86,7 @@ const KEYS: &[&str] = &[
     "home_country",
     "recheck_days",
     "max_orders",
+    "payments",
 ];
 
 /// Tables of settings, by prefix, and what follows the dot.
@@ -81,6 +96,7 @@ const GROUPS: &[(&str, &str)] = &[
     ("delivery_methods.", "<shipping method>"),
     ("vat_code.", "<country, domestic, eu, export or default>"),
     ("revenue_account.", "<country, domestic, eu, export or default>"),
+    ("bank_account.", "<payment method or default>"),
 ];
 
 const LINE_KINDS: &[&str] = &["shipping", "payment-fee", "discount", "coupon", "extra-cost"];
@@ -149,6 +165,11 @@ impl Settings {
         self.line_articles.keys().any(|key| key.starts_with(&prefix))
     }
 
+    /// The books' account the payments of this payment method land on.
+    pub fn bank_account(&self, method: Option<&str>) -> Option<&String> {
+        method.and_then(|m| self.bank_accounts.get(m)).or_else(|| self.bank_accounts.get("default"))
+    }
+
     pub fn from_config() -> Result<Self, String> {
         let mut entries: BTreeMap<String, String> = config::entries().into_iter().collect();
         // Secrets are not listed by entries(); a flow has none, but read the
@@ -200,7 +221,20 @@ impl Settings {
             .get("statuses")
             .map(|s| s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
             .unwrap_or_default();
+        let payments = match (e.get("payments").map(String::as_str), document) {
+            (None, DocumentKind::Invoice) | (Some("register"), DocumentKind::Invoice) => Payments::Register,
+            (None | Some("leave"), _) => Payments::Leave,
+            (Some("register"), _) => {
+                return Err("setting `payments` = \"register\" needs `document` = \"invoice\": only a booked \
+                            invoice takes payments (invoice drafts, quotes and orders cannot); book invoices, or \
+                            set payments = \"leave\""
+                    .into());
+            }
+            (Some(other), _) => return Err(format!("setting `payments` = {other:?}; allowed: register, leave")),
+        };
         Ok(Settings {
+            payments,
+            bank_accounts: group(e, "bank_account."),
             document,
             paid_only: flag(e, "paid_only", true)?,
             statuses,

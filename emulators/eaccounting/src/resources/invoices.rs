@@ -1,5 +1,6 @@
 //! Customer invoices, created bookkept: numbered from the company counter,
-//! at least one article row, and stock leaves the warehouse.
+//! at least one article row, and stock leaves the warehouse (a credit
+//! invoice's negative quantities bring it back).
 
 use serde_json::{Map, Value, json};
 
@@ -24,6 +25,7 @@ pub fn prepare(books: &mut Books, input: &Map<String, Value>, existing: Option<&
         let message = "An invoice must contain at least one article row.".to_string();
         return Err(ApiError::validation(message.clone(), vec![FieldError::new("Rows", "Required", message)]));
     }
+    check_sign(&invoice, totals.gross())?;
     for field in ["TotalAmount", "TotalAmountInvoiceCurrency", "RemainingAmount", "RemainingAmountInvoiceCurrency"] {
         invoice[field] = json!(totals.gross());
     }
@@ -38,6 +40,24 @@ pub fn prepare(books: &mut Books, input: &Map<String, Value>, existing: Option<&
     stamp_times(&mut invoice, existing, "ModifiedUtc");
     take_from_stock(books, &rows);
     Ok(invoice)
+}
+
+/// A credit invoice (`IsCreditInvoice`) gives money back: its rows carry
+/// negative quantities, so its total is below zero; a debit invoice's is
+/// not (see UNCONFIRMED.md).
+fn check_sign(invoice: &Value, total: f64) -> Result<(), ApiError> {
+    let credit = invoice["IsCreditInvoice"] == true;
+    let message = match (credit, total) {
+        (true, t) if t >= 0.0 => format!(
+            "A credit invoice (IsCreditInvoice = true) must have a negative total, got {t:.2}: give its rows \
+             negative quantities."
+        ),
+        (false, t) if t < 0.0 => {
+            format!("An invoice total of {t:.2} is negative: set IsCreditInvoice = true to credit a customer.")
+        }
+        _ => return Ok(()),
+    };
+    Err(ApiError::validation(message.clone(), vec![FieldError::new("IsCreditInvoice", "Invalid", message)]))
 }
 
 /// Invoiced quantities of stock articles leave the stock balance.

@@ -9,6 +9,7 @@ mod documents;
 mod invoice_drafts;
 mod invoices;
 mod orders;
+mod payments;
 mod quotes;
 
 use std::sync::Arc;
@@ -37,7 +38,7 @@ type Ctx = (State<Arc<App>>, Extension<Grant>);
 /// `/v2/<collection>` and `/v2/<collection>/{id}` for every collection,
 /// plus `/v2/companysettings`.
 pub fn routes() -> Router<Arc<App>> {
-    let mut router = Router::new().merge(company::routes());
+    let mut router = Router::new().merge(company::routes()).merge(payments::routes());
     for kind in Kind::ALL {
         let writes = kind.writes();
         let mut collection: MethodRouter<Arc<App>> = get(

@@ -1,0 +1,324 @@
+//! Money after the invoice: the orders flow registers the shop's payments
+//! on the invoices it books, exactly once, whatever fails on the way. The
+//! CCV Shop and eAccounting connectors, run by the host against both
+//! emulators over real sockets.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use eaccounting_emulator::PaymentAnswerConfig;
+use emulator_kit::FaultConfig;
+use serde_json::Value;
+use trestle_artifacts::Builtins;
+use trestle_emulators::{Emulators, Options};
+use trestle_host::bindings::Trigger;
+use trestle_host::run::RunReport;
+use trestle_host::tenant::{PreparedTenant, TenantConfig};
+use trestle_host::{Host, HostOptions};
+
+/// One article per cost kind for 21 % and one for the other rates (as in
+/// orders_flow.rs).
+const ARTICLES: &str = "shipping = { 21 = \"SHIPPING\", default = \"SHIPPING\" }\n\
+    payment-fee = { 21 = \"PAYMENT-FEE\", default = \"PAYMENT-FEE\" }\n\
+    discount = { 21 = \"DISCOUNT\", default = \"DISCOUNT\" }\ncoupon = { 21 = \"DISCOUNT\", default = \"DISCOUNT\" }\n\
+    extra-cost = { 21 = \"EXTRA-COST\", default = \"EXTRA-COST\" }\n";
+
+fn config(emulators: &Emulators, settings: &str) -> String {
+    format!(
+        "tenant = \"e2e\"\n{}\n[mapping]\nmodule = \"country-codes\"\n\n[flows.orders]\n\
+         roles = {{ order-source = \"shop\", customer-sink = \"books\", sales-document-sink = \"books\", \
+         product-source = \"books\", product-sink = \"books\" }}\n\
+         [flows.orders.settings]\nmissing_article = \"create\"\n{settings}\n\
+         [flows.orders.settings.article]\n{ARTICLES}",
+        emulators.connection_settings().tenant_connections(),
+    )
+}
+
+fn prepare(host: &Host, config: &str) -> PreparedTenant {
+    let config = TenantConfig::parse(config).expect("the test's tenant config is valid");
+    PreparedTenant::prepare(host, &Builtins, config).unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+fn run(host: &Host, tenant: &PreparedTenant) -> RunReport {
+    let run = tenant.flow_run(host, &Builtins, "orders", Trigger::Scheduled).unwrap();
+    host.run_flow(run).unwrap_or_else(|e| panic!("the run failed: {e:#}"))
+}
+
+/// The books' bank accounts by name.
+fn bank_accounts(emulators: &Emulators) -> BTreeMap<String, String> {
+    books(emulators, "bankaccounts")
+        .iter()
+        .map(|a| (a["Name"].as_str().unwrap().to_string(), a["Id"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+/// Payments land on the bank, PayPal's on the payment provider's account.
+fn payment_settings(emulators: &Emulators) -> String {
+    let accounts = bank_accounts(emulators);
+    format!(
+        "document = \"invoice\"\nbank_account = {{ default = {:?}, paypal_paypal = {:?} }}",
+        accounts["Bank"], accounts["Payment provider"]
+    )
+}
+
+fn books(emulators: &Emulators, collection: &str) -> Vec<Value> {
+    emulators.eaccounting.state()["books"][collection].as_array().cloned().unwrap_or_default()
+}
+
+/// Invoices by our reference (the shop's order number).
+fn invoices(emulators: &Emulators) -> BTreeMap<String, Value> {
+    books(emulators, "customerinvoices")
+        .into_iter()
+        .map(|i| (i["OurReference"].as_str().unwrap_or_default().to_string(), i))
+        .collect()
+}
+
+/// The payments taken, by the invoice id they were for.
+fn payments(emulators: &Emulators) -> BTreeMap<String, Vec<Value>> {
+    let mut out: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for p in books(emulators, "payments") {
+        out.entry(p["InvoiceId"].as_str().unwrap().to_string()).or_default().push(p);
+    }
+    out
+}
+
+/// Shop orders by order number.
+fn shop_orders(emulators: &Emulators) -> BTreeMap<String, Value> {
+    emulators.ccvshop.state()["shop"]["orders"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|o| Some((format!("ORD-{}", o["ordernumber"].as_u64()?), o.clone())))
+        .collect()
+}
+
+fn money(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_default()
+}
+
+/// Every invoice of a paid order holds one payment, of what the shop
+/// received, and nothing else remains (unless the books' total differs
+/// from the shop's: returned); invoices of unpaid orders hold none.
+fn assert_paid_exactly_once(emulators: &Emulators) -> Vec<String> {
+    let mut open = Vec::new();
+    let orders = shop_orders(emulators);
+    let payments = payments(emulators);
+    let accounts = bank_accounts(emulators);
+    for (reference, invoice) in invoices(emulators) {
+        let id = invoice["Id"].as_str().unwrap();
+        let taken = payments.get(id).cloned().unwrap_or_default();
+        let order = &orders[&reference];
+        if order["paid"] != true {
+            assert!(taken.is_empty(), "{reference} is unpaid in the shop but has payments: {taken:?}");
+            continue;
+        }
+        assert_eq!(taken.len(), 1, "{reference}: one payment, got {taken:?}");
+        let (paid, remaining) = (money(&taken[0]["PaymentAmount"]), money(&invoice["RemainingAmount"]));
+        let total = money(&invoice["TotalAmount"]);
+        assert!(((paid + remaining) - total).abs() < 0.005, "{reference}: {paid} + {remaining} != {total}");
+        if remaining == 0.0 {
+            assert_eq!(invoice["PaymentStatus"], 0, "{reference} is paid");
+        } else {
+            open.push(reference.clone());
+        }
+        assert_eq!(taken[0]["Reference"], reference.as_str());
+        let paypal = order["paymethod_id"] == paypal_id(emulators);
+        let expected = if paypal { &accounts["Payment provider"] } else { &accounts["Bank"] };
+        assert_eq!(taken[0]["CompanyBankAccountId"], expected.as_str(), "{reference}: account per payment method");
+    }
+    open
+}
+
+fn paypal_id(emulators: &Emulators) -> Value {
+    let shop = emulators.ccvshop.state();
+    let methods = shop["shop"]["paymethods"].as_object().unwrap().clone();
+    methods.values().find(|m| m["method"] == "paypal").map(|m| m["id"].clone()).unwrap()
+}
+
+fn payment_count(emulators: &Emulators) -> usize {
+    books(emulators, "payments").len()
+}
+
+#[test]
+fn paid_orders_end_with_nothing_remaining_dated_as_the_shop_and_a_rerun_pays_nothing() {
+    let emulators =
+        Emulators::start(Options { orders: 60, products: 40, rate_limits: false, ..Options::default() }).unwrap();
+    let host = trestle_e2e::host();
+    let tenant = prepare(&host, &config(&emulators, &payment_settings(&emulators)));
+    let first = run(&host, &tenant);
+    assert_eq!(first.summary.parked, 0, "{:?}", first.summary.notes);
+    assert!(first.summary.synced > 20, "{:?}", first.summary);
+    // Nothing remains but where the books priced an order above the shop
+    // (the run says so; issue 15's booked-totals check is to settle those).
+    for reference in assert_paid_exactly_once(&emulators) {
+        let said = first.summary.notes.iter().any(|n| n.contains(&format!("{reference}: eAccounting's total is")));
+        assert!(said, "{reference} left open without a word: {:?}", first.summary.notes);
+    }
+    assert_eq!(payment_count(&emulators), first.summary.synced as usize, "every booked (paid) order is paid");
+    assert!(first.summary.notes.iter().any(|n| n.contains("payment(s) registered")), "{:?}", first.summary.notes);
+
+    // Paid at checkout: the payment is dated on the order's day.
+    let orders = shop_orders(&emulators);
+    let by_id: BTreeMap<String, String> =
+        invoices(&emulators).into_iter().map(|(r, i)| (i["Id"].as_str().unwrap().to_string(), r)).collect();
+    for p in books(&emulators, "payments") {
+        let reference = &by_id[p["InvoiceId"].as_str().unwrap()];
+        let ordered = orders[reference]["create_date"].as_str().unwrap();
+        assert_eq!(p["PaymentDate"].as_str().unwrap()[..10], ordered[..10], "{reference}");
+    }
+
+    let second = run(&host, &tenant);
+    assert_eq!(second.summary.synced, 0, "{:?}", second.summary);
+    assert_eq!(payment_count(&emulators), first.summary.synced as usize, "a second run pays nothing");
+}
+
+#[test]
+fn an_order_paid_after_it_was_booked_gets_its_payment_on_a_later_run() {
+    let emulators =
+        Emulators::start(Options { orders: 40, products: 40, rate_limits: false, ..Options::default() }).unwrap();
+    let host = trestle_e2e::host();
+    let settings = format!("{}\npaid_only = false", payment_settings(&emulators));
+    let tenant = prepare(&host, &config(&emulators, &settings));
+    let first = run(&host, &tenant);
+    assert_eq!(first.summary.parked, 0, "{:?}", first.summary.notes);
+    assert_paid_exactly_once(&emulators);
+    let unpaid: Vec<(String, Value)> = shop_orders(&emulators)
+        .into_iter()
+        .filter(|(r, o)| o["paid"] == false && invoices(&emulators).contains_key(r))
+        .collect();
+    assert!(unpaid.len() >= 2, "the seed has unpaid orders, booked as open invoices");
+    for (reference, _) in &unpaid {
+        assert!(money(&invoices(&emulators)[reference]["RemainingAmount"]) > 0.0, "{reference} stays open");
+    }
+
+    // The buyer pays by bank transfer; the next run registers it, today.
+    let (reference, order) = &unpaid[0];
+    emulators.ccvshop.mark_order_paid(order["id"].as_u64().unwrap()).unwrap();
+    let before = payment_count(&emulators);
+    run(&host, &tenant);
+    assert_eq!(payment_count(&emulators), before + 1, "one new payment");
+    assert_paid_exactly_once(&emulators);
+    let invoice = &invoices(&emulators)[reference];
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    assert_eq!(invoice["PaymentDate"].as_str().unwrap()[..10], today, "paid when the shop said so");
+    assert!(money(&invoices(&emulators)[&unpaid[1].0]["RemainingAmount"]) > 0.0, "the other stays open");
+}
+
+#[test]
+fn payments_are_left_alone_by_setting_and_a_draft_cannot_take_them() {
+    let emulators =
+        Emulators::start(Options { orders: 20, products: 40, rate_limits: false, ..Options::default() }).unwrap();
+    let host = trestle_e2e::host();
+    let settings = format!("{}\npayments = \"leave\"", payment_settings(&emulators));
+    let report = run(&host, &prepare(&host, &config(&emulators, &settings)));
+    assert!(report.summary.synced > 0);
+    assert_eq!(payment_count(&emulators), 0, "payments = leave registers none");
+    assert!(invoices(&emulators).values().all(|i| money(&i["RemainingAmount"]) > 0.0));
+
+    let drafts = "document = \"invoice-draft\"\npayments = \"register\"";
+    let tenant = prepare(&host, &config(&emulators, drafts));
+    let run = tenant.flow_run(&host, &Builtins, "orders", Trigger::Scheduled).unwrap();
+    let error = format!("{:#}", host.run_flow(run).err().expect("the settings are refused"));
+    assert!(error.contains("payments") && error.contains("invoice drafts"), "{error}");
+}
+
+#[test]
+fn without_a_bank_account_the_run_says_which_to_set_and_pays_once_it_is_set() {
+    let emulators =
+        Emulators::start(Options { orders: 20, products: 40, rate_limits: false, ..Options::default() }).unwrap();
+    let host = trestle_e2e::host();
+    let unset = prepare(&host, &config(&emulators, "document = \"invoice\""));
+    let first = run(&host, &unset);
+    assert!(first.summary.synced > 0);
+    assert_eq!(payment_count(&emulators), 0);
+    let note = first.summary.notes.iter().find(|n| n.contains("no bank account")).expect("a note says why");
+    assert!(note.contains("bank_account.default") && note.contains("ccvpay_ideal"), "{note}");
+
+    // Same state (same host), accounts set: the awaited payments land.
+    let set = prepare(&host, &config(&emulators, &payment_settings(&emulators)));
+    run(&host, &set);
+    assert_eq!(payment_count(&emulators), invoices(&emulators).len(), "every invoice is paid");
+    assert_paid_exactly_once(&emulators);
+}
+
+#[test]
+fn faults_and_lost_answers_never_pay_twice() {
+    let emulators =
+        Emulators::start(Options { orders: 60, products: 40, rate_limits: false, ..Options::default() }).unwrap();
+    let host = trestle_e2e::host();
+    let tenant = prepare(&host, &config(&emulators, &payment_settings(&emulators)));
+    emulators
+        .eaccounting
+        .set_faults(FaultConfig {
+            error_rate: 0.1,
+            drop_rate: 0.1,
+            burst_every: 40,
+            burst_length: 3,
+            seed: 15,
+            ..FaultConfig::default()
+        })
+        .unwrap();
+    // The books take these payments, but their answers never arrive.
+    emulators.eaccounting.set_payment_answers(PaymentAnswerConfig { lose: 5, hold: false });
+    for attempt in 0.. {
+        assert!(attempt < 20, "the runs never converged");
+        let report = run(&host, &tenant);
+        let converged = report.summary.parked == 0 && !report.summary.notes.iter().any(|n| n.contains("payment"));
+        if converged && attempt > 0 {
+            break;
+        }
+    }
+    emulators.eaccounting.set_faults(FaultConfig::default()).unwrap();
+    run(&host, &tenant);
+    assert_eq!(emulators.eaccounting.payment_answers().lose, 0, "every lost answer was tried");
+    assert_paid_exactly_once(&emulators);
+    assert_eq!(invoices(&emulators).len(), trestle_e2e::paid_order_numbers(&emulators).len());
+}
+
+/// Where the killed child keeps its state, and its tenant config.
+const CHILD_DB: &str = "TRESTLE_PAYMENT_CHILD_DB";
+const CHILD_CONFIG: &str = "TRESTLE_PAYMENT_CHILD_CONFIG";
+
+/// Not a test of its own: the process the kill test starts and kills.
+#[test]
+fn child_run_for_the_kill_test() {
+    let (Ok(db), Ok(config)) = (std::env::var(CHILD_DB), std::env::var(CHILD_CONFIG)) else { return };
+    let host = Host::new(HostOptions { database: Some(db.into()), cache_dir: Some(trestle_e2e::cache_dir()) }).unwrap();
+    run(&host, &prepare(&host, &config));
+}
+
+#[test]
+fn a_kill_between_the_payment_and_its_record_never_pays_twice() {
+    let emulators =
+        Emulators::start(Options { orders: 30, products: 40, rate_limits: false, ..Options::default() }).unwrap();
+    let dir = std::env::temp_dir().join(format!("trestle-payment-kill-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("trestle.db");
+    let config = config(&emulators, &payment_settings(&emulators));
+
+    // The books take the first payment and keep its answer: the run waits
+    // there, between the payment and its record, and is killed.
+    emulators.eaccounting.set_payment_answers(PaymentAnswerConfig { lose: 0, hold: true });
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_run_for_the_kill_test", "--nocapture"])
+        .env(CHILD_DB, &db)
+        .env(CHILD_CONFIG, &config)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while payment_count(&emulators) == 0 {
+        assert!(Instant::now() < deadline, "the child never paid");
+        assert!(child.try_wait().unwrap().is_none(), "the child ended before it could be killed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_eq!(payment_count(&emulators), 1);
+
+    emulators.eaccounting.set_payment_answers(PaymentAnswerConfig::default());
+    let host = Host::new(HostOptions { database: Some(db), cache_dir: Some(trestle_e2e::cache_dir()) }).unwrap();
+    run(&host, &prepare(&host, &config));
+    assert_paid_exactly_once(&emulators);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
