@@ -219,7 +219,8 @@ fn payments_are_left_alone_by_setting_and_a_draft_cannot_take_them() {
     let drafts = "document = \"invoice-draft\"\npayments = \"register\"";
     let tenant = prepare(&host, &config(&emulators, drafts));
     let run = tenant.flow_run(&host, &Builtins, "orders", Trigger::Scheduled).unwrap();
-    let error = format!("{:#}", host.run_flow(run).err().expect("the settings are refused"));
+    let Err(error) = host.run_flow(run) else { panic!("the settings are refused") };
+    let error = format!("{error:#}");
     assert!(error.contains("payments") && error.contains("invoice drafts"), "{error}");
 }
 
