@@ -323,3 +323,41 @@ fn a_kill_between_the_payment_and_its_record_never_pays_twice() {
     assert_paid_exactly_once(&emulators);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn an_order_cancelled_after_booking_is_credited_once_with_its_refund_or_parked_by_setting() {
+    let emulators =
+        Emulators::start(Options { orders: 30, products: 40, rate_limits: false, ..Options::default() }).unwrap();
+    let host = trestle_e2e::host();
+    // The seed's orders are old: the look-back window must reach them.
+    let watched = format!("{}\ncancelled_statuses = \"8\"\nrecheck_days = 100000", payment_settings(&emulators));
+    let credit = prepare(&host, &config(&emulators, &format!("{watched}\ncancelled_after_booking = \"credit\"")));
+    run(&host, &credit);
+    let booked = invoices(&emulators);
+    let orders = shop_orders(&emulators);
+    let mut paid = booked.keys().filter(|r| orders[*r]["paid"] == true);
+    let (first, second) = (paid.next().unwrap().clone(), paid.next().unwrap().clone());
+    let cancel = |reference: &str| emulators.ccvshop.set_order_status(orders[reference]["id"].as_u64().unwrap(), 8);
+
+    cancel(&first).unwrap();
+    let report = run(&host, &credit);
+    let after = invoices(&emulators);
+    let credit_invoice = &after[&format!("{first}-CREDIT")];
+    assert_eq!(credit_invoice["IsCreditInvoice"], true);
+    assert_eq!(money(&credit_invoice["TotalAmount"]), -money(&booked[&first]["TotalAmount"]), "credited in full");
+    assert_eq!(money(&credit_invoice["RemainingAmount"]), 0.0, "the refund is registered: {:?}", report.summary);
+    let refunds = &payments(&emulators)[credit_invoice["Id"].as_str().unwrap()];
+    assert_eq!(refunds.len(), 1);
+    assert_eq!(after[&first], booked[&first], "the booked invoice is never edited");
+    run(&host, &credit);
+    assert_eq!(invoices(&emulators).len(), after.len(), "credited once");
+
+    // Parked instead: the owner is told, nothing is written.
+    let park = prepare(&host, &config(&emulators, &watched));
+    cancel(&second).unwrap();
+    let report = run(&host, &park);
+    let said = format!("order {second} was cancelled in the shop after invoice");
+    assert!(report.summary.notes.iter().any(|n| n.contains(&said)), "{:?}", report.summary.notes);
+    assert_eq!(invoices(&emulators).len(), after.len(), "nothing is credited");
+    assert_eq!(payment_count(&emulators), booked.len() + 1);
+}

@@ -216,6 +216,10 @@ fn header(target: &Target, document: &SalesDocument) -> Result<Value, Error> {
             set("InvoiceDate", json!(date.map(|d| format!("{d}T00:00:00Z"))))
         }
     }
+    if target.kind == DocumentKind::Invoice {
+        // An order with negative quantities credits the buyer.
+        set("IsCreditInvoice", json!(order.total_incl_vat < 0.0));
+    }
     if target.kind != DocumentKind::Quote {
         // Quotes take their terms and addresses from the customer.
         set("TermsOfPaymentId", json!(document.terms_of_payment_id));

@@ -81,3 +81,13 @@ pub fn payment_settled(source_id: &str) {
 pub fn awaited_payments() -> Vec<String> {
     state::keys("payment/").into_iter().filter_map(|k| k.strip_prefix("payment/").map(str::to_string)).collect()
 }
+
+/// How a booked order cancelled in the shop was handled: "parked", or the
+/// credit document's id. Handled once.
+pub fn cancellation(source_id: &str) -> Option<String> {
+    state::get(&format!("cancelled/{source_id}"))
+}
+
+pub fn record_cancellation(source_id: &str, outcome: &str) {
+    state::set(&format!("cancelled/{source_id}"), outcome);
+}

@@ -8,6 +8,7 @@
 
 mod articles;
 mod bookings;
+mod cancellations;
 mod customers;
 mod ledger;
 mod listing;
@@ -107,7 +108,8 @@ fn sync_new_orders(run: &mut Run) -> Result<Handled, Error> {
     let parked = ledger::parked();
     let mut cursor = ledger::cursor();
     loop {
-        let page = listing::read(&filter, cursor.as_deref(), &parked)?;
+        let page = listing::read(&filter, cursor.as_deref(), &parked, &run.settings.cancelled_statuses)?;
+        run.cancelled_after_booking(page.cancelled)?;
         if run.handle_batch(page.new)? == Handled::Stop {
             return Ok(Handled::Stop);
         }

@@ -13,13 +13,27 @@ use crate::{ledger, trestle};
 pub struct Page {
     /// The orders the flow has yet to handle, with their lines.
     pub new: Vec<Order>,
+    /// Source ids of booked orders the page lists with a status the
+    /// settings call cancelled (see `cancellations`).
+    pub cancelled: Vec<String>,
     pub next: Option<String>,
 }
 
 /// The page at `cursor`; `parked` are the source ids parked at the start of
 /// the run.
-pub fn read(filter: &OrderFilter, cursor: Option<&str>, parked: &[String]) -> Result<Page, Error> {
+pub fn read(
+    filter: &OrderFilter,
+    cursor: Option<&str>,
+    parked: &[String],
+    cancelled_statuses: &[String],
+) -> Result<Page, Error> {
     let headers = order_source::list_orders(&OrderFilter { detail: OrderDetail::Headers, ..filter.clone() }, cursor)?;
+    let cancelled: Vec<String> = headers
+        .orders
+        .iter()
+        .filter(|o| cancelled_statuses.contains(&o.status) && ledger::synced(&o.source_id).is_some())
+        .map(|o| o.source_id.clone())
+        .collect();
     let wanted: Vec<String> = headers
         .orders
         .into_iter()
@@ -27,8 +41,8 @@ pub fn read(filter: &OrderFilter, cursor: Option<&str>, parked: &[String]) -> Re
         .filter(|id| ledger::synced(id).is_none() && !parked.contains(id))
         .collect();
     if wanted.is_empty() {
-        return Ok(Page { new: Vec::new(), next: headers.next });
+        return Ok(Page { new: Vec::new(), cancelled, next: headers.next });
     }
     let full = order_source::list_orders(&OrderFilter { detail: OrderDetail::Only(wanted), ..filter.clone() }, cursor)?;
-    Ok(Page { new: full.orders, next: headers.next })
+    Ok(Page { new: full.orders, cancelled, next: headers.next })
 }

@@ -84,6 +84,27 @@ pub fn settle(order: &Order, awaited: &Awaited, settings: &Settings) -> Result<O
     Ok(if settled.registered == 0.0 { Outcome::AlreadyPaid } else { Outcome::Registered(settled) })
 }
 
+/// Pays back on a credit invoice what the shop received for `order`.
+pub fn refund(order: &Order, credit_id: &str, reference: &str, settings: &Settings) -> Result<(), Error> {
+    let account = settings.bank_account(order.payment_method.as_deref()).ok_or_else(|| {
+        Error::Invalid(format!(
+            "no bank account for the payment method {:?} to pay the refund from: set bank_account.<method> or \
+             bank_account.default",
+            order.payment_method.as_deref().unwrap_or("(none)")
+        ))
+    })?;
+    let settlement = Settlement {
+        document_id: credit_id.to_string(),
+        reference: reference.to_string(),
+        paid_total: -order.total_incl_vat,
+        currency: order.currency.clone(),
+        paid_on: today(),
+        account_id: account.clone(),
+    };
+    sales_document_sink::settle_document(DocumentKind::Invoice, &settlement)?;
+    Ok(())
+}
+
 /// The payment methods whose payments wait for an account, for the run's
 /// note.
 #[derive(Default)]

@@ -17,8 +17,8 @@ use trestle_guest::flow::parking;
 use trestle_guest::types::Order;
 
 use crate::customers::{self, Resolved};
-use crate::settings::Settings;
-use crate::{articles, bookings, ledger, payments, trestle};
+use crate::settings::{Cancelled, Payments, Settings};
+use crate::{articles, bookings, cancellations, ledger, payments, trestle};
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Handled {
@@ -256,23 +256,7 @@ impl Run {
             return Ok(Done::Skipped { target_id, why: "already in the books (found by our reference)".into() });
         }
         let order = transforms::map_order(source).map_err(Error::Invalid)?;
-        let defaults =
-            CustomerDefaults { terms_of_payment_id: self.payment_terms(&order), vat_code: None, revenue_account: None };
-        let customer = customers::resolve(&order.customer, &defaults, &self.settings)?;
-        let articles = articles::resolve(&order, &self.settings)?;
-        let bookings = bookings::for_order(&order, articles, &self.settings)?;
-        let document = SalesDocument {
-            kind,
-            reference: order.order_number.clone(),
-            customer_id: customer.id().to_string(),
-            terms_of_payment_id: defaults.terms_of_payment_id.clone(),
-            delivery_method_id: order
-                .shipping_method
-                .as_ref()
-                .and_then(|m| self.settings.delivery_methods.get(m).cloned()),
-            bookings,
-            order,
-        };
+        let (document, customer) = self.document_for(order, source.order_number.clone())?;
         let target_id = sales_document_sink::create_document(&document)?;
         // Before the record: a run that dies between the two finds the
         // document by our reference and still awaits its payment.
@@ -288,6 +272,100 @@ impl Run {
             payload: payload(&document),
             target_id,
         })
+    }
+
+    /// The document an order (as mapped) is booked as, under `reference`,
+    /// with its customer found or created and its articles made sure of.
+    fn document_for(&mut self, order: Order, reference: String) -> Result<(SalesDocument, Resolved), Error> {
+        let defaults =
+            CustomerDefaults { terms_of_payment_id: self.payment_terms(&order), vat_code: None, revenue_account: None };
+        let customer = customers::resolve(&order.customer, &defaults, &self.settings)?;
+        let articles = articles::resolve(&order, &self.settings)?;
+        let bookings = bookings::for_order(&order, articles, &self.settings)?;
+        let document = SalesDocument {
+            kind: self.settings.document,
+            reference,
+            customer_id: customer.id().to_string(),
+            terms_of_payment_id: defaults.terms_of_payment_id.clone(),
+            delivery_method_id: order
+                .shipping_method
+                .as_ref()
+                .and_then(|m| self.settings.delivery_methods.get(m).cloned()),
+            bookings,
+            order,
+        };
+        Ok((document, customer))
+    }
+
+    /// Booked orders the shop lists as cancelled, each handled once: parked
+    /// for the owner with the reason, or credited in full, as the settings
+    /// say. A failed credit is tried again on the next run.
+    pub fn cancelled_after_booking(&mut self, source_ids: Vec<String>) -> Result<(), Error> {
+        for source_id in source_ids {
+            let Some(invoice) = ledger::synced(&source_id).filter(|_| ledger::cancellation(&source_id).is_none())
+            else {
+                continue;
+            };
+            let source = match order_source::get_order(&source_id) {
+                Ok(order) => order,
+                Err(e @ (Error::Auth(_) | Error::Fatal(_))) => return Err(e),
+                Err(e) => {
+                    self.notes.push(format!("cancelled order {source_id} not handled yet: {}", parking::cause(&e)));
+                    continue;
+                }
+            };
+            let booked = format!("{} {invoice}", kind_name(self.settings.document));
+            if self.settings.cancelled == Cancelled::Park {
+                let reason = cancellations::parked_reason(&source.order_number, &booked);
+                ledger::record_cancellation(&source_id, "parked");
+                self.notes.push(reason.clone());
+                report(&source, Outcome::Parked, Some(invoice), reason, None);
+                continue;
+            }
+            match self.credit(&source) {
+                Ok(credit) => {
+                    ledger::record_cancellation(&source_id, &credit);
+                    self.synced += 1;
+                    let detail = format!("cancelled in the shop: credit invoice {credit} credits {booked}");
+                    report(&source, Outcome::Synced, Some(credit), detail, None);
+                }
+                Err(e @ (Error::Auth(_) | Error::Fatal(_))) => return Err(e),
+                Err(e) => {
+                    let reason = format!(
+                        "order {} was cancelled in the shop after {booked} was booked; its credit failed and is tried \
+                         again on the next run: {}",
+                        source.order_number,
+                        parking::cause(&e)
+                    );
+                    self.notes.push(reason.clone());
+                    report(&source, Outcome::Parked, Some(invoice), reason, None);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A credit invoice for the whole order, found by its reference before
+    /// it is created; with the refund of what the shop received, when the
+    /// books hold the original's payment. An awaited payment of an unpaid
+    /// order is awaited no more.
+    fn credit(&mut self, source: &Order) -> Result<String, Error> {
+        let reference = cancellations::credit_reference(&source.order_number);
+        let credit = match self.existing_document(&reference)? {
+            Some(id) => id,
+            None => {
+                let order = cancellations::credit_of(transforms::map_order(source).map_err(Error::Invalid)?);
+                let (document, _) = self.document_for(order, reference.clone())?;
+                sales_document_sink::create_document(&document)?
+            }
+        };
+        let paid_in_books = ledger::awaited_payment(&source.source_id).is_none();
+        if source.paid && paid_in_books && self.settings.payments == Payments::Register {
+            payments::refund(source, &credit, &reference, &self.settings)?;
+        } else {
+            ledger::payment_settled(&source.source_id);
+        }
+        Ok(credit)
     }
 
     fn payment_terms(&self, order: &Order) -> Option<String> {

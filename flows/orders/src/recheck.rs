@@ -30,7 +30,8 @@ pub fn recent_orders(run: &mut Run, mut filter: OrderFilter) -> Result<Handled, 
     let parked = ledger::parked();
     let mut cursor = None;
     loop {
-        let page = listing::read(&filter, cursor.as_deref(), &parked)?;
+        let page = listing::read(&filter, cursor.as_deref(), &parked, &run.settings.cancelled_statuses)?;
+        run.cancelled_after_booking(page.cancelled)?;
         if run.handle_batch(page.new)? == Handled::Stop {
             return Ok(Handled::Stop);
         }

@@ -34,6 +34,16 @@ pub enum Payments {
     Leave,
 }
 
+/// What becomes of a booked order the shop cancels afterwards: a booked
+/// document is never edited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cancelled {
+    /// Reported for the owner, with the reason.
+    Park,
+    /// A credit invoice for the whole order (and its refund, if paid).
+    Credit,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub document: DocumentKind,
@@ -71,6 +81,10 @@ pub struct Settings {
     /// Payment method -> the books' account its money lands on ("default"
     /// for the rest).
     pub bank_accounts: BTreeMap<String, String>,
+    /// Source statuses that mean cancelled (CCV Shop: "8"); empty: booked
+    /// orders are not watched for cancellations.
+    pub cancelled_statuses: Vec<String>,
+    pub cancelled: Cancelled,
 }
 
 const KEYS: &[&str] = &[
@@ -87,6 +101,8 @@ const KEYS: &[&str] = &[
     "recheck_days",
     "max_orders",
     "payments",
+    "cancelled_statuses",
+    "cancelled_after_booking",
 ];
 
 /// Tables of settings, by prefix, and what follows the dot.
@@ -217,10 +233,24 @@ impl Settings {
                 v.parse().map_err(|_| format!("setting `revenue_account.{k}` must be an account number, got {v:?}"))?;
             revenue_accounts.insert(k, account);
         }
-        let statuses = e
-            .get("statuses")
-            .map(|s| s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
-            .unwrap_or_default();
+        let list = |key: &str| -> Vec<String> {
+            e.get(key)
+                .map(|s| s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
+                .unwrap_or_default()
+        };
+        let statuses = list("statuses");
+        let cancelled = match e.get("cancelled_after_booking").map(String::as_str).unwrap_or("park") {
+            "park" => Cancelled::Park,
+            "credit" if document == DocumentKind::Invoice => Cancelled::Credit,
+            "credit" => {
+                return Err("setting `cancelled_after_booking` = \"credit\" needs `document` = \"invoice\": only \
+                            an invoice is credited"
+                    .into());
+            }
+            other => {
+                return Err(format!("setting `cancelled_after_booking` = {other:?}; allowed: park, credit"));
+            }
+        };
         let payments = match (e.get("payments").map(String::as_str), document) {
             (None, DocumentKind::Invoice) | (Some("register"), DocumentKind::Invoice) => Payments::Register,
             (None | Some("leave"), _) => Payments::Leave,
@@ -235,6 +265,8 @@ impl Settings {
         Ok(Settings {
             payments,
             bank_accounts: group(e, "bank_account."),
+            cancelled_statuses: list("cancelled_statuses"),
+            cancelled,
             document,
             paid_only: flag(e, "paid_only", true)?,
             statuses,

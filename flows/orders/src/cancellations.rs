@@ -1,0 +1,29 @@
+//! A booked order the shop cancels afterwards. A booked document is never
+//! edited: the order is either reported for the owner (parked, with the
+//! reason) or credited in full by a credit invoice, found again by its own
+//! reference (the order number with a suffix).
+
+use trestle_guest::types::Order;
+
+pub fn credit_reference(order_number: &str) -> String {
+    format!("{order_number}-CREDIT")
+}
+
+/// The order with every quantity and total turned: booked, it credits the
+/// buyer (and brings the goods back into stock).
+pub fn credit_of(mut order: Order) -> Order {
+    for line in &mut order.lines {
+        line.quantity = -line.quantity;
+    }
+    order.total_excl_vat = -order.total_excl_vat;
+    order.total_vat = -order.total_vat;
+    order.total_incl_vat = -order.total_incl_vat;
+    order
+}
+
+pub fn parked_reason(order_number: &str, booked: &str) -> String {
+    format!(
+        "order {order_number} was cancelled in the shop after {booked} was booked; a booked document is never \
+         edited: credit it in the books, or set cancelled_after_booking = \"credit\""
+    )
+}
