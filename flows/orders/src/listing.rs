@@ -34,9 +34,11 @@ pub fn read(
         .filter(|o| cancelled_statuses.contains(&o.status) && ledger::synced(&o.source_id).is_some())
         .map(|o| o.source_id.clone())
         .collect();
+    // An order cancelled before it was booked is not booked.
     let wanted: Vec<String> = headers
         .orders
         .into_iter()
+        .filter(|o| !cancelled_statuses.contains(&o.status))
         .map(|o| o.source_id)
         .filter(|id| ledger::synced(id).is_none() && !parked.contains(id))
         .collect();
