@@ -261,7 +261,7 @@ fn faults_and_lost_answers_never_pay_twice() {
         })
         .unwrap();
     // The books take these payments, but their answers never arrive.
-    emulators.eaccounting.set_payment_answers(PaymentAnswerConfig { lose: 5, hold: false });
+    emulators.eaccounting.set_payment_answers(PaymentAnswerConfig { lose: 5 });
     for attempt in 0.. {
         assert!(attempt < 20, "the runs never converged");
         let report = run(&host, &tenant);
@@ -298,9 +298,10 @@ fn a_kill_between_the_payment_and_its_record_never_pays_twice() {
     let db = dir.join("trestle.db");
     let config = config(&emulators, &payment_settings(&emulators));
 
-    // The books take the first payment and keep its answer: the run waits
+    // The books take the first payment and never answer: the run waits
     // there, between the payment and its record, and is killed.
-    emulators.eaccounting.set_payment_answers(PaymentAnswerConfig { lose: 0, hold: true });
+    let hold = FaultConfig { hold_after_write: Some("POST /v2/customerinvoices/".into()), ..FaultConfig::default() };
+    emulators.eaccounting.set_faults(hold).unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "child_run_for_the_kill_test", "--nocapture"])
         .env(CHILD_DB, &db)
@@ -317,7 +318,7 @@ fn a_kill_between_the_payment_and_its_record_never_pays_twice() {
     child.wait().unwrap();
     assert_eq!(payment_count(&emulators), 1);
 
-    emulators.eaccounting.set_payment_answers(PaymentAnswerConfig::default());
+    emulators.eaccounting.set_faults(FaultConfig::default()).unwrap();
     let host = Host::new(HostOptions { database: Some(db), cache_dir: Some(trestle_e2e::cache_dir()) }).unwrap();
     run(&host, &prepare(&host, &config));
     assert_paid_exactly_once(&emulators);

@@ -1,7 +1,7 @@
 //! The eAccounting side of `/_emulator`: state dump, reset, revoking grants,
 //! expiring tokens, minting a new consent, and changing an article's stock
-//! or price as a bookkeeper would in the UI, and losing or holding the
-//! answers to payments. (Counts and faults come from
+//! or price as a bookkeeper would in the UI, and losing the answers to
+//! payments. (Counts and faults come from
 //! `emulator_kit::control`.)
 
 use std::sync::Arc;
