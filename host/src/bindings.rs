@@ -24,6 +24,7 @@ wasmtime::component::bindgen!({
             export trestle:sync/stock-source@0.1.0;
             export trestle:sync/stock-sink@0.1.0;
             export trestle:sync/reference-data@0.1.0;
+            export trestle:sync/webhook-source@0.1.0;
         }
     ",
     path: "../wit",

@@ -20,6 +20,8 @@ use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
+use crate::manifest::Manifest;
+
 type Tag = Hmac<Sha256>;
 
 /// Bytes of the tag in front of every entry.
@@ -100,6 +102,34 @@ impl ComponentCache {
         }
         Ok((component, CacheOutcome::Compiled))
     }
+}
+
+impl ComponentCache {
+    /// The manifest stored beside the component with this content hash, if
+    /// there is one and it verifies (it decides what the host allows the
+    /// component, so it is tagged like compiled code).
+    pub fn manifest(&self, hash: &str) -> Option<Manifest> {
+        let dir = self.dir.as_ref()?;
+        let entry = manifest_entry(hash);
+        let bytes = dir.verified(&entry, &dir.path.join(&entry))?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Stores the manifest beside the component; a failed write costs a
+    /// rebuild on the next start, nothing more.
+    pub fn store_manifest(&self, hash: &str, manifest: &Manifest) {
+        let Some(dir) = &self.dir else { return };
+        let entry = manifest_entry(hash);
+        let json = serde_json::to_vec(manifest).expect("a manifest serialises");
+        if let Err(e) = store_atomically(&dir.path.join(&entry), &dir.tagged(&entry, &json)) {
+            tracing::warn!("cannot cache the manifest {entry}: {e:#}");
+        }
+    }
+}
+
+/// A manifest's file name: the component's content hash and the format.
+fn manifest_entry(hash: &str) -> String {
+    format!("{hash}.manifest-v{}.json", crate::manifest::FORMAT)
 }
 
 impl CacheDir {

@@ -8,6 +8,7 @@ use wasmtime::component::Instance;
 
 use crate::bindings::ContractError;
 use crate::bindings::exports::trestle::sync::connection::ConnectorSpec;
+use crate::bindings::exports::trestle::sync::webhook_source::{Change, Delivery};
 use crate::engine::{Host, LoadedComponent, StoreSetup};
 use crate::forward::ConnectorInstance;
 use crate::guest_state::GuestState;
@@ -76,6 +77,25 @@ impl ConnectionSetup {
     }
 }
 
+impl ConnectionSetup {
+    /// A webhook delivery for this connection, verified by its connector
+    /// against `keys` (none: taken unverified, as the operator chose) and
+    /// turned into the records it concerns. `Ok(Err(..))` is the
+    /// connector's refusal in words (a bad signature, a body naming
+    /// nothing); `Err` means the connector itself failed.
+    pub fn receive_webhook(
+        &self,
+        host: &Host,
+        tenant: &str,
+        delivery: &Delivery,
+        keys: Option<&[String]>,
+    ) -> anyhow::Result<Result<Vec<Change>, ContractError>> {
+        let mut session = self.session(host, tenant)?;
+        let guest = session.webhook_source()?;
+        guest.call_receive(&mut session.store, delivery, keys).map_err(|e| traps::explain(e, session.store.data()))
+    }
+}
+
 pub fn new_run_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
@@ -117,4 +137,5 @@ role_accessors! {
     stock_source => stock_source,
     stock_sink => stock_sink,
     reference_data => reference_data,
+    webhook_source => webhook_source,
 }

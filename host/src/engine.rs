@@ -19,6 +19,7 @@ use crate::capabilities::pacing::Pacer;
 use crate::capabilities::state::StateScope;
 use crate::forward;
 use crate::guest_state::GuestState;
+use crate::manifest::{Manifest, roles_of};
 use crate::limits::{ComponentKind, EPOCH_TICK, Limits, MAX_MEMORY_BYTES, POOL_INSTANCES};
 use crate::storage::Storage;
 use crate::traps;
@@ -61,6 +62,8 @@ pub struct LoadedComponent {
     pub cache: CacheOutcome,
     pub component: Component,
     pub pre: InstancePre<GuestState>,
+    /// What it is and may do, as it said when first loaded.
+    pub manifest: Manifest,
 }
 
 impl Host {
@@ -105,14 +108,42 @@ impl Host {
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("{} `{name}` cannot be linked", kind.as_str()))?;
-        Ok(Arc::new(LoadedComponent {
-            name: name.into(),
-            kind,
-            hash: ComponentCache::content_hash(bytes),
-            cache,
-            component,
-            pre,
-        }))
+        let hash = ComponentCache::content_hash(bytes);
+        let mut loaded =
+            LoadedComponent { name: name.into(), kind, hash, cache, component, pre, manifest: Manifest::mapping() };
+        loaded.manifest = match self.inner.cache.manifest(&loaded.hash) {
+            Some(manifest) => manifest,
+            None => {
+                let manifest = self
+                    .read_manifest(&loaded)
+                    .with_context(|| format!("{} `{name}` cannot describe itself", kind.as_str()))?;
+                self.inner.cache.store_manifest(&loaded.hash, &manifest);
+                manifest
+            }
+        };
+        Ok(Arc::new(loaded))
+    }
+
+    /// Asks the component what it is, once: its roles from its exports or
+    /// imports, a connector's spec, a flow's record kinds. In a Store of its
+    /// own with no network and a throwaway database.
+    fn read_manifest(&self, loaded: &LoadedComponent) -> anyhow::Result<Manifest> {
+        let engine = &self.inner.engine;
+        if loaded.kind == ComponentKind::Mapping {
+            return Ok(Manifest::mapping());
+        }
+        let setup = StoreSetup { isolated: true, ..StoreSetup::default() };
+        let (mut store, instance) = self.instantiate(loaded, "manifest", "load", setup, None)?;
+        if loaded.kind == ComponentKind::Flow {
+            let guest = bindings::exports::trestle::sync::flow_run::GuestIndices::new(&loaded.pre)?
+                .load(&mut store, &instance)?;
+            let kinds = guest.call_record_kinds(&mut store).map_err(|e| traps::explain(e, store.data()))?;
+            return Ok(Manifest::flow(roles_of(engine, &loaded.component, true), kinds));
+        }
+        let guest = bindings::exports::trestle::sync::connection::GuestIndices::new(&loaded.pre)?
+            .load(&mut store, &instance)?;
+        let spec = guest.call_spec(&mut store).map_err(|e| traps::explain(e, store.data()))?;
+        Manifest::connector(roles_of(engine, &loaded.component, false), spec)
     }
 
     pub fn load_file(

@@ -199,32 +199,6 @@ fn contract_error(result: &Val) -> Option<ForwardedError> {
     Some(ForwardedError { retry, message: format!("{case}: {detail}") })
 }
 
-/// The role interfaces a flow component imports.
-pub fn imported_roles(engine: &Engine, component: &Component) -> Vec<String> {
-    component
-        .component_type()
-        .imports(engine)
-        .filter_map(|(name, item)| match item.ty {
-            ComponentItem::ComponentInstance(_) if is_role(name) => Some(name.to_string()),
-            _ => None,
-        })
-        .collect()
-}
-
-/// The role interfaces a connector component exports.
-pub fn exported_roles(engine: &Engine, component: &Component) -> Vec<String> {
-    component
-        .component_type()
-        .exports(engine)
-        .filter_map(|(name, item)| match item.ty {
-            ComponentItem::ComponentInstance(_) if is_role(name) && !name.starts_with("trestle:sync/connection@") => {
-                Some(name.to_string())
-            }
-            _ => None,
-        })
-        .collect()
-}
-
 /// Role interfaces are ours, minus the capabilities the host serves itself.
 fn is_role(interface: &str) -> bool {
     let Some(rest) = interface.strip_prefix(ROLE_PACKAGE) else { return false };

@@ -14,7 +14,7 @@ use crate::bindings::{ContractError, Summary, Trigger};
 use crate::capabilities::log::warnings;
 use crate::connection::{ConnectionSetup, new_run_id, role_interface};
 use crate::engine::{Host, LoadedComponent, StoreSetup};
-use crate::forward::{DryRunStop, RoleRouter, exported_roles, imported_roles};
+use crate::forward::{DryRunStop, RoleRouter};
 use crate::mapping::MappingSlot;
 use crate::run_lease::RunLease;
 use crate::storage::LostWrites;
@@ -95,7 +95,7 @@ impl Host {
     }
 
     fn run_flow_inner(&self, run: &FlowRun, run_id: &str) -> anyhow::Result<Summary> {
-        check_bindings(self, run)?;
+        check_bindings(run)?;
         let mut router = RoleRouter::default();
         for (connection, roles) in &run.connections {
             let interfaces: Vec<String> = roles.iter().map(|r| role_interface(r)).collect();
@@ -151,7 +151,7 @@ impl Host {
     /// throwaway database, no connector started) and is stopped at its first
     /// call to a role; flows read and check their settings before that.
     pub fn check_flow(&self, run: &FlowRun) -> anyhow::Result<()> {
-        check_bindings(self, run)?;
+        check_bindings(run)?;
         let setup = StoreSetup {
             config: run.config.clone(),
             limits: run.limits.clone(),
@@ -186,17 +186,13 @@ impl Host {
 /// Each role the flow imports is bound to a connection whose connector
 /// plays it, and no binding names a role the flow does not use (a typo
 /// there would leave the real role unbound, or bind the wrong system).
-fn check_bindings(host: &Host, run: &FlowRun) -> anyhow::Result<()> {
-    let needed = imported_roles(host.engine(), &run.flow.component);
-    let short =
-        |interface: &str| interface.trim_start_matches("trestle:sync/").split('@').next().unwrap_or("").to_string();
-    let uses: Vec<String> = needed.iter().map(|i| short(i)).collect();
+fn check_bindings(run: &FlowRun) -> anyhow::Result<()> {
+    let uses = &run.flow.manifest.roles;
     let mut served = BTreeSet::new();
     for (connection, roles) in &run.connections {
-        let plays = exported_roles(host.engine(), &connection.component.component);
+        let plays = &connection.component.manifest.roles;
         for role in roles {
-            let interface = role_interface(role);
-            if !needed.contains(&interface) {
+            if !uses.contains(role) {
                 anyhow::bail!(
                     "flow `{}` does not use the role `{role}` (bound to `{}`); it uses: {}",
                     run.name,
@@ -204,8 +200,7 @@ fn check_bindings(host: &Host, run: &FlowRun) -> anyhow::Result<()> {
                     uses.join(", ")
                 );
             }
-            if !plays.contains(&interface) {
-                let plays: Vec<String> = plays.iter().map(|i| short(i)).collect();
+            if !plays.contains(role) {
                 anyhow::bail!(
                     "flow `{}` binds the role `{role}` to the connection `{}`, whose connector `{}` does not play it; \
                      it plays: {}",
@@ -215,11 +210,11 @@ fn check_bindings(host: &Host, run: &FlowRun) -> anyhow::Result<()> {
                     plays.join(", ")
                 );
             }
-            served.insert(interface);
+            served.insert(role.as_str());
         }
     }
-    for (interface, role) in needed.iter().zip(&uses) {
-        if !served.contains(interface) {
+    for role in uses {
+        if !served.contains(role.as_str()) {
             anyhow::bail!(
                 "flow `{}` needs a connection for the role `{role}`, and the tenant config binds none: \
                  name one under the flow's `roles` (e.g. {role} = \"<connection name>\")",

@@ -86,3 +86,29 @@ fn code_planted_under_another_components_name_is_never_executed() {
         assert_eq!(billing_country(&host, loaded), "NL");
     }
 }
+
+/// A connector's manifest is read once and kept beside its compiled code,
+/// so a later start does not instantiate it to ask; a manifest that does
+/// not verify is read again from the component, never trusted.
+#[test]
+fn the_manifest_is_cached_beside_the_component_and_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let load = |dir: &Path| {
+        host(dir).load_file("probe", ComponentKind::Connector, trestle_artifacts::PROBE_CONNECTOR.as_ref()).unwrap()
+    };
+    let first = load(dir.path());
+    assert_eq!(first.manifest.roles, ["order-source"]);
+    let manifests: Vec<PathBuf> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".json"))
+        .collect();
+    let [stored] = manifests.try_into().expect("one manifest file beside the entry");
+    assert_eq!(load(dir.path()).manifest, first.manifest, "read back from the cache");
+
+    // An edited manifest (a role added) does not verify: the component's own answer wins.
+    let text = std::fs::read(&stored).unwrap();
+    let edited = String::from_utf8_lossy(&text).replace("\"order-source\"", "\"order-source\",\"stock-sink\"");
+    std::fs::write(&stored, edited.as_bytes()).unwrap();
+    assert_eq!(load(dir.path()).manifest.roles, ["order-source"]);
+}

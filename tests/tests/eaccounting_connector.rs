@@ -409,7 +409,8 @@ fn spec_describes_the_settings_and_the_roles() {
     let secret: Vec<&str> = spec.settings.iter().filter(|s| s.secret).map(|s| s.name.as_str()).collect();
     assert_eq!(secret, ["client_secret", "refresh_token"]);
     for role in ["customer-sink", "sales-document-sink", "product-sink", "stock-source", "reference-data"] {
-        assert!(spec.roles.iter().any(|r| r == role), "{role} missing from {:?}", spec.roles);
+        let roles = &f.setup.component.manifest.roles;
+        assert!(roles.iter().any(|r| r == role), "{role} missing from {roles:?}");
     }
 }
 

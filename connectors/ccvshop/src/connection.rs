@@ -4,19 +4,9 @@
 use trestle_guest::Error;
 
 use crate::client::{Client, api};
-use crate::exports::trestle::sync::connection::{ConnectorSpec, RateLimit};
+use crate::exports::trestle::sync::connection::{Auth, ConnectorSpec, RateLimit};
 use crate::json::{self, parse_timestamp};
 use crate::{errors, reference, settings, signing};
-
-pub const ROLES: &[&str] = &[
-    "order-source",
-    "customer-source",
-    "product-source",
-    "product-sink",
-    "category-sink",
-    "stock-sink",
-    "reference-data",
-];
 
 /// A clock this far off still works, but not for long: worth saying.
 const SKEW_WARNING_SECS: i64 = 60;
@@ -27,7 +17,8 @@ pub fn spec() -> ConnectorSpec {
         title: "CCV Shop".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         settings: settings::declared(),
-        roles: ROLES.iter().map(|r| format!("trestle:sync/{r}@0.1.0")).collect(),
+        // API keys in the settings sign every request: nothing to consent to.
+        auth: Auth::Settings,
         rate_limits: rate_limits(),
     }
 }

@@ -14,6 +14,7 @@ trestle_guest::connector_world!(
          export trestle:sync/category-sink@0.1.0;
          export trestle:sync/stock-sink@0.1.0;
          export trestle:sync/reference-data@0.1.0;
+         export trestle:sync/webhook-source@0.1.0;
      }"
 );
 
@@ -34,10 +35,11 @@ mod settings;
 mod signing;
 mod stock;
 mod variants;
+mod webhooks;
 
 use exports::trestle::sync::{
     category_sink, connection as connection_role, customer_source, order_source, product_sink, product_source,
-    reference_data, stock_sink,
+    reference_data, stock_sink, webhook_source,
 };
 use trestle_guest::Error;
 use trestle_guest::types::{Category, Order, Product};
@@ -119,6 +121,15 @@ impl reference_data::Guest for CcvShop {
 
     fn lookup(kind: String) -> Result<Vec<reference_data::ReferenceItem>, Error> {
         reference::lookup(&kind)
+    }
+}
+
+impl webhook_source::Guest for CcvShop {
+    fn receive(
+        delivery: webhook_source::Delivery,
+        keys: Option<Vec<String>>,
+    ) -> Result<Vec<webhook_source::Change>, Error> {
+        webhooks::receive(delivery, keys)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use trestle_guest::{Error, config};
 
-use crate::exports::trestle::sync::connection::Setting;
+use crate::exports::trestle::sync::connection::{Setting, SettingKind};
 
 /// Where the API lives under the shop's own domain.
 pub const API_PREFIX: &str = "/api/rest/v1";
@@ -91,6 +91,8 @@ pub fn declared() -> Vec<Setting> {
         description: description.into(),
         required,
         secret,
+        // The connector connects to these; the host allows their origins.
+        kind: if name.ends_with("base_url") { SettingKind::Url } else { SettingKind::Text },
         default_value: default.map(str::to_string),
     };
     vec![

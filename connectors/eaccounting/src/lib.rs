@@ -54,17 +54,6 @@ use trestle_guest::types::{Customer, Product};
 
 struct Eaccounting;
 
-/// The roles this component exports, as `spec().roles` lists them.
-const ROLES: &[&str] = &[
-    "customer-source",
-    "customer-sink",
-    "sales-document-sink",
-    "product-source",
-    "product-sink",
-    "stock-source",
-    "reference-data",
-];
-
 impl connection::Guest for Eaccounting {
     fn spec() -> ConnectorSpec {
         ConnectorSpec {
@@ -72,7 +61,7 @@ impl connection::Guest for Eaccounting {
             title: "Visma eAccounting".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             settings: settings::described(),
-            roles: ROLES.iter().map(|r| r.to_string()).collect(),
+            auth: oauth::declared(),
             // 600 requests a minute per client and URL, all methods together.
             rate_limits: vec![RateLimit {
                 methods: Vec::new(),

@@ -24,10 +24,16 @@ use trestle_guest::log::{self, Level};
 use trestle_guest::{Error, state};
 
 use crate::api_error::RECONNECT;
+use crate::exports::trestle::sync::connection::{Auth, Oauth2Code};
 use crate::clock::now_ms;
 use crate::{json, lease, percent, settings};
 
 pub const REFRESH_TOKEN_KEY: &str = "oauth/refresh_token";
+/// Visma's endpoints under `identity_base_url`.
+const AUTHORIZE_PATH: &str = "/connect/authorize";
+const TOKEN_PATH: &str = "/connect/token";
+/// What a sync needs: the API, a refresh token, sales and accounting reads.
+const SCOPES: &[&str] = &["ea:api", "offline_access", "ea:sales", "ea:accounting_readonly"];
 const CONSUMED_CONFIG_TOKEN_KEY: &str = "oauth/consumed_config_token";
 const ACCESS_TOKEN_KEY: &str = "oauth/access_token";
 const REFRESH_LEASE_KEY: &str = "oauth/refresh_lease";
@@ -46,6 +52,21 @@ pub fn access_token() -> Result<String, Error> {
 /// unless another run already has.
 pub fn replace(rejected: &str) -> Result<String, Error> {
     obtain(Some(rejected))
+}
+
+/// The consent `trestle connect` asks for, as the spec declares it: the
+/// code flow at Visma's identity server, the first refresh token stored
+/// where `current_refresh_token` reads it.
+pub fn declared() -> Auth {
+    Auth::Oauth2Code(Oauth2Code {
+        server_setting: "identity_base_url".into(),
+        authorize_path: AUTHORIZE_PATH.into(),
+        token_path: TOKEN_PATH.into(),
+        client_id_setting: "client_id".into(),
+        client_secret_setting: "client_secret".into(),
+        scopes: SCOPES.iter().map(|s| s.to_string()).collect(),
+        refresh_token_key: REFRESH_TOKEN_KEY.into(),
+    })
 }
 
 fn obtain(rejected: Option<&str>) -> Result<String, Error> {
@@ -90,7 +111,7 @@ fn refresh() -> Result<String, Error> {
         // the next run does not try it again in preference to the state.
         state::set(CONSUMED_CONFIG_TOKEN_KEY, &refresh_token);
     }
-    let url = format!("{}/connect/token", settings.identity_base_url);
+    let url = format!("{}{TOKEN_PATH}", settings.identity_base_url);
     let credentials = STANDARD.encode(format!("{}:{}", settings.client_id, settings.client_secret));
     let body = percent::pairs(&[("grant_type", "refresh_token"), ("refresh_token", &refresh_token)]);
     let response = Request::new("POST", &url)

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use trestle_guest::{Error, config};
 
-use crate::exports::trestle::sync::connection::Setting;
+use crate::exports::trestle::sync::connection::{Setting, SettingKind};
 
 pub const DEFAULT_API_BASE_URL: &str = "https://eaccountingapi.vismaonline.com/v2";
 pub const DEFAULT_IDENTITY_BASE_URL: &str = "https://identity.vismaonline.com";
@@ -37,6 +37,8 @@ pub fn described() -> Vec<Setting> {
         description: description.into(),
         required,
         secret,
+        // The connector connects to these; the host allows their origins.
+        kind: if name.ends_with("base_url") { SettingKind::Url } else { SettingKind::Text },
         default_value: default.map(str::to_string),
     };
     vec![

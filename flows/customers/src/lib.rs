@@ -28,6 +28,11 @@ use crate::settings::Settings;
 struct CustomersFlow;
 
 impl Guest for CustomersFlow {
+    /// A record run syncs a customer by its id in the source.
+    fn record_kinds() -> Vec<String> {
+        vec!["customer".into()]
+    }
+
     fn run(trigger: Trigger) -> Result<Summary, Error> {
         let settings = Settings::from_config().map_err(Error::Invalid)?;
         let mut run = Run::new(settings);

@@ -40,6 +40,11 @@ use crate::settings::Settings;
 struct OrdersFlow;
 
 impl Guest for OrdersFlow {
+    /// A record run syncs an order by its id in the source.
+    fn record_kinds() -> Vec<String> {
+        vec!["order".into()]
+    }
+
     fn run(trigger: Trigger) -> Result<Summary, Error> {
         let settings = Settings::from_config().map_err(Error::Invalid)?;
         let mut run = Run::new(settings);

@@ -35,6 +35,11 @@ use crate::settings::Settings;
 struct ProductsFlow;
 
 impl Guest for ProductsFlow {
+    /// A record run syncs a product by its sku.
+    fn record_kinds() -> Vec<String> {
+        vec!["product".into()]
+    }
+
     fn run(trigger: Trigger) -> Result<Summary, Error> {
         let settings = Settings::from_config().map_err(Error::Invalid)?;
         let mut run = Run::new(settings);

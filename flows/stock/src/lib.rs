@@ -29,6 +29,11 @@ use crate::settings::Settings;
 struct StockFlow;
 
 impl Guest for StockFlow {
+    /// A record run syncs a stock level by its sku.
+    fn record_kinds() -> Vec<String> {
+        vec!["stock".into()]
+    }
+
     fn run(trigger: Trigger) -> Result<Summary, Error> {
         let settings = Settings::from_config().map_err(Error::Invalid)?;
         let manage_stock = settings.manage_stock;

@@ -60,6 +60,8 @@ enum Command {
     Serve(commands::serve::Args),
     /// Show the activity log.
     Logs(commands::logs::Args),
+    /// Show what a component is and may do: roles, settings, auth, rate limits, webhooks.
+    Inspect(commands::inspect::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -80,6 +82,7 @@ fn main() -> std::process::ExitCode {
         Command::Connect { config, connection, port } => commands::connect::run(&config, &connection, port),
         Command::Serve(args) => commands::serve::run(args),
         Command::Logs(args) => commands::logs::run(args),
+        Command::Inspect(args) => commands::inspect::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

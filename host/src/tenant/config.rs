@@ -272,12 +272,6 @@ fn flatten(
     Ok(())
 }
 
-/// The settings that name where a connector may connect: `base_url` and
-/// every `*_base_url`. They make up its HTTP allowlist.
-pub fn base_urls(settings: &BTreeMap<String, String>) -> Vec<&str> {
-    settings.iter().filter(|(k, _)| *k == "base_url" || k.ends_with("_base_url")).map(|(_, v)| v.as_str()).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,7 +304,7 @@ mod tests {
         assert_eq!(orders["vat_code.SE"], "25");
         assert_eq!(orders["document"], "invoice");
         let books = resolve_settings("connections.books", &c.connections["books"].settings).unwrap();
-        assert_eq!(base_urls(&books), vec!["http://127.0.0.1:2/v2"]);
+        assert_eq!(books["api_base_url"], "http://127.0.0.1:2/v2");
         let err = resolve_settings("connections.shop", &c.connections["shop"].settings).unwrap_err().to_string();
         assert!(err.contains("connections.shop.secret_key") && err.contains("TRESTLE_TEST_UNSET_VARIABLE"), "{err}");
         assert!(c.serve.webhook_keys.is_empty(), "no [serve]: webhooks unverified");

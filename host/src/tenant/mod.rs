@@ -6,7 +6,9 @@ pub mod config;
 pub mod paths;
 pub mod prepare;
 mod spec_settings;
+pub mod webhooks;
 
 pub use config::TenantConfig;
 pub use paths::PathScope;
 pub use prepare::{ComponentSource, PreparedTenant};
+pub use webhooks::{WebhookRoute, WebhookRoutes};

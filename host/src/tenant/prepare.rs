@@ -1,6 +1,7 @@
 //! From a tenant config to runnable parts: each connection's component
-//! loaded with its own settings, secrets marked by the connector's spec and
-//! HTTP allowed to its base URLs only; the mapping module with its limits.
+//! loaded with its own settings, secrets marked by the connector's manifest
+//! and HTTP allowed to the settings it marks as URLs only; the mapping
+//! module with its limits.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -9,13 +10,13 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::bindings::Trigger;
-use crate::bindings::exports::trestle::sync::connection::RateLimit;
 use crate::capabilities::network::NetworkScope;
 use crate::capabilities::pacing::{Pacing, RateRule};
 use crate::connection::ConnectionSetup;
 use crate::engine::{Host, LoadedComponent};
+use crate::manifest::RateManifest;
 use crate::run::FlowRun;
-use crate::tenant::config::{TenantConfig, base_urls, resolve_settings};
+use crate::tenant::config::{FlowConfig, TenantConfig, resolve_settings};
 use crate::tenant::spec_settings;
 use crate::{ComponentConfig, ComponentKind, HttpPolicy, Limits};
 
@@ -50,7 +51,7 @@ fn load(
 
 /// The connection's requests paced to the budgets its connector declares;
 /// the budgets are the connection's own (each has its own API client).
-fn pacing(host: &Host, tenant: &str, connection: &str, limits: &[RateLimit]) -> Pacing {
+fn pacing(host: &Host, tenant: &str, connection: &str, limits: &[RateManifest]) -> Pacing {
     let rules = limits
         .iter()
         .map(|l| RateRule {
@@ -72,27 +73,26 @@ impl PreparedTenant {
             let key = format!("connections.{name}");
             let component = load(host, source, ComponentKind::Connector, &c.connector, &format!("{key}.connector"))?;
             let given = resolve_settings(&key, &c.settings)?;
-            // The connector's own spec says which settings exist, their
-            // defaults, and which are secret.
-            let probe = ConnectionSetup {
-                name: name.clone(),
-                component: component.clone(),
-                config: ComponentConfig::default(),
-                http: HttpPolicy::deny_all(),
-                limits: Some(defaults.clone()),
-            };
-            let spec = probe
-                .spec(host, &config.tenant)
-                .with_context(|| format!("asking `{}` for its settings", c.connector))?;
-            let values = spec_settings::complete(&key, &c.connector, &spec.settings, given)?;
+            // The connector's manifest says which settings exist, their
+            // defaults, which are secret and which are where it connects.
+            let manifest = &component.manifest;
+            let values = spec_settings::complete(&key, &c.connector, manifest.settings(), given)?;
             let network = if c.allow_private_network { NetworkScope::WithPrivate } else { NetworkScope::Public };
             let http =
-                HttpPolicy::from_base_urls(base_urls(&values), network).with_context(|| format!("in [{key}]"))?;
-            let secrets = spec.settings.iter().filter(|s| s.secret).map(|s| s.name.clone());
-            let http =
-                if c.pace_requests { http.paced(pacing(host, &config.tenant, name, &spec.rate_limits)) } else { http };
-            connections
-                .insert(name.clone(), ConnectionSetup { config: ComponentConfig::new(values, secrets), http, ..probe });
+                HttpPolicy::from_base_urls(manifest.urls(&values), network).with_context(|| format!("in [{key}]"))?;
+            let rate_limits = manifest.connector.as_ref().map_or(&[][..], |c| c.rate_limits.as_slice());
+            let http = if c.pace_requests { http.paced(pacing(host, &config.tenant, name, rate_limits)) } else { http };
+            let secrets: Vec<String> = manifest.secrets().map(String::from).collect();
+            connections.insert(
+                name.clone(),
+                ConnectionSetup {
+                    name: name.clone(),
+                    component: component.clone(),
+                    config: ComponentConfig::new(values, secrets),
+                    http,
+                    limits: Some(defaults.clone()),
+                },
+            );
         }
         let mapping = match &config.mapping {
             Some(m) => {
@@ -107,6 +107,28 @@ impl PreparedTenant {
         Ok(Self { config, connections, mapping })
     }
 
+    /// The component of the flow `name`, loaded (its manifest with it).
+    pub fn flow_component(
+        &self,
+        host: &Host,
+        source: &dyn ComponentSource,
+        name: &str,
+    ) -> anyhow::Result<Arc<LoadedComponent>> {
+        let flow = self.flow_config(name)?;
+        let component = flow.component.as_deref().unwrap_or(name);
+        load(host, source, ComponentKind::Flow, component, &format!("flows.{name}.component"))
+    }
+
+    fn flow_config(&self, name: &str) -> anyhow::Result<&FlowConfig> {
+        self.config.flows.get(name).with_context(|| {
+            let known: Vec<&str> = self.config.flows.keys().map(String::as_str).collect();
+            format!(
+                "the tenant config has no flow `{name}`; it has: {}",
+                if known.is_empty() { "none".into() } else { known.join(", ") }
+            )
+        })
+    }
+
     /// One run of the flow `name` as the config describes it.
     pub fn flow_run(
         &self,
@@ -115,21 +137,9 @@ impl PreparedTenant {
         name: &str,
         trigger: Trigger,
     ) -> anyhow::Result<FlowRun> {
-        let flow = self.config.flows.get(name).with_context(|| {
-            let known: Vec<&str> = self.config.flows.keys().map(String::as_str).collect();
-            format!(
-                "the tenant config has no flow `{name}`; it has: {}",
-                if known.is_empty() { "none".into() } else { known.join(", ") }
-            )
-        })?;
+        let flow = self.flow_config(name)?;
         let key = format!("flows.{name}");
-        let component = load(
-            host,
-            source,
-            ComponentKind::Flow,
-            flow.component.as_deref().unwrap_or(name),
-            &format!("{key}.component"),
-        )?;
+        let component = self.flow_component(host, source, name)?;
         let mut by_connection: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for (role, connection) in &flow.roles {
             by_connection.entry(connection.as_str()).or_default().push(role.clone());

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::bindings::exports::trestle::sync::connection::Setting;
+use crate::manifest::SettingManifest as Setting;
 use crate::tenant::config::HOST_CONNECTION_KEYS;
 
 /// The settings the connector gets, defaults applied. `table` names the
@@ -32,7 +32,7 @@ pub fn complete(
         if values.contains_key(&setting.name) {
             continue;
         }
-        match &setting.default_value {
+        match &setting.default {
             Some(default) => {
                 values.insert(setting.name.clone(), default.clone());
             }
@@ -55,7 +55,8 @@ mod tests {
             description: format!("the {name}"),
             required,
             secret: false,
-            default_value: default.map(String::from),
+            url: false,
+            default: default.map(String::from),
         }
     }
 

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod connect;
 pub mod demo;
+pub mod inspect;
 pub mod logs;
 pub mod run;
 pub mod serve;

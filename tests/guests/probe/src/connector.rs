@@ -12,7 +12,7 @@ trestle_guest::connector_world!(
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use exports::trestle::sync::connection::{ConnectorSpec, Guest as Connection};
+use exports::trestle::sync::connection::{Auth, ConnectorSpec, Guest as Connection};
 use exports::trestle::sync::order_source::{Guest as OrderSource, OrderFilter, OrderPage};
 use trestle_guest::types::{Address, Customer, CustomerKind, LineKind, Order, OrderLine, Product};
 use trestle_guest::{Error, RateLimit, config};
@@ -40,7 +40,7 @@ impl Connection for Probe {
             title: "Probe".into(),
             version: "0".into(),
             settings: Vec::new(),
-            roles: vec!["order-source".into()],
+            auth: Auth::Settings,
             rate_limits: Vec::new(),
         }
     }

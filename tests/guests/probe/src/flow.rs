@@ -19,6 +19,10 @@ use trestle_guest::{Error, config, state};
 struct ProbeFlow;
 
 impl Guest for ProbeFlow {
+    fn record_kinds() -> Vec<String> {
+        Vec::new()
+    }
+
     fn run(_trigger: Trigger) -> Result<Summary, Error> {
         let filter = OrderFilter {
             statuses: Vec::new(),
