@@ -45,13 +45,13 @@ enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
-    /// Connect an eAccounting connection once: consent in the browser, tokens stored.
+    /// Connect a connection whose connector declares OAuth2 once: consent in the browser, tokens stored.
     Connect {
         #[arg(long, short)]
         config: PathBuf,
-        /// The connection's name in the config.
-        #[arg(long, default_value = "books")]
-        connection: String,
+        /// The connection's name in the config (default: the one whose connector declares OAuth2).
+        #[arg(long)]
+        connection: Option<String>,
         /// Local port for the redirect (must match the app's registered redirect URI).
         #[arg(long, default_value_t = 8765)]
         port: u16,
@@ -79,7 +79,7 @@ fn main() -> std::process::ExitCode {
         Command::Demo(args) => commands::demo::run(args),
         Command::Run { config, flow, record } => commands::run::run(&config, flow.as_deref(), record),
         Command::Check { config } => commands::check::run(&config),
-        Command::Connect { config, connection, port } => commands::connect::run(&config, &connection, port),
+        Command::Connect { config, connection, port } => commands::connect::run(&config, connection.as_deref(), port),
         Command::Serve(args) => commands::serve::run(args),
         Command::Logs(args) => commands::logs::run(args),
         Command::Inspect(args) => commands::inspect::run(args),

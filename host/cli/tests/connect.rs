@@ -98,3 +98,65 @@ fn connect_on_the_default_urls_sends_the_user_to_the_real_identity_server() {
         .unwrap_or_else(|| panic!("connect prints the consent address ({status}):\n{}\n{stderr}", lines.join("\n")));
     assert!(url.starts_with("identity.vismaonline.com/connect/authorize?client_id=my-app"), "{url}");
 }
+
+/// `connect` knows no system: it finds the connection whose connector
+/// declares OAuth2 (whatever it is called) and follows that declaration,
+/// and a connection whose credentials are its settings is told so.
+#[test]
+fn connect_follows_what_the_connector_declares() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let emulator = eaccounting_emulator::start(eaccounting_emulator::Config {
+        redirect_uris: vec![format!("http://localhost:{port}/callback")],
+        ..Default::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("tenant.toml"),
+        format!(
+            "tenant = \"t1\"\n[connections.shop]\nconnector = \"ccvshop\"\nallow_private_network = true\n\
+             base_url = \"http://127.0.0.1:9\"\npublic_key = \"p\"\nsecret_key = \"s3cret-key\"\n\
+             [connections.ledger]\nconnector = \"eaccounting\"\nallow_private_network = true\n\
+             api_base_url = \"{}\"\nidentity_base_url = \"{}\"\nclient_id = \"trestle-demo\"\n\
+             client_secret = \"trestle-demo-secret\"\n",
+            emulator.api_base_url(),
+            emulator.identity_base_url()
+        ),
+    )
+    .unwrap();
+    let trestle = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_trestle")).args(args).current_dir(dir.path()).output().unwrap()
+    };
+
+    let shop = trestle(&["connect", "--config", "tenant.toml", "--connection", "shop"]);
+    assert!(!shop.status.success());
+    let said = String::from_utf8_lossy(&shop.stderr);
+    assert!(said.contains("connection `shop` needs no `trestle connect`") && said.contains("secret_key"), "{said}");
+
+    // No --connection: the one connection that needs consent.
+    let mut connect = Command::new(env!("CARGO_BIN_EXE_trestle"))
+        .args(["connect", "--config", "tenant.toml", "--port", &port.to_string()])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(connect.stdout.take().unwrap()).lines();
+    let url = lines
+        .by_ref()
+        .map(|l| l.unwrap())
+        .find_map(|l| l.trim().starts_with("http").then(|| l.trim().to_string()))
+        .expect("connect prints the consent address");
+    let declared = format!("{}/connect/authorize?", emulator.identity_base_url().trim_end_matches('/'));
+    assert!(url.starts_with(&declared), "{url}");
+    assert!(url.contains("scope=ea%3Aapi+offline_access+ea%3Asales+ea%3Aaccounting_readonly"), "{url}");
+    let page = reqwest::blocking::get(&url).unwrap().text().unwrap();
+    assert!(page.contains("Connected"), "{page}");
+    assert!(connect.wait().unwrap().success());
+
+    let check = trestle(&["check", "--config", "tenant.toml"]);
+    assert!(
+        String::from_utf8_lossy(&check.stdout).contains("ok    ledger"),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+}
