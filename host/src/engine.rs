@@ -19,8 +19,8 @@ use crate::capabilities::pacing::Pacer;
 use crate::capabilities::state::StateScope;
 use crate::forward;
 use crate::guest_state::GuestState;
-use crate::manifest::{Manifest, roles_of};
 use crate::limits::{ComponentKind, EPOCH_TICK, Limits, MAX_MEMORY_BYTES, POOL_INSTANCES};
+use crate::manifest::{Manifest, roles_of};
 use crate::storage::Storage;
 use crate::traps;
 

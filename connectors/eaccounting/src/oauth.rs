@@ -24,8 +24,8 @@ use trestle_guest::log::{self, Level};
 use trestle_guest::{Error, state};
 
 use crate::api_error::RECONNECT;
-use crate::exports::trestle::sync::connection::{Auth, Oauth2Code};
 use crate::clock::now_ms;
+use crate::exports::trestle::sync::connection::{Auth, Oauth2Code};
 use crate::{json, lease, percent, settings};
 
 pub const REFRESH_TOKEN_KEY: &str = "oauth/refresh_token";

@@ -38,8 +38,14 @@ fn inspect_shows_what_a_component_is_and_may_do() {
     assert!(roles.contains(&"webhook-source") && !roles.contains(&"sales-document-sink"), "{roles:?}");
     assert_eq!(shop["manifest"]["connector"]["webhooks"], true);
     assert_eq!(shop["manifest"]["connector"]["auth"]["kind"], "settings");
-    assert_eq!((setting(&shop, "base_url")["url"].as_bool(), setting(&shop, "base_url")["secret"].as_bool()), (Some(true), Some(false)));
-    assert_eq!((setting(&shop, "secret_key")["url"].as_bool(), setting(&shop, "secret_key")["secret"].as_bool()), (Some(false), Some(true)));
+    assert_eq!(
+        (setting(&shop, "base_url")["url"].as_bool(), setting(&shop, "base_url")["secret"].as_bool()),
+        (Some(true), Some(false))
+    );
+    assert_eq!(
+        (setting(&shop, "secret_key")["url"].as_bool(), setting(&shop, "secret_key")["secret"].as_bool()),
+        (Some(false), Some(true))
+    );
     assert_eq!(shop["manifest"]["connector"]["rate_limits"].as_array().unwrap().len(), 3);
     assert!(shop["limits"]["memory_bytes"].as_u64().unwrap() > 0);
 

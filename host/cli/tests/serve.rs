@@ -2,6 +2,8 @@
 //! against both emulators. The start-up run syncs the paid orders; a signed
 //! CCV Shop webhook syncs just its order through a record run; a webhook
 //! with a wrong signature runs nothing; an unknown flow is named as such.
+//! At `/webhooks/{connection}` the connector reads the delivery and each
+//! record starts the flows that take its kind from that connection.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -57,8 +59,12 @@ impl Service {
     }
 
     fn post_webhook(&self, flow: &str, body: &str, x_hash: Option<&str>) -> (u16, Value) {
+        self.post(&format!("/webhooks/ccvshop/{flow}"), body, x_hash)
+    }
+
+    fn post(&self, path: &str, body: &str, x_hash: Option<&str>) -> (u16, Value) {
         let mut request = Client::new()
-            .post(format!("{}/webhooks/ccvshop/{flow}", self.base))
+            .post(format!("{}{path}", self.base))
             .header("content-type", "application/json")
             .body(body.to_string());
         if let Some(hash) = x_hash {
@@ -164,7 +170,11 @@ fn new_order(paid: bool) -> NewOrder {
 }
 
 fn runs(health: &Value) -> u64 {
-    health["flows"]["orders"]["runs"].as_u64().unwrap()
+    flow_runs(health, "orders")
+}
+
+fn flow_runs(health: &Value, flow: &str) -> u64 {
+    health["flows"][flow]["runs"].as_u64().unwrap()
 }
 
 #[test]
@@ -302,4 +312,91 @@ fn webhooks_need_keys_and_record_ids_are_checked_at_the_door() {
     let health = service.health().unwrap();
     assert_eq!((runs(&health), health["flows"]["orders"]["queued"].as_u64()), (1, Some(0)), "nothing queued: {health}");
     assert!(!service.output().contains("7777777777"), "the id is not logged: {}", service.output());
+}
+
+#[test]
+fn connection_webhooks_start_the_flows_that_take_their_records() {
+    let emulators =
+        Emulators::start(Options { orders: 4, products: 12, rate_limits: false, ..Options::default() }).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let address = format!("http://127.0.0.1:{port}/webhooks/shop");
+    let order_key = register_webhook(&emulators, "orders.updated.ispaid", &address);
+    let product_key = register_webhook(&emulators, "products.updated", &address);
+    // Products up from the shop: its `product-source` is the shop, so shop
+    // product webhooks start it; stock's source is the books, so they do not.
+    let config = write_config(dir.path(), &emulators);
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "webhook_keys = [{ env = \"TRESTLE_TEST_WEBHOOK_KEY\" }]",
+        &format!(
+            "webhook_keys = [{{ env = \"TRESTLE_TEST_WEBHOOK_KEY\" }}, \"{product_key}\"]\n\n\
+             [flows.products-up]\ncomponent = \"products\"\n\
+             roles = {{ product-source = \"shop\", product-sink = \"books\", category-sink = \"shop\", stock-sink = \"shop\" }}\n\
+             settings = {{ direction = \"shop-to-books\" }}"
+        ),
+    );
+    std::fs::write(&config, text).unwrap();
+    let mut service = start_service(dir.path(), &config, port, &order_key);
+    let started = |h: &Value| ["orders", "products-up", "stock"].iter().all(|f| flow_runs(h, f) >= 1);
+    service.wait_for("the start-up runs", started);
+
+    // A paid order: the shop's signed delivery starts the orders flow for it.
+    let id = emulators.ccvshop.place_order(&new_order(false)).unwrap();
+    emulators.ccvshop.mark_order_paid(id).unwrap();
+    let health = service.wait_for("the order's record run", |h| runs(h) >= 2);
+    let last = &health["flows"]["orders"]["last_run"];
+    assert_eq!(
+        (last["trigger"].clone(), last["outcome"].as_str()),
+        (json!(format!("record {id}")), Some("ok")),
+        "{health}"
+    );
+    assert!(invoiced(&emulators).contains(&order_reference(&emulators, id)));
+
+    // The owner renames a product: the delivery names the shop's id, the
+    // connector finds its SKU, and products-up syncs just that product.
+    let products = emulators.ccvshop.state()["shop"]["products"].clone();
+    let (product_id, _) = products
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, p)| p["productnumber"] == "SKU-00001")
+        .expect("the seed has SKU-00001");
+    emulators.ccvshop.update_product(product_id.parse().unwrap(), json!({ "name": "Renamed by the owner" })).unwrap();
+    let article_name = || {
+        let books = emulators.eaccounting.state()["books"]["articles"].clone();
+        let article = books.as_array().unwrap().iter().find(|a| a["Number"] == "SKU-00001").cloned();
+        article.map(|a| a["Name"].clone()).unwrap_or_default()
+    };
+    // (The stock flow's start-up run set shop stock, and each of those
+    // changes is a products.updated delivery too: products-up runs for
+    // them, finding them unchanged. Ours is among them.)
+    let health = service.wait_for("the renamed product in the books", |_| article_name() == "Renamed by the owner");
+    assert!(flow_runs(&health, "products-up") >= 2, "{health}");
+    assert_eq!((flow_runs(&health, "stock"), runs(&health)), (1, 2), "shop webhooks start no other flow: {health}");
+    let deliveries = emulators.ccvshop.webhook_deliveries();
+    assert!(!deliveries.is_empty() && deliveries.iter().all(|d| d.outcome == Ok(202)), "{deliveries:?}");
+
+    // A forged delivery is refused with the reason, and runs nothing.
+    let body = json!({ "id": id }).to_string();
+    let forged = hmac_hex("not-the-key", &format!("{address}|{body}"));
+    let (status, answer) = service.post("/webhooks/shop", &body, Some(&forged));
+    assert_eq!(status, 401, "{answer}");
+    let error = answer["error"].as_str().unwrap();
+    assert!(error.contains("x-hash signature matches none of the keys") && error.contains("webhook_keys"), "{error}");
+    let (status, answer) = service.post("/webhooks/shop", &body, None);
+    assert_eq!(status, 401, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("no x-hash signature header"), "{answer}");
+
+    // A connection the tenant does not have, or whose connector takes no
+    // webhooks: nothing there.
+    let signed = hmac_hex(&order_key, &format!("http://127.0.0.1:{port}/webhooks/nope|{body}"));
+    let (status, answer) = service.post("/webhooks/nope", &body, Some(&signed));
+    assert_eq!(status, 404, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("connections that take webhooks: shop"), "{answer}");
+    let (status, answer) = service.post("/webhooks/books", &body, None);
+    assert_eq!(status, 404, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("takes no webhooks"), "{answer}");
+    let health = service.health().unwrap();
+    let orders = &health["flows"]["orders"];
+    assert_eq!((runs(&health), orders["queued"].as_u64()), (2, Some(0)), "no order run came of them: {health}");
 }

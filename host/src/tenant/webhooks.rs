@@ -5,9 +5,9 @@
 //! `K-source` role to C: the flow reads that record from where the webhook
 //! came from, so a flow writing *to* C is never started by C's own echo.
 
+use crate::Host;
 use crate::tenant::PreparedTenant;
 use crate::tenant::prepare::ComponentSource;
-use crate::Host;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookRoute {
@@ -42,11 +42,16 @@ impl PreparedTenant {
             let component = self.flow_component(host, source, name)?;
             for kind in &component.manifest.record_kinds {
                 let Some(connection) = flow.roles.get(&format!("{kind}-source")) else { continue };
-                let takes_webhooks = self.connections.get(connection).is_some_and(|c| {
-                    c.component.manifest.connector.as_ref().is_some_and(|m| m.webhooks)
-                });
+                let takes_webhooks = self
+                    .connections
+                    .get(connection)
+                    .is_some_and(|c| c.component.manifest.connector.as_ref().is_some_and(|m| m.webhooks));
                 if takes_webhooks {
-                    routes.push(WebhookRoute { flow: name.clone(), connection: connection.clone(), kind: kind.clone() });
+                    routes.push(WebhookRoute {
+                        flow: name.clone(),
+                        connection: connection.clone(),
+                        kind: kind.clone(),
+                    });
                 }
             }
         }

@@ -43,9 +43,8 @@ fn load(host: &Host, component: &str) -> anyhow::Result<Arc<LoadedComponent>> {
         return host.load(component, kind, bytes);
     }
     let path = Path::new(component);
-    let bytes = std::fs::read(path).with_context(|| {
-        format!("`{component}` is neither a built-in component nor a file that can be read")
-    })?;
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("`{component}` is neither a built-in component nor a file that can be read"))?;
     let label = path.file_stem().and_then(|s| s.to_str()).unwrap_or(component);
     let mut refusals = Vec::new();
     for kind in KINDS {

@@ -1,6 +1,11 @@
-//! The service's HTTP side: `POST /webhooks/ccvshop/{flow}` queues a record
-//! run for the record a CCV Shop webhook names, and answers 202 at once;
-//! `GET /health` shows each flow's last run.
+//! The service's HTTP side. `POST /webhooks/{connection}` hands a delivery
+//! to the connection's connector (its `webhook-source` role), which checks
+//! the signature and names the records concerned; each record queues a
+//! record run of every flow that takes its kind from that connection (see
+//! `trestle_host::tenant::webhooks`), answered 202 at once.
+//! `POST /webhooks/{connector}/{flow}` is the address earlier versions
+//! registered: the same, for one flow, from its connection whose connector
+//! has that name. `GET /health` shows each flow's last run.
 
 use std::sync::Arc;
 
@@ -11,12 +16,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
+use trestle_host::Host;
+use trestle_host::bindings::ContractError;
+use trestle_host::bindings::exports::trestle::sync::webhook_source::{Change, Delivery};
+use trestle_host::run::describe_contract_error;
+use trestle_host::tenant::{PreparedTenant, WebhookRoutes};
 
-use super::signature::signed_by_any;
 use super::worker::{Job, Queued, Work, Worker};
 
 pub struct Service {
-    pub tenant: String,
+    pub host: Host,
+    pub tenant: Arc<PreparedTenant>,
     pub worker: Arc<Worker>,
     /// Keys a webhook delivery must be signed with.
     pub webhook_keys: Vec<String>,
@@ -24,9 +34,9 @@ pub struct Service {
     /// otherwise a delivery without a matching signature is refused, and
     /// with no keys configured every delivery is.
     pub accept_unsigned: bool,
-    /// The flows a shop webhook may start.
-    pub webhook_flows: Vec<String>,
-    /// The service's address as the shop calls it, without a trailing `/`.
+    /// Which flows a record from which connection starts.
+    pub routes: WebhookRoutes,
+    /// The service's address as the sender calls it, without a trailing `/`.
     pub public_url: Option<String>,
     pub every_seconds: u64,
 }
@@ -34,19 +44,21 @@ pub struct Service {
 /// A webhook body is a short notification; more is refused (413) unread.
 const MAX_WEBHOOK_BODY: usize = 64 * 1024;
 /// The longest record id a webhook may name, and what it may be made of:
-/// shop ids are numbers, and nothing longer reaches a queue or a log line.
+/// nothing longer reaches a queue or a log line, whatever a connector says.
 const MAX_RECORD_ID: usize = 64;
 
 pub fn router(service: Arc<Service>) -> Router {
+    let limit = DefaultBodyLimit::max(MAX_WEBHOOK_BODY);
     Router::new()
         .route("/health", get(health))
-        .route("/webhooks/ccvshop/{flow}", post(ccvshop_webhook).layer(DefaultBodyLimit::max(MAX_WEBHOOK_BODY)))
+        .route("/webhooks/{connection}", post(connection_webhook).layer(limit))
+        .route("/webhooks/{connector}/{flow}", post(flow_webhook).layer(limit))
         .with_state(service)
 }
 
 async fn health(State(service): State<Arc<Service>>) -> Json<Value> {
     Json(json!({
-        "tenant": service.tenant,
+        "tenant": service.tenant.config.tenant,
         "every_seconds": service.every_seconds,
         "webhooks_verified": !service.accept_unsigned,
         "flows": service.worker.status(),
@@ -59,78 +71,203 @@ fn refuse(status: StatusCode, message: String) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
 }
 
-async fn ccvshop_webhook(
+/// A delivery as it came in, with the address its sender signed.
+struct Incoming {
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+async fn connection_webhook(
     State(service): State<Arc<Service>>,
-    Path(flow): Path<String>,
+    Path(connection): Path<String>,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !service.worker.has_flow(&flow) {
+    let takers: Vec<&str> = service
+        .tenant
+        .connections
+        .iter()
+        .filter(|(_, c)| c.component.manifest.connector.as_ref().is_some_and(|m| m.webhooks))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if !takers.contains(&connection.as_str()) {
+        let known = service.tenant.connections.contains_key(&connection);
+        return refuse(
+            StatusCode::NOT_FOUND,
+            format!(
+                "{}; connections that take webhooks: {}",
+                if known {
+                    format!("the connector of connection `{connection}` takes no webhooks")
+                } else {
+                    format!("the tenant config has no connection `{connection}`")
+                },
+                if takers.is_empty() { "none".to_string() } else { takers.join(", ") }
+            ),
+        );
+    }
+    let changes = match receive(&service, &connection, Incoming { uri, headers, body }).await {
+        Ok(changes) => changes,
+        Err(refusal) => return refusal,
+    };
+    let mut runs = Vec::new();
+    let mut ignored = Vec::new();
+    for change in changes {
+        let flows = service.routes.flows_for(&connection, &change.kind);
+        if flows.is_empty() {
+            super::say(&format!("{connection}: webhook for {} {}: no flow takes it", change.kind, change.id));
+            ignored.push(json!({ "kind": change.kind, "record": change.id, "why": format!(
+                "no flow takes {} records from `{connection}`", change.kind
+            ) }));
+        }
+        for flow in flows {
+            match queue(&service, flow, &change) {
+                Ok(note) => runs.push(json!({ "flow": flow, "kind": change.kind, "record": change.id, "run": note })),
+                Err(refusal) => return refusal,
+            }
+        }
+    }
+    (StatusCode::ACCEPTED, Json(json!({ "connection": connection, "runs": runs, "ignored": ignored }))).into_response()
+}
+
+async fn flow_webhook(
+    State(service): State<Arc<Service>>,
+    Path((connector, flow)): Path<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(config) = service.tenant.config.flows.get(&flow) else {
         return refuse(
             StatusCode::NOT_FOUND,
             format!("the tenant config has no flow `{flow}`; it has: {}", service.worker.flows().join(", ")),
         );
-    }
-    if !service.webhook_flows.contains(&flow) {
+    };
+    // The flow's connection whose connector has that name; of those, the
+    // one whose records the flow takes.
+    let bound: Vec<&String> = config
+        .roles
+        .values()
+        .filter(|c| {
+            service
+                .tenant
+                .connections
+                .get(*c)
+                .is_some_and(|s| s.component.manifest.connector.as_ref().is_some_and(|m| m.name == connector))
+        })
+        .collect();
+    let Some(connection) = bound.iter().find(|c| !service.routes.kinds_from(&flow, c).is_empty()) else {
         return refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
             format!(
-                "flow `{flow}` is not started by shop webhooks: they name records by the shop's own id, which only \
-                 the orders flow takes; `{flow}` syncs on the schedule (--every)"
+                "flow `{flow}` is not started by {connector} webhooks: it takes no record kind a `{connector}` \
+                 connection of it sends (a webhook names a record the flow must read from there); `{flow}` syncs on \
+                 the schedule (--every)"
             ),
         );
-    }
-    if !service.accept_unsigned {
-        if service.webhook_keys.is_empty() {
-            return refuse(
-                StatusCode::UNAUTHORIZED,
-                "this service takes only signed webhooks and has no keys to verify them: set [serve] webhook_keys to \
-                 the keys the shop returned when the webhooks were registered"
-                    .into(),
-            );
+    };
+    let connection = connection.to_string();
+    let changes = match receive(&service, &connection, Incoming { uri, headers, body }).await {
+        Ok(changes) => changes,
+        Err(refusal) => return refusal,
+    };
+    let kinds = service.routes.kinds_from(&flow, &connection);
+    let Some(change) = changes.into_iter().find(|c| kinds.contains(&c.kind.as_str())) else {
+        return refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("the webhook names no record flow `{flow}` takes ({})", kinds.join(", ")),
+        );
+    };
+    match queue(&service, &flow, &change) {
+        Ok(note) => {
+            (StatusCode::ACCEPTED, Json(json!({ "flow": flow, "record": change.id, "run": note }))).into_response()
         }
-        let address = address(&service, &uri, &headers);
-        let Some(x_hash) = headers.get("x-hash").and_then(|h| h.to_str().ok()) else {
-            return refuse(
-                StatusCode::UNAUTHORIZED,
-                "the webhook has no x-hash signature header; this service only takes signed CCV Shop webhooks".into(),
-            );
-        };
-        if !signed_by_any(&service.webhook_keys, &address, &body, x_hash) {
-            return refuse(
+        Err(refusal) => refusal,
+    }
+}
+
+/// The connector's reading of the delivery: the records it concerns, or the
+/// refusal to answer (401 for a signature, 400 for a body, 502 when the
+/// connector could not tell).
+async fn receive(service: &Arc<Service>, connection: &str, incoming: Incoming) -> Result<Vec<Change>, Response> {
+    if !service.accept_unsigned && service.webhook_keys.is_empty() {
+        return Err(refuse(
+            StatusCode::UNAUTHORIZED,
+            "this service takes only signed webhooks and has no keys to verify them: set [serve] webhook_keys to \
+             the keys the sender returned when the webhooks were registered"
+                .into(),
+        ));
+    }
+    let address = address(service, &incoming.uri, &incoming.headers);
+    let headers = incoming
+        .headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
+    let delivery = Delivery { address: address.clone(), headers, body: incoming.body.to_vec() };
+    let keys = (!service.accept_unsigned).then(|| service.webhook_keys.clone());
+    let (host, setup, tenant) =
+        (service.host.clone(), service.tenant.connections[connection].clone(), service.tenant.config.tenant.clone());
+    // The connector may call its API (a product's SKU from its id): off the
+    // async threads.
+    let answer = tokio::task::spawn_blocking(move || setup.receive_webhook(&host, &tenant, &delivery, keys.as_deref()))
+        .await
+        .map_err(anyhow::Error::from)
+        .and_then(|r| r);
+    let changes = match answer {
+        Ok(Ok(changes)) => changes,
+        Ok(Err(ContractError::Auth(why))) => {
+            return Err(refuse(
                 StatusCode::UNAUTHORIZED,
                 format!(
-                    "the x-hash signature matches none of the keys in [serve] webhook_keys for the address {address}: \
-                     add the key the shop returned when this webhook was registered, or set [serve] public_url \
-                     to the address the webhook was registered with"
+                    "{why} (checked against [serve] webhook_keys): add the key the sender returned when this webhook \
+                     was registered, or set [serve] public_url to the address it was registered with (this one \
+                     is {address})"
                 ),
-            );
+            ));
         }
-    }
-    let record = match record_id(&body) {
-        Ok(id) => id,
-        Err(message) => return refuse(StatusCode::BAD_REQUEST, message),
+        Ok(Err(ContractError::Invalid(why))) => return Err(refuse(StatusCode::BAD_REQUEST, why)),
+        Ok(Err(e)) => {
+            return Err(refuse(
+                StatusCode::BAD_GATEWAY,
+                format!("connection `{connection}` could not read the webhook: {}", describe_contract_error(&e)),
+            ));
+        }
+        Err(e) => {
+            return Err(refuse(
+                StatusCode::BAD_GATEWAY,
+                format!("connection `{connection}` failed on the webhook: {e:#}"),
+            ));
+        }
     };
-    let queued = service.worker.enqueue(Job { flow: flow.clone(), work: Work::Record(record.clone()) });
-    let note = match queued {
+    for change in &changes {
+        check_record_id(&change.id).map_err(|why| refuse(StatusCode::BAD_REQUEST, why))?;
+    }
+    Ok(changes)
+}
+
+/// Queues a record run of `flow` for `change`; says how, or refuses.
+fn queue(service: &Service, flow: &str, change: &Change) -> Result<&'static str, Response> {
+    let record = &change.id;
+    let note = match service.worker.enqueue(Job { flow: flow.to_string(), work: Work::Record(record.clone()) }) {
         Queued::Added => "queued",
         Queued::FoldedIntoWaiting => "already waiting",
         Queued::Full => {
-            return refuse(
+            return Err(refuse(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!(
                     "too many runs are waiting; record {record} is not queued (the scheduled runs and their look-back \
-                     over recent orders catch it up)"
+                     over recent records catch it up)"
                 ),
-            );
+            ));
         }
     };
-    super::say(&format!("{flow}: webhook for record {record}: {note}"));
-    (StatusCode::ACCEPTED, Json(json!({ "flow": flow, "record": record, "run": note }))).into_response()
+    super::say(&format!("{flow}: webhook for {} {record}: {note}", change.kind));
+    Ok(note)
 }
 
-/// The address the shop signed: the configured public URL, else `http://`
+/// The address the sender signed: the configured public URL, else `http://`
 /// and the Host header, followed by the request's path and query.
 fn address(service: &Service, uri: &Uri, headers: &HeaderMap) -> String {
     let base = match &service.public_url {
@@ -144,56 +281,31 @@ fn address(service: &Service, uri: &Uri, headers: &HeaderMap) -> String {
     format!("{base}{path}")
 }
 
-/// The id of the record a webhook is about: its `id`, else the last segment
-/// of its `href` (CCV Shop payloads are notifications carrying both).
-fn record_id(body: &[u8]) -> Result<String, String> {
-    let payload: Value = serde_json::from_slice(body).map_err(|e| format!("the webhook body is not JSON: {e}"))?;
-    let id = match payload.get("id") {
-        Some(Value::Number(n)) => Some(n.to_string()),
-        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        _ => None,
-    };
-    let from_href = || {
-        let href = payload.get("href")?.as_str()?;
-        let last = href.split('?').next()?.trim_end_matches('/').rsplit('/').next()?;
-        (!last.is_empty()).then(|| last.to_string())
-    };
-    let id = id.or_else(from_href).ok_or_else(|| {
-        let shown: String = String::from_utf8_lossy(body).chars().take(200).collect();
-        format!(
-            "the webhook body names no record: it needs an `id` or an `href` ending in the record's id, got {shown}"
-        )
-    })?;
-    if id.len() > MAX_RECORD_ID || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+/// A record id the host queues and logs: short, and made of id characters.
+fn check_record_id(id: &str) -> Result<(), String> {
+    if id.is_empty() || id.len() > MAX_RECORD_ID || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
         return Err(format!(
             "the webhook names a record id of {} bytes that is not an id: record ids are at most {MAX_RECORD_ID} \
              letters, digits, '-', '_' or '.'",
             id.len()
         ));
     }
-    Ok(id)
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::record_id;
-
-    #[test]
-    fn the_record_is_the_id_or_the_end_of_the_href() {
-        assert_eq!(record_id(br#"{"id":42,"order_number":7,"href":"http://x/api/rest/v1/orders/42"}"#).unwrap(), "42");
-        assert_eq!(record_id(br#"{"href":"http://x/api/rest/v1/orders/43"}"#).unwrap(), "43");
-        let err = record_id(br#"{"order_number":7}"#).unwrap_err();
-        assert!(err.contains("`id`") && err.contains("`href`"), "{err}");
-        assert!(record_id(b"id=42").unwrap_err().contains("not JSON"));
-    }
+    use super::check_record_id;
 
     #[test]
     fn record_ids_are_short_ids_and_nothing_else() {
-        let long = format!(r#"{{"id":"{}"}}"#, "9".repeat(65));
-        let err = record_id(long.as_bytes()).unwrap_err();
+        let err = check_record_id(&"9".repeat(65)).unwrap_err();
         assert!(err.contains("at most 64") && !err.contains("999999"), "the id is not echoed: {err}");
-        assert!(record_id(br#"{"id":"12; DROP"}"#).unwrap_err().contains("at most 64"));
-        assert!(record_id(br#"{"href":"http://x/orders/a%0Ab"}"#).is_err());
-        assert_eq!(record_id(format!(r#"{{"id":"{}"}}"#, "9".repeat(64)).as_bytes()).unwrap().len(), 64);
+        assert!(check_record_id("12; DROP").unwrap_err().contains("at most 64"));
+        assert!(check_record_id("a\nb").is_err());
+        assert!(check_record_id("").is_err());
+        assert!(check_record_id(&"9".repeat(64)).is_ok());
+        assert!(check_record_id("SKU-00001.M").is_ok());
     }
 }

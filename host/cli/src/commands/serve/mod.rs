@@ -1,13 +1,12 @@
 //! `trestle serve`: the long-running service. Every flow of the tenant runs
-//! at start and then on a schedule; CCV Shop webhooks run a flow for just
-//! the record they name. Runs go through one worker (see `worker`); the
+//! at start and then on a schedule; webhooks run the flows that take the
+//! records they name, for just those records. Runs go through one worker (see `worker`); the
 //! HTTP side only queues them. Ctrl-C or SIGTERM stops taking work and gives
 //! the run under way `--stop-grace` to finish; a run still going then (a
 //! module stuck for hours, a slow API) is abandoned with the process: runs
 //! are safe to interrupt, and the next one picks up where it stopped.
 
 mod http;
-mod signature;
 mod worker;
 
 use std::net::SocketAddr;
@@ -19,6 +18,7 @@ use anyhow::{Context, bail};
 use tokio::sync::oneshot;
 
 use http::Service;
+use trestle_artifacts::Builtins;
 use worker::{Job, Queued, Work, Worker};
 
 #[derive(clap::Args)]
@@ -51,7 +51,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if tenant.config.flows.is_empty() {
         bail!("the tenant config has no [flows]: `trestle serve` has nothing to run");
     }
-    let serve = &tenant.config.serve;
+    let serve = tenant.config.serve.clone();
     let webhook_keys = serve
         .webhook_keys
         .iter()
@@ -59,20 +59,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .map(|(i, key)| key.resolve(&format!("serve.webhook_keys[{i}]")))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let worker = Arc::new(Worker::new(tenant.config.flows.keys().cloned()));
+    let routes = tenant.webhook_routes(&host, &Builtins)?;
+    let tenant = Arc::new(tenant);
     let service = Arc::new(Service {
-        tenant: tenant.config.tenant.clone(),
+        host: host.clone(),
+        tenant: tenant.clone(),
         worker: worker.clone(),
         webhook_keys,
         accept_unsigned: args.accept_unsigned_webhooks,
-        // Shop webhooks name a record by the shop's own id; of the built-in
-        // flows only orders takes that id (stock and products take SKUs).
-        webhook_flows: tenant
-            .config
-            .flows
-            .iter()
-            .filter(|(name, f)| f.component.as_deref().unwrap_or(name) == "orders")
-            .map(|(name, _)| name.clone())
-            .collect(),
+        routes,
         public_url: serve.public_url.as_ref().map(|u| u.trim_end_matches('/').to_string()),
         every_seconds: args.every.as_secs(),
     });
@@ -82,8 +77,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .block_on(tokio::net::TcpListener::bind(args.listen))
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     say(&format!(
-        "serving tenant `{}` on http://{}: flows {} every {}; webhooks at POST /webhooks/ccvshop/{{flow}}, health at GET /health",
-        service.tenant,
+        "serving tenant `{}` on http://{}: flows {} every {}; webhooks at POST /webhooks/{{connection}}, health at GET /health",
+        service.tenant.config.tenant,
         args.listen,
         worker.flows().join(", "),
         describe(args.every)

@@ -124,10 +124,6 @@ impl Worker {
         self.queue().flows.keys().cloned().collect()
     }
 
-    pub fn has_flow(&self, flow: &str) -> bool {
-        self.queue().flows.contains_key(flow)
-    }
-
     pub fn status(&self) -> BTreeMap<String, FlowStatus> {
         self.queue().flows.clone()
     }
