@@ -1,4 +1,4 @@
-//! `trestle`: run syncs between CCV Shop and Visma eAccounting with
+//! `trestle`: run syncs between systems (a web shop and its books) with
 //! sandboxed WebAssembly connectors, flows and mapping modules.
 
 mod commands;
@@ -13,7 +13,7 @@ use trestle_host::tenant::PathScope;
 #[command(
     name = "trestle",
     version,
-    about = "Sync a CCV Shop web shop with Visma eAccounting, sandboxed in WebAssembly"
+    about = "Sync a web shop with its books through sandboxed WebAssembly connectors and flows"
 )]
 struct Cli {
     /// Let tenant configs name paths outside their own folder (the database,

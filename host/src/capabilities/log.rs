@@ -384,7 +384,7 @@ mod tests {
             BTreeMap::from([("secret_key".to_string(), "hunter22".to_string())]),
             ["secret_key".to_string()],
         );
-        let ctx = RunContext { tenant: "t1".into(), run_id: "r1".into(), component: "ccvshop".into() };
+        let ctx = RunContext { tenant: "t1".into(), run_id: "r1".into(), component: "shop-api".into() };
         ActivityWriter::new(storage.clone(), ctx, config, LogBudget { bytes, lines: 1000 })
     }
 
@@ -395,9 +395,9 @@ mod tests {
         w.log("info", "signing with hunter22", &[("key".into(), "hunter22".into())]);
         w.record(RecordEvent {
             record_kind: "order".into(),
-            source_system: "ccvshop".into(),
+            source_system: "shop".into(),
             source_id: "1001".into(),
-            target_system: "eaccounting".into(),
+            target_system: "books".into(),
             target_id: Some("abc".into()),
             outcome: "synced".into(),
             detail: "invoice created".into(),
@@ -443,6 +443,6 @@ mod tests {
         let mut w = writer(&storage, 100);
         w.record(event("x".repeat(90))).unwrap();
         let err = w.record(event("x".repeat(20))).unwrap_err();
-        assert!(err.to_string().contains("ccvshop wrote more than its log limit of 100 bytes"), "{err}");
+        assert!(err.to_string().contains("shop-api wrote more than its log limit of 100 bytes"), "{err}");
     }
 }

@@ -1,6 +1,6 @@
-//! Pacing outgoing requests to the budgets an API enforces (eAccounting: 600
-//! a minute per client and URL; CCV Shop: 150 GETs and 100 writes a minute
-//! per resource and method). A connector declares its API's budgets in its
+//! Pacing outgoing requests to the budgets an API enforces (one budget for
+//! every method per client and URL, or one per resource and method). A
+//! connector declares its API's budgets in its
 //! spec; the host holds one limiter per connection and URL and lets each
 //! request out when the budget allows, so a long run slows down to the
 //! API's pace instead of collecting 429s and waiting out a minute each.

@@ -75,9 +75,9 @@ mod tests {
     #[test]
     fn tenants_and_connections_never_see_each_others_keys() {
         let storage = Storage::in_memory().unwrap();
-        let a = StateScope::new(storage.clone(), "tenant-a", "ccvshop");
-        let b = StateScope::new(storage.clone(), "tenant-b", "ccvshop");
-        let a2 = StateScope::new(storage, "tenant-a", "eaccounting");
+        let a = StateScope::new(storage.clone(), "tenant-a", "shop");
+        let b = StateScope::new(storage.clone(), "tenant-b", "shop");
+        let a2 = StateScope::new(storage, "tenant-a", "books");
         a.set("cursor", "41").unwrap();
         b.set("cursor", "7").unwrap();
         assert_eq!(a.get("cursor").unwrap().as_deref(), Some("41"));

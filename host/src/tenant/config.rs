@@ -6,10 +6,10 @@
 //! tenant = "demo-shop"
 //!
 //! [connections.shop]
-//! connector = "ccvshop"            # a built-in name, or a path to a .wasm
+//! connector = "shop-api"           # a built-in name, or a path to a .wasm
 //! base_url = "https://shop.example"
 //! public_key = "..."
-//! secret_key = { env = "CCV_SECRET_KEY" }
+//! secret_key = { env = "SHOP_SECRET_KEY" }
 //!
 //! [flows.orders]
 //! roles = { order-source = "shop", sales-document-sink = "books" }
@@ -20,7 +20,7 @@
 //! limits = { fuel = 100000000 }
 //!
 //! [serve]                          # only for `trestle serve`
-//! webhook_keys = [{ env = "CCV_WEBHOOK_KEY" }]
+//! webhook_keys = [{ env = "SHOP_WEBHOOK_KEY" }]
 //! ```
 
 use std::collections::BTreeMap;
@@ -58,9 +58,10 @@ pub struct TenantConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServeConfig {
-    /// The keys the shop returned when each webhook was registered (CCV Shop
-    /// gives every webhook its own); a delivery must be signed with one of
-    /// them. Empty: deliveries are not verified.
+    /// The keys the sender returned when each webhook was registered (a
+    /// shop may give every webhook its own); the connector checks that a
+    /// delivery is signed with one of them. Empty: deliveries are refused
+    /// unless the operator takes unsigned ones.
     #[serde(default)]
     pub webhook_keys: Vec<SettingValue>,
     /// The service's address as the shop calls it (e.g. behind a proxy,
@@ -279,12 +280,12 @@ mod tests {
     const GOOD: &str = r#"
         tenant = "demo-shop"
         [connections.shop]
-        connector = "ccvshop"
+        connector = "shop-api"
         base_url = "http://127.0.0.1:1"
         page_size = 50
         secret_key = { env = "TRESTLE_TEST_UNSET_VARIABLE" }
         [connections.books]
-        connector = "eaccounting"
+        connector = "books-api"
         api_base_url = "http://127.0.0.1:2/v2"
         [flows.orders]
         roles = { order-source = "shop", sales-document-sink = "books" }
@@ -297,7 +298,7 @@ mod tests {
     #[test]
     fn a_good_config_parses_with_typed_settings() {
         let c = TenantConfig::parse(GOOD).unwrap();
-        assert_eq!(c.connections["shop"].connector, "ccvshop");
+        assert_eq!(c.connections["shop"].connector, "shop-api");
         assert_eq!(c.flows["orders"].roles["order-source"], "shop");
         assert_eq!(c.mapping.unwrap().limits.fuel, Some(2000000));
         let orders = resolve_settings("flows.orders.settings", &c.flows["orders"].settings).unwrap();

@@ -83,10 +83,10 @@ mod tests {
     #[test]
     fn unknown_and_missing_keys_are_named() {
         let typo = values(&[("publick_key", "p")]);
-        let err = complete("connections.shop", "ccvshop", &spec(), typo).unwrap_err().to_string();
-        assert!(err.contains("`connections.shop.publick_key` is not a setting of the connector `ccvshop`"), "{err}");
+        let err = complete("connections.shop", "shop-api", &spec(), typo).unwrap_err().to_string();
+        assert!(err.contains("`connections.shop.publick_key` is not a setting of the connector `shop-api`"), "{err}");
         assert!(err.contains("api_base_url, public_key, company") && err.contains("pace_requests"), "{err}");
-        let err = complete("connections.shop", "ccvshop", &spec(), values(&[])).unwrap_err().to_string();
+        let err = complete("connections.shop", "shop-api", &spec(), values(&[])).unwrap_err().to_string();
         assert!(err.contains("`connections.shop.public_key` is missing: the public_key"), "{err}");
     }
 }

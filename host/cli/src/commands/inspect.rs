@@ -14,7 +14,7 @@ use trestle_host::{ComponentKind, Host, HostOptions, Limits, LoadedComponent};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// A built-in component's name (ccvshop, orders, ...) or a .wasm file.
+    /// A built-in component's name (a connector's, a flow's, ...) or a .wasm file.
     component: String,
     /// Print JSON instead of text.
     #[arg(long)]

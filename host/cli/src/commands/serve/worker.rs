@@ -1,7 +1,7 @@
 //! The one worker that runs a tenant's flows. Scheduled runs and record runs
 //! from webhooks queue here and run one at a time: a flow never runs twice
-//! at once, and connections with single-use tokens (eAccounting's refresh
-//! token) are never refreshed by two runs together. A run asked for while
+//! at once, and connections with single-use tokens (a rotating OAuth2
+//! refresh token) are never refreshed by two runs together. A run asked for while
 //! the same one is already waiting is folded into it, so a slow run never
 //! piles up a backlog of ticks.
 
