@@ -71,6 +71,15 @@ fn refuse(status: StatusCode, message: String) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
 }
 
+/// Why a delivery is refused, turned into the answer by `refuse`.
+struct Refusal(StatusCode, String);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        refuse(self.0, self.1)
+    }
+}
+
 /// A delivery as it came in, with the address its sender signed.
 struct Incoming {
     uri: Uri,
@@ -109,7 +118,7 @@ async fn connection_webhook(
     }
     let changes = match receive(&service, &connection, Incoming { uri, headers, body }).await {
         Ok(changes) => changes,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
     let mut runs = Vec::new();
     let mut ignored = Vec::new();
@@ -124,7 +133,7 @@ async fn connection_webhook(
         for flow in flows {
             match queue(&service, flow, &change) {
                 Ok(note) => runs.push(json!({ "flow": flow, "kind": change.kind, "record": change.id, "run": note })),
-                Err(refusal) => return refusal,
+                Err(refusal) => return refusal.into_response(),
             }
         }
     }
@@ -170,7 +179,7 @@ async fn flow_webhook(
     let connection = connection.to_string();
     let changes = match receive(&service, &connection, Incoming { uri, headers, body }).await {
         Ok(changes) => changes,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
     let kinds = service.routes.kinds_from(&flow, &connection);
     let Some(change) = changes.into_iter().find(|c| kinds.contains(&c.kind.as_str())) else {
@@ -183,16 +192,16 @@ async fn flow_webhook(
         Ok(note) => {
             (StatusCode::ACCEPTED, Json(json!({ "flow": flow, "record": change.id, "run": note }))).into_response()
         }
-        Err(refusal) => refusal,
+        Err(refusal) => refusal.into_response(),
     }
 }
 
 /// The connector's reading of the delivery: the records it concerns, or the
 /// refusal to answer (401 for a signature, 400 for a body, 502 when the
 /// connector could not tell).
-async fn receive(service: &Arc<Service>, connection: &str, incoming: Incoming) -> Result<Vec<Change>, Response> {
+async fn receive(service: &Arc<Service>, connection: &str, incoming: Incoming) -> Result<Vec<Change>, Refusal> {
     if !service.accept_unsigned && service.webhook_keys.is_empty() {
-        return Err(refuse(
+        return Err(Refusal(
             StatusCode::UNAUTHORIZED,
             "this service takes only signed webhooks and has no keys to verify them: set [serve] webhook_keys to \
              the keys the sender returned when the webhooks were registered"
@@ -218,7 +227,7 @@ async fn receive(service: &Arc<Service>, connection: &str, incoming: Incoming) -
     let changes = match answer {
         Ok(Ok(changes)) => changes,
         Ok(Err(ContractError::Auth(why))) => {
-            return Err(refuse(
+            return Err(Refusal(
                 StatusCode::UNAUTHORIZED,
                 format!(
                     "{why} (checked against [serve] webhook_keys): add the key the sender returned when this webhook \
@@ -227,34 +236,34 @@ async fn receive(service: &Arc<Service>, connection: &str, incoming: Incoming) -
                 ),
             ));
         }
-        Ok(Err(ContractError::Invalid(why))) => return Err(refuse(StatusCode::BAD_REQUEST, why)),
+        Ok(Err(ContractError::Invalid(why))) => return Err(Refusal(StatusCode::BAD_REQUEST, why)),
         Ok(Err(e)) => {
-            return Err(refuse(
+            return Err(Refusal(
                 StatusCode::BAD_GATEWAY,
                 format!("connection `{connection}` could not read the webhook: {}", describe_contract_error(&e)),
             ));
         }
         Err(e) => {
-            return Err(refuse(
+            return Err(Refusal(
                 StatusCode::BAD_GATEWAY,
                 format!("connection `{connection}` failed on the webhook: {e:#}"),
             ));
         }
     };
     for change in &changes {
-        check_record_id(&change.id).map_err(|why| refuse(StatusCode::BAD_REQUEST, why))?;
+        check_record_id(&change.id).map_err(|why| Refusal(StatusCode::BAD_REQUEST, why))?;
     }
     Ok(changes)
 }
 
 /// Queues a record run of `flow` for `change`; says how, or refuses.
-fn queue(service: &Service, flow: &str, change: &Change) -> Result<&'static str, Response> {
+fn queue(service: &Service, flow: &str, change: &Change) -> Result<&'static str, Refusal> {
     let record = &change.id;
     let note = match service.worker.enqueue(Job { flow: flow.to_string(), work: Work::Record(record.clone()) }) {
         Queued::Added => "queued",
         Queued::FoldedIntoWaiting => "already waiting",
         Queued::Full => {
-            return Err(refuse(
+            return Err(Refusal(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!(
                     "too many runs are waiting; record {record} is not queued (the scheduled runs and their look-back \
