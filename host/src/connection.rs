@@ -75,9 +75,7 @@ impl ConnectionSetup {
             None => e,
         }))
     }
-}
 
-impl ConnectionSetup {
     /// A webhook delivery for this connection, verified by its connector
     /// against `keys` (none: taken unverified, as the operator chose) and
     /// turned into the records it concerns. `Ok(Err(..))` is the
