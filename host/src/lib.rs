@@ -16,6 +16,7 @@ pub mod forward;
 pub mod guest_state;
 pub mod limits;
 pub mod mapping;
+pub mod plan;
 pub mod run;
 mod run_lease;
 pub mod sample;
