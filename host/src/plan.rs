@@ -237,8 +237,8 @@ impl Plan {
     }
 }
 
-/// create-*, update-*, set-stock and payment calls by their kind; anything
-/// else by its own name.
+/// create-*, update-*, set-stock and payment calls (settle-*, refunds) by
+/// their kind; anything else by its own name.
 fn operation_of(function: &str) -> &str {
     if function.starts_with("create") {
         "create"
@@ -246,7 +246,7 @@ fn operation_of(function: &str) -> &str {
         "update"
     } else if function.contains("stock") {
         "stock"
-    } else if function.contains("payment") || function.contains("refund") {
+    } else if function.starts_with("settle") || function.contains("payment") || function.contains("refund") {
         "payment"
     } else {
         function
@@ -374,9 +374,11 @@ mod tests {
         for read in ["list-orders", "get-sold-product", "find-by-references", "lookup", "kinds"] {
             assert!(is_read(read), "{read}");
         }
-        for write in ["create-document", "update-customer", "upsert-product", "set-stock", "link-product"] {
+        for write in ["create-document", "update-customer", "upsert-product", "set-stock", "settle-document"] {
             assert!(!is_read(write), "{write}");
         }
+        assert_eq!(operation_of("settle-document"), "payment");
+        assert_eq!(operation_of("set-stock"), "stock");
     }
 
     #[test]
