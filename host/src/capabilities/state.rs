@@ -12,13 +12,16 @@ use rusqlite::{OptionalExtension, params};
 
 use crate::storage::Storage;
 
+/// A dry run's writes: key -> value set (`Some`) or deleted (`None`).
+type Overlay = BTreeMap<String, Option<String>>;
+
 #[derive(Clone)]
 pub struct StateScope {
     storage: Storage,
     tenant: String,
     namespace: String,
-    /// Dry run only: key -> value set (`Some`) or deleted (`None`) by this run.
-    overlay: Option<Arc<Mutex<BTreeMap<String, Option<String>>>>>,
+    /// Dry run only: what this run wrote.
+    overlay: Option<Arc<Mutex<Overlay>>>,
 }
 
 impl StateScope {
@@ -32,7 +35,7 @@ impl StateScope {
         Self { overlay: Some(Arc::default()), ..self }
     }
 
-    fn overlaid(&self) -> Option<std::sync::MutexGuard<'_, BTreeMap<String, Option<String>>>> {
+    fn overlaid(&self) -> Option<std::sync::MutexGuard<'_, Overlay>> {
         self.overlay.as_ref().map(|o| o.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
