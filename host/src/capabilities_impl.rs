@@ -68,6 +68,9 @@ impl log::Host for GuestState {
             self.activity().log("info", &claim, &[]);
             return Ok(());
         }
+        if let Some(plan) = self.roles.as_mut().and_then(|r| r.plan_mut()) {
+            plan.reported(&event.record_kind, &event.source_id, outcome, &event.detail);
+        }
         self.activity().record(RecordEvent {
             record_kind: event.record_kind,
             source_system: event.source_system,

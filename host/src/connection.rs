@@ -12,6 +12,7 @@ use crate::bindings::exports::trestle::sync::webhook_source::{Change, Delivery};
 use crate::engine::{Host, LoadedComponent, StoreSetup};
 use crate::forward::ConnectorInstance;
 use crate::guest_state::GuestState;
+use crate::storage::Storage;
 use crate::traps;
 use crate::{ComponentConfig, HttpPolicy, Limits};
 
@@ -32,17 +33,32 @@ pub struct ConnectionSetup {
 }
 
 impl ConnectionSetup {
-    pub fn instantiate(&self, host: &Host, tenant: &str, run_id: &str) -> anyhow::Result<ConnectorInstance> {
-        let (store, instance) = self.store(host, tenant, run_id)?;
+    /// `activity`: where its activity log goes instead of the host's
+    /// database (a dry run's own).
+    pub fn instantiate(
+        &self,
+        host: &Host,
+        tenant: &str,
+        run_id: &str,
+        activity: Option<Storage>,
+    ) -> anyhow::Result<ConnectorInstance> {
+        let (store, instance) = self.store(host, tenant, run_id, activity)?;
         Ok(ConnectorInstance::new(store, instance))
     }
 
-    fn store(&self, host: &Host, tenant: &str, run_id: &str) -> anyhow::Result<(Store<GuestState>, Instance)> {
+    fn store(
+        &self,
+        host: &Host,
+        tenant: &str,
+        run_id: &str,
+        activity_storage: Option<Storage>,
+    ) -> anyhow::Result<(Store<GuestState>, Instance)> {
         let setup = StoreSetup {
             config: self.config.clone(),
             http: self.http.clone(),
             limits: self.limits.clone(),
             namespace: Some(self.name.clone()),
+            activity_storage,
             ..StoreSetup::default()
         };
         host.instantiate(&self.component, tenant, run_id, setup, None)
@@ -51,7 +67,7 @@ impl ConnectionSetup {
     /// A connector instance of its own, for calling its roles directly (an
     /// embedder's own orchestration, or tests). No host retries apply.
     pub fn session(&self, host: &Host, tenant: &str) -> anyhow::Result<Session> {
-        let (store, instance) = self.store(host, tenant, &new_run_id())?;
+        let (store, instance) = self.store(host, tenant, &new_run_id(), None)?;
         Ok(Session { store, instance, component: self.component.clone() })
     }
 

@@ -190,16 +190,19 @@ impl Host {
         // A dry run keeps what it writes in a database of its own, dropped
         // with the Store.
         let storage = if setup.isolated { Storage::in_memory()? } else { self.inner.storage.clone() };
+        let activity_storage = setup.activity_storage.clone().unwrap_or_else(|| storage.clone());
         let activity = setup.activity.unwrap_or_else(|| {
             let ctx = RunContext { tenant: tenant.into(), run_id: run_id.into(), component: name.clone() };
             let budget = LogBudget { bytes: limits.log_bytes, lines: limits.log_lines };
-            Arc::new(Mutex::new(ActivityWriter::new(storage.clone(), ctx, setup.config.clone(), budget)))
+            Arc::new(Mutex::new(ActivityWriter::new(activity_storage, ctx, setup.config.clone(), budget)))
         });
         if setup.observer.is_some() {
             activity.lock().unwrap_or_else(|p| p.into_inner()).observe(setup.observer);
         }
-        let state = (loaded.kind != ComponentKind::Mapping)
-            .then(|| StateScope::new(storage, tenant, setup.namespace.as_deref().unwrap_or(&name)));
+        let state = (loaded.kind != ComponentKind::Mapping).then(|| {
+            let scope = StateScope::new(storage, tenant, setup.namespace.as_deref().unwrap_or(&name));
+            if setup.planned { scope.planned() } else { scope }
+        });
         let mut data = GuestState::new(&name, loaded.kind, limits.clone(), setup.http, state, setup.config, activity);
         data.roles = roles;
         data.mapping = setup.mapping;
@@ -235,6 +238,12 @@ pub struct StoreSetup {
     /// State and activity go to a throwaway database: a dry run changes
     /// nothing a real run would see.
     pub isolated: bool,
+    /// State reads the database and the Store's own writes; writes stay in
+    /// memory (a dry run that still sees what real runs recorded).
+    pub planned: bool,
+    /// Where the activity goes instead of the state's database (a dry
+    /// run's log, kept apart from the real one).
+    pub activity_storage: Option<Storage>,
     pub mapping: Option<crate::mapping::MappingSlot>,
     /// Sees every record outcome the component reports.
     pub observer: Option<crate::capabilities::log::RecordObserver>,

@@ -13,6 +13,7 @@ use wasmtime::component::{Component, Func, Instance, Linker, Val};
 use wasmtime::{Engine, Store};
 
 use crate::guest_state::GuestState;
+use crate::plan::{Plan, is_read, upsert_read};
 use crate::traps;
 
 /// Interfaces of our package a flow may import as roles.
@@ -66,6 +67,8 @@ pub struct RoleRouter {
     connectors: Vec<ConnectorInstance>,
     by_interface: HashMap<String, usize>,
     dry: bool,
+    /// A dry run: reads are forwarded, writes are planned here.
+    plan: Option<Plan>,
 }
 
 /// Ends a dry run at the flow's first call to a role (the flow is trapped,
@@ -78,6 +81,20 @@ impl RoleRouter {
     /// A router that serves nothing and stops the flow at its first call.
     pub fn dry() -> Self {
         Self { dry: true, ..Self::default() }
+    }
+
+    /// A router for a dry run: the connectors answer reads; every write is
+    /// kept in the plan and answered with what a write would return.
+    pub fn planning() -> Self {
+        Self { plan: Some(Plan::default()), ..Self::default() }
+    }
+
+    pub fn plan_mut(&mut self) -> Option<&mut Plan> {
+        self.plan.as_mut()
+    }
+
+    pub fn take_plan(&mut self) -> Option<Plan> {
+        self.plan.take()
     }
 
     /// Adds a connector instance serving `interfaces` (full names, e.g.
@@ -105,42 +122,85 @@ impl RoleRouter {
             .get(&**interface)
             .ok_or_else(|| wasmtime::format_err!("no connection serves {interface} in this run"))?;
         let connector = &mut self.connectors[idx];
-        let func = connector.func(interface, name)?;
-        let what = format!("{}.{}#{}", connector.store.data().name, short_role(interface), name);
-        let repeatable = is_safe_to_repeat(name);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let deadline = connector.store.data().limits.deadline_ticks();
-            connector.store.set_epoch_deadline(deadline);
-            let started = Instant::now();
-            let outcome = func.call(&mut connector.store, params, results);
-            let took = started.elapsed();
-            if let Err(e) = outcome {
-                let message = traps::describe(&e, connector.store.data());
-                connector.store.data().activity().call(&what, took, Some(&message));
-                // Described in the connector's own terms; the flow's trap must not
-                // read the connector's limits or traps as its own.
-                return Err(wasmtime::format_err!("{message}"));
-            }
-            let error = contract_error(&results[0]);
-            connector.store.data().activity().call(&what, took, error.as_ref().map(|e| e.message.as_str()));
-            let Some(error) = error else { return Ok(()) };
-            let wait = match error.retry {
-                Retry::After(ms) => Duration::from_millis(ms).min(MAX_RATE_WAIT),
-                Retry::Backoff if repeatable => Duration::from_millis(100 * 2u64.pow(attempt.min(6))),
-                _ => return Ok(()),
-            };
-            if attempt >= MAX_ATTEMPTS {
-                return Ok(());
-            }
-            connector
-                .store
-                .data()
-                .activity()
-                .host("info", &format!("{what}: {}; retrying in {} ms", error.message, wait.as_millis()));
-            std::thread::sleep(wait);
+        let Some(plan) = self.plan.as_mut() else { return forward(connector, interface, name, params, results) };
+        if is_read(name) {
+            forward(connector, interface, name, params, results)?;
+            plan.saw(&results[0]);
+            return Ok(());
         }
+        let existing = match upsert_read(name, params) {
+            Some((read_interface, read, key)) => {
+                let mut found = [Val::Bool(false)];
+                forward(connector, &Arc::from(read_interface), &Arc::from(read), &[key], &mut found)?;
+                match found.into_iter().next() {
+                    Some(Val::Result(Ok(Some(option)))) => match *option {
+                        Val::Option(record) => Some(record.map(|r| *r)),
+                        _ => None,
+                    },
+                    // The read failed: the flow sees the same error a write would.
+                    Some(error) => {
+                        results[0] = error;
+                        return Ok(());
+                    }
+                    None => None,
+                }
+            }
+            None => None,
+        };
+        let func = connector.func(interface, name)?;
+        let ty = func.ty(&connector.store);
+        let names: Vec<String> = ty.params().map(|(n, _)| n.to_string()).collect();
+        let result_types: Vec<_> = ty.results().collect();
+        let target = connector.store.data().name.clone();
+        plan.write(&target, short_role(interface), name, &names, params, &result_types, existing, results);
+        Ok(())
+    }
+}
+
+/// One call to a connector, timed, recorded, and retried when the connector
+/// says it was rate limited or (calls safe to repeat) failed for now.
+fn forward(
+    connector: &mut ConnectorInstance,
+    interface: &Arc<str>,
+    name: &Arc<str>,
+    params: &[Val],
+    results: &mut [Val],
+) -> wasmtime::Result<()> {
+    let func = connector.func(interface, name)?;
+    let what = format!("{}.{}#{}", connector.store.data().name, short_role(interface), name);
+    let repeatable = is_safe_to_repeat(name);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let deadline = connector.store.data().limits.deadline_ticks();
+        connector.store.set_epoch_deadline(deadline);
+        let started = Instant::now();
+        let outcome = func.call(&mut connector.store, params, results);
+        let took = started.elapsed();
+        if let Err(e) = outcome {
+            let message = traps::describe(&e, connector.store.data());
+            connector.store.data().activity().call(&what, took, Some(&message));
+            // Described in the connector's own terms; the flow's trap must not
+            // read the connector's limits or traps as its own.
+            return Err(wasmtime::format_err!("{message}"));
+        }
+        let error = contract_error(&results[0]);
+        connector.store.data().activity().call(&what, took, error.as_ref().map(|e| e.message.as_str()));
+        let Some(error) = error else { return Ok(()) };
+        let wait = match error.retry {
+            Retry::After(ms) => Duration::from_millis(ms).min(MAX_RATE_WAIT),
+            Retry::Backoff if repeatable => Duration::from_millis(100 * 2u64.pow(attempt.min(6))),
+            _ => return Ok(()),
+        };
+        if attempt >= MAX_ATTEMPTS {
+            return Ok(());
+        }
+        connector
+            .store
+            .data()
+            .activity()
+            .host("info", &format!("{what}: {}; retrying in {} ms", error.message, wait.as_millis()));
+        std::thread::sleep(wait);
     }
 }
 
@@ -148,8 +208,7 @@ impl RoleRouter {
 /// repeating them after a transient failure is safe; other writes go back to
 /// the flow, which looks the record up before writing again.
 fn is_safe_to_repeat(function: &str) -> bool {
-    function == "set-stock"
-        || ["list", "get", "find", "lookup", "kinds", "spec", "check"].iter().any(|p| function.starts_with(p))
+    function == "set-stock" || is_read(function)
 }
 
 fn short_role(interface: &str) -> &str {

@@ -17,6 +17,7 @@ pub mod guest_state;
 pub mod limits;
 pub mod manifest;
 pub mod mapping;
+pub mod plan;
 pub mod run;
 mod run_lease;
 pub mod sample;

@@ -38,6 +38,8 @@ pub struct MappingSlot {
     live: Option<(Store<GuestState>, Transforms)>,
     /// The module's activity log, kept across instances: one budget per run.
     activity: Option<Arc<Mutex<ActivityWriter>>>,
+    /// A dry run's own activity log, instead of the host's.
+    activity_storage: Option<crate::storage::Storage>,
     failures: u32,
     last_failure: Option<String>,
 }
@@ -63,6 +65,7 @@ impl MappingSlot {
             limits: Limits::defaults(ComponentKind::Mapping),
             live: None,
             activity: None,
+            activity_storage: None,
             failures: 0,
             last_failure: None,
         }
@@ -71,6 +74,11 @@ impl MappingSlot {
     /// The tenant's overrides of the mapping defaults.
     pub fn set_limits(&mut self, limits: Option<Limits>) {
         self.limits = limits.unwrap_or_else(|| Limits::defaults(ComponentKind::Mapping));
+    }
+
+    /// Logs to this database instead of the host's (a dry run's).
+    pub fn log_to(&mut self, storage: Option<crate::storage::Storage>) {
+        self.activity_storage = storage;
     }
 
     /// Runs the module over one record. `Err` is a reason a shop owner can
@@ -142,6 +150,7 @@ impl MappingSlot {
                     crate::StoreSetup {
                         limits: Some(self.limits.clone()),
                         activity: self.activity.clone(),
+                        activity_storage: self.activity_storage.clone(),
                         ..Default::default()
                     },
                     None,

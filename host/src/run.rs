@@ -16,8 +16,9 @@ use crate::connection::{ConnectionSetup, new_run_id, role_interface};
 use crate::engine::{Host, LoadedComponent, StoreSetup};
 use crate::forward::{DryRunStop, RoleRouter};
 use crate::mapping::MappingSlot;
+use crate::plan::Plan;
 use crate::run_lease::RunLease;
-use crate::storage::LostWrites;
+use crate::storage::{LostWrites, Storage};
 use crate::traps;
 use crate::{ComponentConfig, Limits};
 
@@ -51,18 +52,42 @@ pub struct RunReport {
     pub lost_activity: Option<LostWrites>,
 }
 
+/// What a dry run found: the summary the flow gave (outcomes as they would
+/// be) and every write it would have made.
+#[derive(Debug)]
+pub struct PlannedRun {
+    pub run_id: String,
+    pub summary: Summary,
+    pub plan: Plan,
+}
+
 impl Host {
     /// Runs the flow once. `Err` when the flow could not run or failed as a
     /// whole (its message names the component and the reason); per-record
     /// problems are in the summary and the activity log.
     pub fn run_flow(&self, run: FlowRun) -> anyhow::Result<RunReport> {
+        self.execute(run, None).map(|(report, _)| report)
+    }
+
+    /// Runs the flow as `run_flow` does, with the same connectors and the
+    /// same reads, and writes nothing a real run would see: writes are
+    /// planned (`plan`), the flow's state stays in memory, the activity goes
+    /// to a log of its own. Only the `runs` table records that it ran.
+    pub fn plan_flow(&self, run: FlowRun) -> anyhow::Result<PlannedRun> {
+        let log = Storage::in_memory()?;
+        let (report, plan) = self.execute(run, Some(log))?;
+        Ok(PlannedRun { run_id: report.run_id, summary: report.summary, plan: plan.unwrap_or_default() })
+    }
+
+    /// `dry_log`: a dry run, with the activity log it writes to.
+    fn execute(&self, run: FlowRun, dry_log: Option<Storage>) -> anyhow::Result<(RunReport, Option<Plan>)> {
         let run_id = new_run_id();
         let flow_name = run.name.clone();
         let longest = run.limits.clone().unwrap_or_else(|| Limits::defaults(run.flow.kind)).deadline;
         let _lease = RunLease::acquire(self.storage(), &run.tenant, &flow_name, &run_id, longest)?;
         self.record_run_start(&run_id, &run.tenant, &flow_name)?;
         // Every Store of the run is gone (and has flushed) once this returns.
-        let mut result = self.run_flow_inner(&run, &run_id);
+        let mut result = self.run_flow_inner(&run, &run_id, dry_log.as_ref());
         let lost = self.storage().take_lost(&run_id);
         if let Some(lost) = &lost {
             let note = format!(
@@ -70,19 +95,20 @@ impl Host {
                 lost.entries, lost.error
             );
             match &mut result {
-                Ok(summary) => summary.notes.push(note),
+                Ok((summary, _)) => summary.notes.push(note),
                 Err(e) => *e = anyhow::anyhow!("{e:#}; {note}"),
             }
         }
+        let dry = dry_log.is_some();
         let (outcome, summary) = match &result {
-            Ok(s) => (
-                "ok",
+            Ok((s, _)) => (
+                if dry { "dry-run" } else { "ok" },
                 serde_json::json!({
                     "synced": s.synced, "skipped": s.skipped, "parked": s.parked, "failed": s.failed, "notes": s.notes,
                     "lost_activity": lost.as_ref().map_or(0, |l| l.entries),
                 }),
             ),
-            Err(e) => ("failed", serde_json::json!({ "error": format!("{e:#}") })),
+            Err(e) => (if dry { "dry-run failed" } else { "failed" }, serde_json::json!({ "error": format!("{e:#}") })),
         };
         self.storage()
             .conn()
@@ -91,22 +117,28 @@ impl Host {
                 params![run_id, now(), outcome, summary.to_string()],
             )
             .with_context(|| format!("cannot record the end of run {run_id} in {}", self.storage().describe()))?;
-        result.map(|summary| RunReport { run_id, summary, lost_activity: lost })
+        result.map(|(summary, plan)| (RunReport { run_id, summary, lost_activity: lost }, plan))
     }
 
-    fn run_flow_inner(&self, run: &FlowRun, run_id: &str) -> anyhow::Result<Summary> {
+    fn run_flow_inner(
+        &self,
+        run: &FlowRun,
+        run_id: &str,
+        dry_log: Option<&Storage>,
+    ) -> anyhow::Result<(Summary, Option<Plan>)> {
         check_bindings(run)?;
-        let mut router = RoleRouter::default();
+        let mut router = if dry_log.is_some() { RoleRouter::planning() } else { RoleRouter::default() };
         for (connection, roles) in &run.connections {
             let interfaces: Vec<String> = roles.iter().map(|r| role_interface(r)).collect();
             let instance = connection
-                .instantiate(self, &run.tenant, run_id)
+                .instantiate(self, &run.tenant, run_id, dry_log.cloned())
                 .with_context(|| format!("cannot start connection `{}`", connection.name))?;
             router.add(instance, &interfaces);
         }
         let mapping = run.mapping.as_ref().map(|(component, limits)| {
             let mut slot = MappingSlot::new(self.clone(), component.clone(), &run.tenant, run_id);
             slot.set_limits(limits.clone());
+            slot.log_to(dry_log.cloned());
             slot
         });
         let setup = StoreSetup {
@@ -115,25 +147,28 @@ impl Host {
             name: Some(run.name.clone()),
             mapping,
             observer: run.observer.clone(),
+            planned: dry_log.is_some(),
+            activity_storage: dry_log.cloned(),
             ..StoreSetup::default()
         };
         let (mut store, instance) = self.instantiate(&run.flow, &run.tenant, run_id, setup, Some(router))?;
         let guest = GuestIndices::new(&run.flow.pre)?.load(&mut store, &instance)?;
         let outcome = guest.call_run(&mut store, &run.trigger).map_err(|e| traps::explain(e, store.data()))?;
         store.data().activity().flush();
+        let plan = store.data_mut().roles.as_mut().and_then(RoleRouter::take_plan);
         // The connectors' Stores (and their buffered lines) end with the flow's.
         drop(store);
         let mut summary =
             outcome.map_err(|e| anyhow::anyhow!("flow `{}` stopped: {}", run.name, describe_contract_error(&e)))?;
-        summary.notes.extend(self.connector_warnings(run, run_id)?);
-        Ok(summary)
+        summary.notes.extend(self.connector_warnings(run, run_id, dry_log.unwrap_or(self.storage()))?);
+        Ok((summary, plan))
     }
 
     /// What the connectors warned about in this run, as notes of its
     /// summary: a warning in the activity log alone goes unread.
-    fn connector_warnings(&self, run: &FlowRun, run_id: &str) -> anyhow::Result<Vec<String>> {
+    fn connector_warnings(&self, run: &FlowRun, run_id: &str, log: &Storage) -> anyhow::Result<Vec<String>> {
         let components: Vec<&str> = run.connections.iter().map(|(c, _)| c.component.name.as_str()).collect();
-        let found = warnings(self.storage(), &run.tenant, run_id, &components, MAX_WARNING_NOTES + 1)?;
+        let found = warnings(log, &run.tenant, run_id, &components, MAX_WARNING_NOTES + 1)?;
         let mut notes: Vec<String> = found
             .iter()
             .take(MAX_WARNING_NOTES)

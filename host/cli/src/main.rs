@@ -39,6 +39,12 @@ enum Command {
         /// Sync just this record (its id in the source), as a webhook would.
         #[arg(long, requires = "flow")]
         record: Option<String>,
+        /// Go through the run and write nothing: print every write it would make.
+        #[arg(long)]
+        dry_run: bool,
+        /// With --dry-run: the planned writes as JSON lines, one per record.
+        #[arg(long, requires = "dry_run")]
+        json: bool,
     },
     /// Check each connection of a tenant: credentials, clock, reachability.
     Check {
@@ -77,7 +83,14 @@ fn main() -> std::process::ExitCode {
     });
     let result = match cli.command {
         Command::Demo(args) => commands::demo::run(args),
-        Command::Run { config, flow, record } => commands::run::run(&config, flow.as_deref(), record),
+        Command::Run { config, flow, record, dry_run, json } => {
+            let mode = match (dry_run, json) {
+                (false, _) => commands::run::Mode::Real,
+                (true, false) => commands::run::Mode::DryRun,
+                (true, true) => commands::run::Mode::DryRunJson,
+            };
+            commands::run::run(&config, flow.as_deref(), record, mode)
+        }
         Command::Check { config } => commands::check::run(&config),
         Command::Connect { config, connection, port } => commands::connect::run(&config, connection.as_deref(), port),
         Command::Serve(args) => commands::serve::run(args),

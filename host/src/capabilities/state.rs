@@ -1,25 +1,48 @@
 //! `trestle:sync/state`: key-value state namespaced per tenant and connection.
 //! Every query is bound to the scope, so one tenant can never name another
-//! tenant's keys, whatever key string it sends.
+//! tenant's keys, whatever key string it sends. A dry run's scope keeps its
+//! writes in memory (`planned`): the run reads its own writes, the database
+//! never sees them.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use rusqlite::{OptionalExtension, params};
 
 use crate::storage::Storage;
 
+/// A dry run's writes: key -> value set (`Some`) or deleted (`None`).
+type Overlay = BTreeMap<String, Option<String>>;
+
 #[derive(Clone)]
 pub struct StateScope {
     storage: Storage,
     tenant: String,
     namespace: String,
+    /// Dry run only: what this run wrote.
+    overlay: Option<Arc<Mutex<Overlay>>>,
 }
 
 impl StateScope {
     pub fn new(storage: Storage, tenant: &str, namespace: &str) -> Self {
-        Self { storage, tenant: tenant.to_string(), namespace: namespace.to_string() }
+        Self { storage, tenant: tenant.to_string(), namespace: namespace.to_string(), overlay: None }
+    }
+
+    /// The same scope for a dry run: it reads the database and its own
+    /// writes, and writes nothing.
+    pub fn planned(self) -> Self {
+        Self { overlay: Some(Arc::default()), ..self }
+    }
+
+    fn overlaid(&self) -> Option<std::sync::MutexGuard<'_, Overlay>> {
+        self.overlay.as_ref().map(|o| o.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     pub fn get(&self, key: &str) -> anyhow::Result<Option<String>> {
+        if let Some(written) = self.overlaid().and_then(|o| o.get(key).cloned()) {
+            return Ok(written);
+        }
         self.storage
             .conn()
             .query_row(
@@ -32,6 +55,10 @@ impl StateScope {
     }
 
     pub fn set(&self, key: &str, value: &str) -> anyhow::Result<()> {
+        if let Some(mut overlay) = self.overlaid() {
+            overlay.insert(key.to_string(), Some(value.to_string()));
+            return Ok(());
+        }
         self.storage
             .conn()
             .execute(
@@ -44,6 +71,10 @@ impl StateScope {
     }
 
     pub fn delete(&self, key: &str) -> anyhow::Result<()> {
+        if let Some(mut overlay) = self.overlaid() {
+            overlay.insert(key.to_string(), None);
+            return Ok(());
+        }
         self.storage
             .conn()
             .execute(
@@ -60,10 +91,22 @@ impl StateScope {
             "SELECT key FROM state WHERE tenant = ?1 AND namespace = ?2 AND substr(key, 1, length(?3)) = ?3
              ORDER BY key",
         )?;
-        let keys = stmt
+        let mut keys = stmt
             .query_map(params![self.tenant, self.namespace, prefix], |r| r.get(0))
             .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
             .with_context(|| format!("cannot list state from {}", self.storage.describe()))?;
+        drop(stmt);
+        drop(conn);
+        if let Some(overlay) = self.overlaid() {
+            let mut merged: std::collections::BTreeSet<String> = keys.into_iter().collect();
+            for (key, value) in overlay.range(prefix.to_string()..).take_while(|(k, _)| k.starts_with(prefix)) {
+                match value {
+                    Some(_) => merged.insert(key.clone()),
+                    None => merged.remove(key),
+                };
+            }
+            keys = merged.into_iter().collect();
+        }
         Ok(keys)
     }
 }
@@ -89,6 +132,23 @@ mod tests {
         a.delete("cursor").unwrap();
         assert_eq!(a.get("cursor").unwrap(), None);
         assert_eq!(b.get("cursor").unwrap().as_deref(), Some("7"));
+    }
+
+    #[test]
+    fn a_planned_scope_reads_its_own_writes_and_leaves_the_database_alone() {
+        let storage = Storage::in_memory().unwrap();
+        let real = StateScope::new(storage.clone(), "t", "orders");
+        real.set("map/1", "a").unwrap();
+        real.set("map/2", "b").unwrap();
+        let plan = StateScope::new(storage, "t", "orders").planned();
+        plan.set("map/3", "c").unwrap();
+        plan.set("map/1", "changed").unwrap();
+        plan.delete("map/2").unwrap();
+        assert_eq!(plan.get("map/1").unwrap().as_deref(), Some("changed"));
+        assert_eq!(plan.get("map/2").unwrap(), None);
+        assert_eq!(plan.keys("map/").unwrap(), vec!["map/1", "map/3"]);
+        assert_eq!(real.get("map/1").unwrap().as_deref(), Some("a"));
+        assert_eq!(real.keys("map/").unwrap(), vec!["map/1", "map/2"]);
     }
 
     #[test]

@@ -11,7 +11,15 @@ use trestle_host::sample::sample_order;
 use crate::print;
 use trestle_artifacts::Builtins;
 
-pub fn run(config: &Path, only: Option<&str>, record: Option<String>) -> anyhow::Result<()> {
+/// A real run, or a dry run printed for people or as JSON lines.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Real,
+    DryRun,
+    DryRunJson,
+}
+
+pub fn run(config: &Path, only: Option<&str>, record: Option<String>, mode: Mode) -> anyhow::Result<()> {
     let (host, tenant) = super::open_tenant(config)?;
     let flows: Vec<String> = match only {
         Some(f) => vec![f.to_string()],
@@ -37,6 +45,17 @@ pub fn run(config: &Path, only: Option<&str>, record: Option<String>) -> anyhow:
     for flow in flows {
         let trigger = record.clone().map_or(Trigger::Scheduled, Trigger::RecordId);
         let mut run = tenant.flow_run(&host, &Builtins, &flow, trigger)?;
+        if mode != Mode::Real {
+            match host.plan_flow(run) {
+                Ok(planned) if mode == Mode::DryRunJson => print::plan_json(&flow, &planned)?,
+                Ok(planned) => print::plan(&flow, &planned),
+                Err(e) => {
+                    eprintln!("{flow}: the dry run failed: {e:#}");
+                    failed.push(flow);
+                }
+            }
+            continue;
+        }
         let progress = print::Progress::start(&flow);
         run.observer = Some(progress.observer());
         let report = host.run_flow(run);
