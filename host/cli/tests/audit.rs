@@ -1,19 +1,12 @@
 //! A run that cannot write its activity log says so and fails, naming the
 //! database, instead of exiting 0 with the audit trail silently gone.
 
+mod common;
+
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
-use std::process::{Command, Output};
 
-use trestle_emulators::{Emulators, Options};
-
-fn trestle(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trestle")).args(args).current_dir(dir).output().expect("trestle runs")
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
+use common::{text, trestle};
 
 /// Overwrites the pages of the activity table and its indexes, as a disk
 /// fault would, leaving every other table intact.
@@ -36,14 +29,8 @@ fn damage_activity_pages(database: &Path) {
 
 #[test]
 fn a_run_whose_activity_cannot_be_written_fails_and_counts_what_was_lost() {
-    let emulators =
-        Emulators::start(Options { orders: 4, products: 8, rate_limits: false, ..Options::default() }).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let config = format!(
-        "tenant = \"t1\"\n{}\n[flows.stock]\nroles = {{ stock-source = \"books\", stock-sink = \"shop\" }}\n",
-        emulators.connection_settings().tenant_connections()
-    );
-    std::fs::write(dir.path().join("tenant.toml"), config).unwrap();
+    let _emulators = common::stock_tenant(dir.path());
     let first = trestle(&["run", "--config", "tenant.toml"], dir.path());
     assert!(first.status.success(), "{}", text(&first));
 

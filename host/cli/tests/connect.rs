@@ -2,6 +2,8 @@
 //! identity server, with the browser played by an HTTP client that follows
 //! the redirect to the local listener.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -41,18 +43,7 @@ fn connect_stores_the_first_refresh_token_and_check_then_works() {
         String::from_utf8_lossy(&before.stdout)
     );
 
-    let mut connect = Command::new(env!("CARGO_BIN_EXE_trestle"))
-        .args(["connect", "--config", "tenant.toml", "--port", &port.to_string()])
-        .current_dir(dir.path())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(connect.stdout.take().unwrap()).lines();
-    let url = lines
-        .by_ref()
-        .map(|l| l.unwrap())
-        .find_map(|l| l.trim().starts_with("http").then(|| l.trim().to_string()))
-        .expect("connect prints the consent address");
+    let (mut connect, url) = common::consent_address(dir.path(), port);
     // The "browser": the emulator approves and redirects to our listener.
     let page = reqwest::blocking::get(&url).unwrap().text().unwrap();
     assert!(page.contains("Connected"), "{page}");
@@ -134,18 +125,7 @@ fn connect_follows_what_the_connector_declares() {
     assert!(said.contains("connection `shop` needs no `trestle connect`") && said.contains("secret_key"), "{said}");
 
     // No --connection: the one connection that needs consent.
-    let mut connect = Command::new(env!("CARGO_BIN_EXE_trestle"))
-        .args(["connect", "--config", "tenant.toml", "--port", &port.to_string()])
-        .current_dir(dir.path())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(connect.stdout.take().unwrap()).lines();
-    let url = lines
-        .by_ref()
-        .map(|l| l.unwrap())
-        .find_map(|l| l.trim().starts_with("http").then(|| l.trim().to_string()))
-        .expect("connect prints the consent address");
+    let (mut connect, url) = common::consent_address(dir.path(), port);
     let declared = format!("{}/connect/authorize?", emulator.identity_base_url().trim_end_matches('/'));
     assert!(url.starts_with(&declared), "{url}");
     assert!(url.contains("scope=ea%3Aapi+offline_access+ea%3Asales+ea%3Aaccounting_readonly"), "{url}");

@@ -1,18 +1,10 @@
 //! `trestle run --dry-run` as a user meets it: the stock flow against both
 //! emulators, every planned write printed, nothing sent to the shop.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-use trestle_emulators::{Emulators, Options};
-
-fn trestle(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trestle")).args(args).current_dir(dir).output().expect("trestle runs")
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
+use common::{text, trestle};
+use trestle_emulators::Emulators;
 
 fn shop_writes(emulators: &Emulators) -> u64 {
     emulators.ccvshop.request_counts().iter().filter(|(e, _)| !e.starts_with("GET ")).map(|(_, n)| n).sum()
@@ -20,14 +12,8 @@ fn shop_writes(emulators: &Emulators) -> u64 {
 
 #[test]
 fn a_dry_run_prints_the_stock_it_would_set_and_sets_none() {
-    let emulators =
-        Emulators::start(Options { orders: 4, products: 8, rate_limits: false, ..Options::default() }).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let config = format!(
-        "tenant = \"t1\"\n{}\n[flows.stock]\nroles = {{ stock-source = \"books\", stock-sink = \"shop\" }}\n",
-        emulators.connection_settings().tenant_connections()
-    );
-    std::fs::write(dir.path().join("tenant.toml"), config).unwrap();
+    let emulators = common::stock_tenant(dir.path());
 
     let json = trestle(&["run", "--config", "tenant.toml", "--dry-run", "--json"], dir.path());
     assert!(json.status.success(), "{}", text(&json));
