@@ -413,21 +413,24 @@ fn payload(d: &SalesDocument) -> String {
 }
 
 fn report_payment(order: &Order, outcome: Outcome, target_id: Option<String>, detail: String) {
-    log::report(&RecordEvent {
-        record_kind: "payment".into(),
-        source_system: "shop".into(),
-        source_id: order.source_id.clone(),
-        target_system: "books".into(),
-        target_id,
-        outcome,
-        detail: format!("{}: {detail}", order.order_number),
-        payload: None,
-    });
+    report_as("payment", order, outcome, target_id, detail, None);
 }
 
 fn report(order: &Order, outcome: Outcome, target_id: Option<String>, detail: String, payload: Option<String>) {
+    report_as("order", order, outcome, target_id, detail, payload);
+}
+
+/// One activity record about `order`, under its number.
+fn report_as(
+    record_kind: &str,
+    order: &Order,
+    outcome: Outcome,
+    target_id: Option<String>,
+    detail: String,
+    payload: Option<String>,
+) {
     log::report(&RecordEvent {
-        record_kind: "order".into(),
+        record_kind: record_kind.into(),
         source_system: "shop".into(),
         source_id: order.source_id.clone(),
         target_system: "books".into(),
