@@ -602,22 +602,13 @@ fn a_product_is_found_by_sku_with_its_category_path() {
 
 fn new_product(sku: &str) -> Product {
     Product {
-        sku: sku.into(),
-        name: "Linen apron".into(),
         short_description: Some("An apron.".into()),
         long_description: Some("<p>A sturdy linen apron.</p>".into()),
         price_excl_vat: 20.0,
         price_incl_vat: 24.2,
-        vat_rate: 21.0,
         ean: Some("8712345999993".into()),
-        currency: "EUR".into(),
-        unit: Some("pcs".into()),
-        category: Vec::new(),
-        active: true,
-        stock_managed: true,
-        service: false,
-        origin: None,
         custom_fields: vec![("mpnnumber".into(), "\"MPN-APRON\"".into())],
+        ..trestle_e2e::stock_article(sku, "Linen apron")
     }
 }
 

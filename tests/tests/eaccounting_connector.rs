@@ -844,22 +844,11 @@ fn a_business_order_is_priced_net_and_a_priced_line_without_article_is_refused()
 
 fn new_product(sku: &str) -> Product {
     Product {
-        sku: sku.into(),
-        name: "Trestle mok".into(),
-        short_description: None,
         long_description: Some("Mok met logo".into()),
         price_excl_vat: 10.0,
         price_incl_vat: 12.1,
-        vat_rate: 21.0,
         ean: Some("8712345678906".into()),
-        currency: "EUR".into(),
-        unit: Some("pcs".into()),
-        category: Vec::new(),
-        active: true,
-        stock_managed: true,
-        service: false,
-        origin: None,
-        custom_fields: Vec::new(),
+        ..trestle_e2e::stock_article(sku, "Trestle mok")
     }
 }
 

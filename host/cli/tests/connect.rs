@@ -7,15 +7,21 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-#[test]
-fn connect_stores_the_first_refresh_token_and_check_then_works() {
-    // A free port for the redirect listener, registered with the emulator.
+/// A free port for the redirect listener, and the books emulator with
+/// that redirect registered.
+fn books_expecting_our_redirect() -> (u16, eaccounting_emulator::Handle) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let emulator = eaccounting_emulator::start(eaccounting_emulator::Config {
         redirect_uris: vec![format!("http://localhost:{port}/callback")],
         ..Default::default()
     })
     .unwrap();
+    (port, emulator)
+}
+
+#[test]
+fn connect_stores_the_first_refresh_token_and_check_then_works() {
+    let (port, emulator) = books_expecting_our_redirect();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("tenant.toml");
     std::fs::write(
@@ -95,12 +101,7 @@ fn connect_on_the_default_urls_sends_the_user_to_the_real_identity_server() {
 /// and a connection whose credentials are its settings is told so.
 #[test]
 fn connect_follows_what_the_connector_declares() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let emulator = eaccounting_emulator::start(eaccounting_emulator::Config {
-        redirect_uris: vec![format!("http://localhost:{port}/callback")],
-        ..Default::default()
-    })
-    .unwrap();
+    let (port, emulator) = books_expecting_our_redirect();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("tenant.toml"),
