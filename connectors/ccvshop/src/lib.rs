@@ -21,6 +21,7 @@ trestle_guest::connector_world!(
 mod categories;
 mod client;
 mod connection;
+mod creates;
 mod custom_fields;
 mod customers;
 mod errors;

@@ -13,7 +13,7 @@ use crate::exports::trestle::sync::product_sink::{UpdateMask, UpsertOutcome, Ups
 use crate::exports::trestle::sync::product_source::{ProductFilter, ProductPage};
 use crate::json::Node;
 use crate::money::round2;
-use crate::{custom_fields, paging, variants};
+use crate::{creates, custom_fields, paging, variants};
 
 /// CCV products carry no currency; the shop prices everything in euro.
 const CURRENCY: &str = "EUR";
@@ -210,7 +210,9 @@ pub fn upsert(product: Product, mask: UpdateMask) -> Result<UpsertResult, Error>
     }
     let client = Client::from_config()?;
     if let Some(current) = find_by_sku(&client, &product.sku)? {
-        return update(&client, &product, mask, &current);
+        let result = update(&client, &product, mask, &current)?;
+        let ours = creates::was_interrupted(&product.sku) && result.outcome != UpsertOutcome::IsVariant;
+        return Ok(if ours { UpsertResult { outcome: UpsertOutcome::Created, ..result } } else { result });
     }
     // Not a product, but it may be a variant's SKU: creating a product
     // for it would duplicate that variant.
@@ -242,6 +244,7 @@ fn create(client: &Client, product: &Product) -> Result<UpsertResult, Error> {
         .collect::<Map<_, _>>(),
     );
     custom_fields::merge(&mut body, &product.custom_fields)?;
+    creates::mark(&product.sku);
     let created = client.post(&api("/products"), &body)?;
     // The spec says the shop sometimes answers without the new resource.
     let created = if created.is_null() {
@@ -252,6 +255,7 @@ fn create(client: &Client, product: &Product) -> Result<UpsertResult, Error> {
         created
     };
     let id = Node::root(&created, "the product CCV Shop created").u64("id")?;
+    creates::done(&product.sku);
     CREATED.with(|created| created.borrow_mut().insert(product.sku.clone(), id));
     Ok(UpsertResult { id: id.to_string(), outcome: UpsertOutcome::Created, note: None })
 }

@@ -99,6 +99,39 @@ fn killed_runs_leave_no_duplicates_and_nothing_missing() {
     assert_eq!(unique, paid, "every paid order exactly once after the kills");
 }
 
+/// Runs `flow` again and again while an emulator holds the answer of each
+/// write it carried out, killing each run the moment `stored()` grows, until
+/// a run ends by itself (nothing left to write); returns the runs killed.
+fn kill_after_each_write(dir: &Path, config: &str, flow: &str, stored: impl Fn() -> usize, most: usize) -> usize {
+    let mut kills = 0;
+    loop {
+        assert!(kills <= most, "more than {most} writes: the killed runs wrote something twice");
+        let before = stored();
+        let mut run = KillOnDrop(
+            trestle(&["run", "--config", config, "--flow", flow], dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if let Some(status) = run.0.try_wait().unwrap() {
+                assert!(status.success(), "a {flow} run with nothing left to write ended with {status}");
+                return kills;
+            }
+            if stored() > before {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the {flow} run neither ended nor wrote");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        run.0.kill().unwrap();
+        run.0.wait().unwrap();
+        kills += 1;
+    }
+}
+
 fn articles(e: &trestle_emulators::Emulators) -> Vec<serde_json::Value> {
     e.eaccounting.state()["books"]["articles"].as_array().cloned().unwrap_or_default()
 }
@@ -160,40 +193,7 @@ fn a_run_killed_right_after_an_article_create_leaves_the_shop_product_alone() {
     let hold =
         ccvshop_emulator::FaultConfig { hold_after_write: Some("POST /v2/articles".into()), ..Default::default() };
     e.eaccounting.set_faults(hold).unwrap();
-    let mut kills = 0;
-    loop {
-        assert!(kills <= shop_only.len() + 5, "more articles created than the orders need: {:?}", articles(&e));
-        let stored = articles(&e).len();
-        let mut run = KillOnDrop(
-            trestle(&["run", "--config", config, "--flow", "orders"], dir.path())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        );
-        let deadline = Instant::now() + Duration::from_secs(120);
-        let ended = loop {
-            if let Some(status) = run.0.try_wait().unwrap() {
-                break Some(status);
-            }
-            if articles(&e).len() > stored {
-                break None;
-            }
-            assert!(Instant::now() < deadline, "the run neither ended nor created an article");
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        match ended {
-            Some(status) => {
-                assert!(status.success(), "a run with no article left to create ended with {status}");
-                break;
-            }
-            None => {
-                run.0.kill().unwrap();
-                run.0.wait().unwrap();
-                kills += 1;
-            }
-        }
-    }
+    let kills = kill_after_each_write(dir.path(), config, "orders", || articles(&e).len(), shop_only.len() + 5);
     assert!(kills >= shop_only.len(), "a run was killed after each shop-only product's article ({kills} kills)");
     eprintln!("{kills} runs killed, each right after the books stored an article");
     e.eaccounting.set_faults(Default::default()).unwrap();
@@ -212,4 +212,69 @@ fn a_run_killed_right_after_an_article_create_leaves_the_shop_product_alone() {
     let unique: BTreeSet<&String> = numbers.iter().collect();
     assert_eq!(unique.len(), numbers.len(), "an article was created twice: {numbers:?}");
     assert_eq!(numbers.len(), articles_before + kills, "one article per killed run, none after");
+}
+
+/// The shop's records of `kind` (its dump lists them by id).
+fn shop_records(e: &trestle_emulators::Emulators, kind: &str) -> Vec<serde_json::Value> {
+    e.ccvshop.state()["shop"][kind].as_object().map(|o| o.values().cloned().collect()).unwrap_or_default()
+}
+
+/// The products flow (books -> shop) creates products, categories and
+/// category links in an empty shop. Each run is killed the moment the shop
+/// has stored one of them, before the run has its answer; afterwards each
+/// exists once, and a further run writes nothing.
+#[test]
+fn runs_killed_right_after_each_shop_create_leave_every_product_and_category_once() {
+    let e = trestle_e2e::books_and_empty_shop(6);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("tenant.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "tenant = \"kill\"\n{}\n[flows.products]\nroles = {{ product-source = \"books\", product-sink = \"shop\", \
+             category-sink = \"shop\", stock-sink = \"shop\" }}\n[flows.products.settings]\ncategory = \"Imported/New\"\n",
+            e.connection_settings().tenant_connections()
+        ),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let hold = ccvshop_emulator::FaultConfig {
+        hold_after_write: Some(format!("POST {}/", ccvshop_emulator::API_PREFIX)),
+        ..Default::default()
+    };
+    e.ccvshop.set_faults(hold).unwrap();
+    let stored = || ["products", "categories", "product_to_categories"].map(|k| shop_records(&e, k).len()).iter().sum();
+    let articles = articles(&e).len();
+    let kills = kill_after_each_write(dir.path(), config, "products", stored, 3 * articles + 2);
+    eprintln!("{kills} products runs killed, each right after the shop stored a create");
+    e.ccvshop.set_faults(Default::default()).unwrap();
+    let out = trestle(&["run", "--config", config, "--flow", "products"], dir.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let skus: Vec<String> =
+        shop_records(&e, "products").iter().map(|p| p["productnumber"].as_str().unwrap().to_string()).collect();
+    let unique: BTreeSet<&String> = skus.iter().collect();
+    assert_eq!(unique.len(), skus.len(), "a product was created twice: {skus:?}");
+    assert!(
+        kills >= skus.len(),
+        "a run was killed after each product's create ({kills} kills, {} products)",
+        skus.len()
+    );
+    let names: Vec<String> =
+        shop_records(&e, "categories").iter().map(|c| c["name"].as_str().unwrap().to_string()).collect();
+    assert_eq!(names.iter().collect::<BTreeSet<_>>().len(), names.len(), "a category was created twice: {names:?}");
+    let links: Vec<(u64, u64)> = shop_records(&e, "product_to_categories")
+        .iter()
+        .map(|l| (l["product_id"].as_u64().unwrap(), l["category_id"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(links.iter().collect::<BTreeSet<_>>().len(), links.len(), "a link was created twice: {links:?}");
+    assert_eq!(links.len(), skus.len(), "each created product is linked once to the default category");
+
+    let writes_before: u64 =
+        e.ccvshop.request_counts().iter().filter(|(k, _)| !k.starts_with("GET ")).map(|(_, n)| n).sum();
+    let again = trestle(&["run", "--config", config, "--flow", "products"], dir.path()).output().unwrap();
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let writes_after: u64 =
+        e.ccvshop.request_counts().iter().filter(|(k, _)| !k.starts_with("GET ")).map(|(_, n)| n).sum();
+    assert_eq!(writes_after, writes_before, "a run after the kills wrote again: {:?}", e.ccvshop.request_counts());
 }
