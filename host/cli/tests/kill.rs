@@ -97,6 +97,14 @@ fn killed_runs_leave_no_duplicates_and_nothing_missing() {
         .filter_map(|o| o["ordernumber"].as_u64().map(|n| format!("ORD-{n}")))
         .collect();
     assert_eq!(unique, paid, "every paid order exactly once after the kills");
+    let emails: Vec<String> = books_state["books"]["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["EmailAddress"].as_str().map(str::to_lowercase))
+        .collect();
+    let distinct: BTreeSet<&String> = emails.iter().collect();
+    assert_eq!(distinct.len(), emails.len(), "a buyer became two books customers after the kills: {emails:?}");
 }
 
 /// Runs `flow` again and again while an emulator holds the answer of each
