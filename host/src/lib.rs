@@ -14,6 +14,7 @@ pub mod connection;
 pub mod engine;
 pub mod forward;
 pub mod guest_state;
+pub mod incidents;
 pub mod limits;
 pub mod manifest;
 pub mod mapping;

@@ -158,8 +158,7 @@ impl Host {
         let plan = store.data_mut().roles.as_mut().and_then(RoleRouter::take_plan);
         // The connectors' Stores (and their buffered lines) end with the flow's.
         drop(store);
-        let mut summary =
-            outcome.map_err(|e| anyhow::anyhow!("flow `{}` stopped: {}", run.name, describe_contract_error(&e)))?;
+        let mut summary = outcome.map_err(|error| anyhow::Error::new(FlowStopped { flow: run.name.clone(), error }))?;
         summary.notes.extend(self.connector_warnings(run, run_id, dry_log.unwrap_or(self.storage()))?);
         Ok((summary, plan))
     }
@@ -259,6 +258,22 @@ fn check_bindings(run: &FlowRun) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// A flow that ended its run with a contract error: kept typed so that the
+/// service can tell revoked credentials from an API that is down.
+#[derive(Debug)]
+pub struct FlowStopped {
+    pub flow: String,
+    pub error: ContractError,
+}
+
+impl std::fmt::Display for FlowStopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "flow `{}` stopped: {}", self.flow, describe_contract_error(&self.error))
+    }
+}
+
+impl std::error::Error for FlowStopped {}
 
 pub fn describe_contract_error(e: &ContractError) -> String {
     match e {

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ccvshop_emulator::{NewOrder, NewOrderRow};
@@ -17,47 +17,10 @@ use serde_json::{Value, json};
 use sha2::Sha512;
 use trestle_emulators::{Emulators, Options};
 
-/// The service, stopped (SIGKILL) when the test ends however it ends.
-struct Service {
-    child: Child,
-    log: PathBuf,
-    base: String,
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod common;
+use common::service::{Service, free_port};
 
 impl Service {
-    fn output(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn health(&self) -> Option<Value> {
-        let response = Client::new().get(format!("{}/health", self.base)).send().ok()?;
-        assert_eq!(response.status(), 200, "GET /health");
-        response.json().ok()
-    }
-
-    /// Polls `/health` until `done` holds for it, failing after a deadline
-    /// or if the service exits.
-    fn wait_for(&mut self, what: &str, done: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(45);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("the service exited ({status}) waiting for {what}:\n{}", self.output());
-            }
-            if let Some(health) = self.health().filter(|h| done(h)) {
-                return health;
-            }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}:\n{}", self.output());
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
     fn post_webhook(&self, flow: &str, body: &str, x_hash: Option<&str>) -> (u16, Value) {
         self.post(&format!("/webhooks/ccvshop/{flow}"), body, x_hash)
     }
@@ -79,10 +42,6 @@ fn hmac_hex(key: &str, message: &str) -> String {
     let mut mac = Hmac::<Sha512>::new_from_slice(key.as_bytes()).unwrap();
     mac.update(message.as_bytes());
     hex::encode(mac.finalize().into_bytes())
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Registers a webhook over the signed CCV Shop API, as a shop owner's
@@ -128,19 +87,7 @@ fn write_config(dir: &Path, emulators: &Emulators) -> PathBuf {
 }
 
 fn start_service(dir: &Path, config: &Path, port: u16, webhook_key: &str) -> Service {
-    let log = dir.join("serve.log");
-    let out = std::fs::File::create(&log).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_trestle"))
-        .args(["serve", "--config", config.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--every", "1h"])
-        .env("TRESTLE_TEST_WEBHOOK_KEY", webhook_key)
-        .current_dir(dir)
-        .stdout(out.try_clone().unwrap())
-        .stderr(out)
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
-    Service { child, log, base: format!("http://127.0.0.1:{port}") }
+    Service::start(dir, config, port, "1h", &[("TRESTLE_TEST_WEBHOOK_KEY", webhook_key)])
 }
 
 /// `OurReference` of every invoice in the books.

@@ -21,6 +21,9 @@
 //!
 //! [serve]                          # only for `trestle serve`
 //! webhook_keys = [{ env = "SHOP_WEBHOOK_KEY" }]
+//!
+//! [alerts]                         # see `alerts`
+//! email = { smtp = "smtps://mail.example", from = "sync@shop.example", to = ["owner@shop.example"] }
 //! ```
 
 use std::collections::BTreeMap;
@@ -30,6 +33,7 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 
 use crate::limits::{ComponentKind, LimitOverrides};
+use crate::tenant::alerts::AlertsConfig;
 use crate::tenant::bounds;
 use crate::tenant::paths::PathScope;
 
@@ -52,6 +56,9 @@ pub struct TenantConfig {
     /// How `trestle serve` receives webhooks.
     #[serde(default)]
     pub serve: ServeConfig,
+    /// When a flow's trouble becomes an incident, and whom to tell.
+    #[serde(default)]
+    pub alerts: AlertsConfig,
 }
 
 /// The `[serve]` section: what `trestle serve` needs to trust webhooks.
@@ -203,6 +210,7 @@ impl TenantConfig {
 
     fn validate(&self) -> anyhow::Result<()> {
         bounds::check("limits", ComponentKind::Flow, &self.limits)?;
+        self.alerts.validate()?;
         if let Some(m) = &self.mapping {
             bounds::check("mapping.limits", ComponentKind::Mapping, &m.limits)?;
         }

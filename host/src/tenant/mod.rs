@@ -1,8 +1,10 @@
 //! A tenant as its config describes it, and turned into loaded components
 //! ready to run.
 
+pub mod alerts;
 pub mod bounds;
 pub mod config;
+pub mod interval;
 pub mod paths;
 pub mod prepare;
 mod spec_settings;

@@ -9,6 +9,9 @@ use std::process::{Child, Command, Output, Stdio};
 
 use trestle_emulators::{Emulators, Options};
 
+pub mod service;
+pub mod sinks;
+
 pub fn trestle(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_trestle")).args(args).current_dir(dir).output().expect("trestle runs")
 }

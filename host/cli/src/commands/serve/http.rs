@@ -22,6 +22,9 @@ use trestle_host::bindings::exports::trestle::sync::webhook_source::{Change, Del
 use trestle_host::run::describe_contract_error;
 use trestle_host::tenant::{PreparedTenant, WebhookRoutes};
 
+use trestle_host::incidents::Incidents;
+
+use super::metrics::Metrics;
 use super::worker::{Job, Queued, Work, Worker};
 
 pub struct Service {
@@ -39,6 +42,8 @@ pub struct Service {
     /// The service's address as the sender calls it, without a trailing `/`.
     pub public_url: Option<String>,
     pub every_seconds: u64,
+    pub metrics: Arc<Metrics>,
+    pub incidents: Incidents,
 }
 
 /// A webhook body is a short notification; more is refused (413) unread.
@@ -51,6 +56,8 @@ pub fn router(service: Arc<Service>) -> Router {
     let limit = DefaultBodyLimit::max(MAX_WEBHOOK_BODY);
     Router::new()
         .route("/health", get(health))
+        .route("/ready", get(ready))
+        .route("/metrics", get(metrics))
         .route("/webhooks/{connection}", post(connection_webhook).layer(limit))
         .route("/webhooks/{connector}/{flow}", post(flow_webhook).layer(limit))
         .with_state(service)
@@ -63,6 +70,40 @@ async fn health(State(service): State<Arc<Service>>) -> Json<Value> {
         "webhooks_verified": !service.accept_unsigned,
         "flows": service.worker.status(),
     }))
+}
+
+/// 200 once the service takes work and its database answers; 503 while it
+/// stops or when the database does not answer (a load balancer then sends
+/// webhooks elsewhere).
+async fn ready(State(service): State<Arc<Service>>) -> Response {
+    if service.worker.stopping() {
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "ready": false, "reason": "stopping" })))
+            .into_response();
+    }
+    match service.incidents.open(&service.tenant.config.tenant) {
+        Ok(_) => Json(json!({ "ready": true })).into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "ready": false, "reason": format!("{e:#}") })))
+            .into_response(),
+    }
+}
+
+async fn metrics(State(service): State<Arc<Service>>) -> Response {
+    let tenant = &service.tenant.config.tenant;
+    for (flow, status) in service.worker.status() {
+        service.metrics.waiting(tenant, &flow, status.queued);
+        service.metrics.open_incidents(tenant, &flow, 0);
+    }
+    if let Ok(open) = service.incidents.open(tenant) {
+        let mut per_flow = std::collections::BTreeMap::<String, usize>::new();
+        for incident in open {
+            *per_flow.entry(incident.flow).or_default() += 1;
+        }
+        for (flow, n) in per_flow {
+            service.metrics.open_incidents(tenant, &flow, n);
+        }
+    }
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], service.metrics.encode())
+        .into_response()
 }
 
 /// Refuses a request, logging why so an operator sees misconfigured webhooks.

@@ -6,7 +6,9 @@
 //! module stuck for hours, a slow API) is abandoned with the process: runs
 //! are safe to interrupt, and the next one picks up where it stopped.
 
+mod alerts;
 mod http;
+mod metrics;
 mod worker;
 
 use std::net::SocketAddr;
@@ -19,6 +21,7 @@ use tokio::sync::oneshot;
 
 use http::Service;
 use trestle_artifacts::Builtins;
+use trestle_host::tenant::interval::{describe_interval as describe, parse_interval};
 use worker::{Job, Queued, Work, Worker};
 
 #[derive(clap::Args)]
@@ -60,6 +63,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let worker = Arc::new(Worker::new(tenant.config.flows.keys().cloned()));
     let routes = tenant.webhook_routes(&host, &Builtins)?;
+    let alerts = alerts::Alerts::new(&host, &tenant)?;
+    let metrics = Arc::new(metrics::Metrics::new());
     let tenant = Arc::new(tenant);
     let service = Arc::new(Service {
         host: host.clone(),
@@ -70,6 +75,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         routes,
         public_url: serve.public_url.as_ref().map(|u| u.trim_end_matches('/').to_string()),
         every_seconds: args.every.as_secs(),
+        metrics: metrics.clone(),
+        incidents: trestle_host::incidents::Incidents::new(host.storage().clone())?,
     });
 
     let runtime = tokio::runtime::Runtime::new().context("cannot start the service's runtime")?;
@@ -77,7 +84,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .block_on(tokio::net::TcpListener::bind(args.listen))
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     say(&format!(
-        "serving tenant `{}` on http://{}: flows {} every {}; webhooks at POST /webhooks/{{connection}}, health at GET /health",
+        "serving tenant `{}` on http://{}: flows {} every {}; webhooks at POST /webhooks/{{connection}}, health at GET /health, \
+         metrics at GET /metrics",
         service.tenant.config.tenant,
         args.listen,
         worker.flows().join(", "),
@@ -94,7 +102,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let (finished, worker_done) = oneshot::channel();
     let running = worker.clone();
     std::thread::Builder::new().name("flow-runs".into()).spawn(move || {
-        running.run(&host, &tenant);
+        running.run(&host, &tenant, &alerts, &metrics);
         let _ = finished.send(());
     })?;
 
@@ -157,50 +165,5 @@ async fn stop_signal() {
     tokio::select! {
         () = interrupt => {}
         () = terminate => {}
-    }
-}
-
-/// `30s`, `5m`, `1h`, `1d`: a whole number and a unit.
-fn parse_interval(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let seconds_per = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(format!("`{text}` needs a unit: s, m, h or d (e.g. 30s, 5m, 1h)")),
-    };
-    match number.parse::<u64>() {
-        Ok(n) if n > 0 => Ok(Duration::from_secs(n * seconds_per)),
-        _ => Err(format!("`{text}` needs a whole number above 0 before the unit (e.g. 30s, 5m, 1h)")),
-    }
-}
-
-/// An interval the way `--every` takes it.
-fn describe(every: Duration) -> String {
-    match every.as_secs() {
-        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
-        s if s % 3600 == 0 => format!("{}h", s / 3600),
-        s if s % 60 == 0 => format!("{}m", s / 60),
-        s => format!("{s}s"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn intervals_need_a_number_and_a_unit() {
-        assert_eq!(parse_interval("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_interval("5m"), Ok(Duration::from_secs(300)));
-        assert_eq!(parse_interval("2h"), Ok(Duration::from_secs(7200)));
-        assert!(parse_interval("5").unwrap_err().contains("unit"));
-        assert!(parse_interval("0m").unwrap_err().contains("above 0"));
-        assert!(parse_interval("m").unwrap_err().contains("whole number"));
-        assert_eq!(describe(Duration::from_secs(300)), "5m");
-        assert_eq!(describe(Duration::from_secs(90)), "90s");
     }
 }

@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Instant;
 
 use serde::Serialize;
 use trestle_artifacts::Builtins;
@@ -16,6 +17,8 @@ use trestle_host::bindings::{Summary, Trigger};
 use trestle_host::run::RunReport;
 use trestle_host::tenant::PreparedTenant;
 
+use super::alerts::Alerts;
+use super::metrics::Metrics;
 use super::say;
 
 /// What a run is for.
@@ -147,6 +150,11 @@ impl Worker {
         Queued::Added
     }
 
+    /// Whether `stop` was called.
+    pub fn stopping(&self) -> bool {
+        self.queue().stopping
+    }
+
     /// Whether a run is under way.
     pub fn busy(&self) -> bool {
         self.queue().flows.values().any(|s| s.running.is_some())
@@ -159,10 +167,12 @@ impl Worker {
         self.wake.notify_all();
     }
 
-    /// Runs jobs until `stop`.
-    pub fn run(&self, host: &Host, tenant: &PreparedTenant) {
+    /// Runs jobs until `stop`; after each, updates the incidents and tells
+    /// the alert channels, and counts it in the metrics.
+    pub fn run(&self, host: &Host, tenant: &PreparedTenant, alerts: &Alerts, metrics: &Metrics) {
         while let Some(job) = self.next_job() {
             let started_at = now();
+            let clock = Instant::now();
             let trigger = match &job.work {
                 Work::Scheduled => Trigger::Scheduled,
                 Work::Record(id) => Trigger::RecordId(id.clone()),
@@ -192,6 +202,9 @@ impl Worker {
                 }
                 Err(e) => say(&format!("{} ({}): the run failed: {e:#}", job.flow, job.work)),
             }
+            metrics.finished(&tenant.config.tenant, &job.flow, clock.elapsed(), &result);
+            alerts.after_run(&job.flow, &result);
+            alerts.check_stalls(std::slice::from_ref(&job.flow));
             let last = LastRun::of(&job.work, started_at, &result);
             let mut queue = self.queue();
             let status = queue.flows.entry(job.flow).or_default();
