@@ -46,8 +46,7 @@ impl Metrics {
         let mut registry = Registry::with_prefix("trestle");
         let runs = Family::<OutcomeLabels, Counter>::default();
         let records = Family::<OutcomeLabels, Counter>::default();
-        let durations =
-            Family::<FlowLabels, Histogram>::new_with_constructor(|| Histogram::new(DURATION_BUCKETS.into_iter()));
+        let durations = Family::<FlowLabels, Histogram>::new_with_constructor(|| Histogram::new(DURATION_BUCKETS));
         let queued = Family::<FlowLabels, Gauge>::default();
         let incidents = Family::<FlowLabels, Gauge>::default();
         registry.register("runs", "Finished runs by outcome (ok, failed)", runs.clone());
