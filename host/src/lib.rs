@@ -19,6 +19,7 @@ pub mod limits;
 pub mod manifest;
 pub mod mapping;
 pub mod plan;
+pub mod retention;
 pub mod run;
 mod run_lease;
 pub mod sample;

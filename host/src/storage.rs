@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS activity (
 );
 CREATE INDEX IF NOT EXISTS activity_by_run ON activity (tenant, run_id);
 CREATE INDEX IF NOT EXISTS activity_by_record ON activity (tenant, record_kind, source_id);
+CREATE INDEX IF NOT EXISTS activity_by_time ON activity (tenant, at);
 CREATE TABLE IF NOT EXISTS run_leases (
     tenant     TEXT NOT NULL,
     flow       TEXT NOT NULL,

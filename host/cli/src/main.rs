@@ -66,6 +66,8 @@ enum Command {
     Serve(commands::serve::Args),
     /// Show the activity log.
     Logs(commands::logs::Args),
+    /// Erase a tenant's data (right to erasure), or forget old record payloads now.
+    Purge(commands::purge::Args),
     /// Show what a component is and may do: roles, settings, auth, rate limits, webhooks.
     Inspect(commands::inspect::Args),
 }
@@ -96,6 +98,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => commands::serve::run(args),
         Command::Logs(args) => commands::logs::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
+        Command::Purge(args) => commands::purge::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

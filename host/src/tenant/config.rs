@@ -36,6 +36,7 @@ use crate::limits::{ComponentKind, LimitOverrides};
 use crate::tenant::alerts::AlertsConfig;
 use crate::tenant::bounds;
 use crate::tenant::paths::PathScope;
+use crate::tenant::retention::RetentionConfig;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -59,6 +60,9 @@ pub struct TenantConfig {
     /// When a flow's trouble becomes an incident, and whom to tell.
     #[serde(default)]
     pub alerts: AlertsConfig,
+    /// How long record payloads are kept.
+    #[serde(default)]
+    pub retention: RetentionConfig,
 }
 
 /// The `[serve]` section: what `trestle serve` needs to trust webhooks.

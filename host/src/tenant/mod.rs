@@ -7,6 +7,7 @@ pub mod config;
 pub mod interval;
 pub mod paths;
 pub mod prepare;
+pub mod retention;
 mod spec_settings;
 pub mod webhooks;
 

@@ -5,6 +5,7 @@ pub mod connect;
 pub mod demo;
 pub mod inspect;
 pub mod logs;
+pub mod purge;
 pub mod run;
 pub mod serve;
 
@@ -21,6 +22,16 @@ static PATH_SCOPE: OnceLock<PathScope> = OnceLock::new();
 
 pub fn set_path_scope(scope: PathScope) {
     let _ = PATH_SCOPE.set(scope);
+}
+
+/// Forgets the tenant's record payloads past its retention period; said,
+/// not fatal, when the database refuses (the run itself went through).
+pub fn forget_old_payloads(host: &Host, tenant: &TenantConfig) {
+    if let Err(e) =
+        trestle_host::retention::forget_payloads(host.storage(), &tenant.tenant, tenant.retention.payloads_for())
+    {
+        eprintln!("old record payloads are kept for now: {e:#}");
+    }
 }
 
 /// Reads a tenant config with the paths the operator allows.

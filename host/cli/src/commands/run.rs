@@ -74,6 +74,7 @@ pub fn run(config: &Path, only: Option<&str>, record: Option<String>, mode: Mode
             }
         }
     }
+    super::forget_old_payloads(&host, &tenant.config);
     if !failed.is_empty() {
         anyhow::bail!("{} of the flows failed: {}", failed.len(), failed.join(", "));
     }

@@ -205,6 +205,7 @@ impl Worker {
             metrics.finished(&tenant.config.tenant, &job.flow, clock.elapsed(), &result);
             alerts.after_run(&job.flow, &result);
             alerts.check_stalls(std::slice::from_ref(&job.flow));
+            crate::commands::forget_old_payloads(host, &tenant.config);
             let last = LastRun::of(&job.work, started_at, &result);
             let mut queue = self.queue();
             let status = queue.flows.entry(job.flow).or_default();
