@@ -23,6 +23,7 @@ pub mod retention;
 pub mod run;
 mod run_lease;
 pub mod sample;
+pub mod sealing;
 pub mod storage;
 pub mod tenant;
 pub mod traps;

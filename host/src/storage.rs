@@ -5,10 +5,12 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use anyhow::Context;
 use rusqlite::Connection;
+
+use crate::sealing::StateKeys;
 
 #[derive(Clone)]
 pub struct Storage {
@@ -16,6 +18,8 @@ pub struct Storage {
     /// The file, for messages; `None` in memory.
     path: Option<Arc<PathBuf>>,
     lost: Arc<Mutex<BTreeMap<String, LostWrites>>>,
+    /// The operator's keys: state values are sealed with them (`sealing`).
+    state_keys: Arc<OnceLock<StateKeys>>,
 }
 
 /// Activity-log entries of one run that could not be written.
@@ -98,7 +102,12 @@ impl Storage {
     }
 
     fn init(conn: Connection, path: Option<PathBuf>) -> anyhow::Result<Self> {
-        let storage = Self { conn: Arc::new(Mutex::new(conn)), path: path.map(Arc::new), lost: Arc::default() };
+        let storage = Self {
+            conn: Arc::new(Mutex::new(conn)),
+            path: path.map(Arc::new),
+            lost: Arc::default(),
+            state_keys: Arc::default(),
+        };
         storage
             .conn()
             .execute_batch(SCHEMA)
@@ -125,6 +134,16 @@ impl Storage {
     /// The activity `run_id` lost, forgotten once asked.
     pub fn take_lost(&self, run_id: &str) -> Option<LostWrites> {
         self.lost.lock().unwrap_or_else(|p| p.into_inner()).remove(run_id)
+    }
+
+    /// Seals every state value written from now on with `keys` (and opens
+    /// sealed ones with them). Set once, before the first run.
+    pub fn seal_state_with(&self, keys: StateKeys) -> anyhow::Result<()> {
+        self.state_keys.set(keys).map_err(|_| anyhow::anyhow!("the state keys of {} are set already", self.describe()))
+    }
+
+    pub fn state_keys(&self) -> Option<&StateKeys> {
+        self.state_keys.get()
     }
 
     pub fn conn(&self) -> MutexGuard<'_, Connection> {

@@ -68,6 +68,8 @@ enum Command {
     Logs(commands::logs::Args),
     /// Erase a tenant's data (right to erasure), or forget old record payloads now.
     Purge(commands::purge::Args),
+    /// Seal the tenant's stored tokens with the current state key (after a rotation), or make a new key.
+    Rekey(commands::rekey::Args),
     /// Show what a component is and may do: roles, settings, auth, rate limits, webhooks.
     Inspect(commands::inspect::Args),
 }
@@ -99,6 +101,7 @@ fn main() -> std::process::ExitCode {
         Command::Logs(args) => commands::logs::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
         Command::Purge(args) => commands::purge::run(args),
+        Command::Rekey(args) => commands::rekey::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 use rusqlite::{OptionalExtension, params};
 
+use crate::sealing;
 use crate::storage::Storage;
 
 /// A dry run's writes: key -> value set (`Some`) or deleted (`None`).
@@ -43,7 +44,8 @@ impl StateScope {
         if let Some(written) = self.overlaid().and_then(|o| o.get(key).cloned()) {
             return Ok(written);
         }
-        self.storage
+        let stored: Option<String> = self
+            .storage
             .conn()
             .query_row(
                 "SELECT value FROM state WHERE tenant = ?1 AND namespace = ?2 AND key = ?3",
@@ -51,7 +53,17 @@ impl StateScope {
                 |r| r.get(0),
             )
             .optional()
-            .with_context(|| format!("cannot read state `{key}` from {}", self.storage.describe()))
+            .with_context(|| format!("cannot read state `{key}` from {}", self.storage.describe()))?;
+        stored.map(|value| self.open(key, value)).transpose()
+    }
+
+    fn binding(&self, key: &str) -> String {
+        sealing::binding(&self.tenant, &self.namespace, key)
+    }
+
+    fn open(&self, key: &str, stored: String) -> anyhow::Result<String> {
+        let what = format!("state `{key}` of `{}` (tenant {})", self.namespace, self.tenant);
+        sealing::open(self.storage.state_keys(), &what, &self.binding(key), stored)
     }
 
     pub fn set(&self, key: &str, value: &str) -> anyhow::Result<()> {
@@ -59,12 +71,16 @@ impl StateScope {
             overlay.insert(key.to_string(), Some(value.to_string()));
             return Ok(());
         }
+        let stored = match self.storage.state_keys() {
+            Some(keys) => keys.seal(&self.binding(key), value),
+            None => value.to_string(),
+        };
         self.storage
             .conn()
             .execute(
                 "INSERT INTO state (tenant, namespace, key, value) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (tenant, namespace, key) DO UPDATE SET value = excluded.value",
-                params![self.tenant, self.namespace, key, value],
+                params![self.tenant, self.namespace, key, stored],
             )
             .with_context(|| format!("cannot write state `{key}` to {}", self.storage.describe()))?;
         Ok(())
@@ -111,9 +127,84 @@ impl StateScope {
     }
 }
 
+/// Seals every state value of `tenant` not sealed with the current key
+/// (after a key rotation, or values written before keys were set), in one
+/// transaction; returns how many it rewrote.
+pub fn reseal_tenant(storage: &Storage, tenant: &str) -> anyhow::Result<usize> {
+    let Some(keys) = storage.state_keys() else {
+        anyhow::bail!("no state keys are set: set {} to the keys to seal with", sealing::KEYS_VAR);
+    };
+    let in_db = || format!("cannot reseal the state of tenant `{tenant}` in {}", storage.describe());
+    let mut conn = storage.conn();
+    let tx = conn.transaction().with_context(in_db)?;
+    let rows: Vec<(String, String, String)> = {
+        let mut stmt = tx.prepare("SELECT namespace, key, value FROM state WHERE tenant = ?1").with_context(in_db)?;
+        stmt.query_map(params![tenant], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(|rows| rows.collect::<Result<_, _>>())
+            .with_context(in_db)?
+    };
+    let mut resealed = 0;
+    for (namespace, key, stored) in rows.into_iter().filter(|(_, _, v)| keys.needs_resealing(v)) {
+        let bound = sealing::binding(tenant, &namespace, &key);
+        let what = format!("state `{key}` of `{namespace}` (tenant {tenant})");
+        let value = sealing::open(Some(keys), &what, &bound, stored)?;
+        tx.execute(
+            "UPDATE state SET value = ?4 WHERE tenant = ?1 AND namespace = ?2 AND key = ?3",
+            params![tenant, namespace, key, keys.seal(&bound, &value)],
+        )
+        .with_context(in_db)?;
+        resealed += 1;
+    }
+    tx.commit().with_context(in_db)?;
+    Ok(resealed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sealing::StateKeys;
+
+    fn raw(storage: &Storage, key: &str) -> String {
+        storage.conn().query_row("SELECT value FROM state WHERE key = ?1", params![key], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn with_keys_set_values_are_sealed_in_the_database_and_read_back_as_written() {
+        let storage = Storage::in_memory().unwrap();
+        let before = StateScope::new(storage.clone(), "t", "books");
+        before.set("old", "written before the keys").unwrap();
+        let (k1, k2) = (StateKeys::new_entry("k1"), StateKeys::new_entry("k2"));
+        storage.seal_state_with(StateKeys::parse(&k1).unwrap()).unwrap();
+        let scope = StateScope::new(storage.clone(), "t", "books");
+        scope.set("refresh_token", "rt-very-secret").unwrap();
+        assert!(raw(&storage, "refresh_token").starts_with("sealed:v1:k1:"));
+        assert!(!raw(&storage, "refresh_token").contains("rt-very-secret"));
+        assert_eq!(scope.get("refresh_token").unwrap().as_deref(), Some("rt-very-secret"));
+        assert_eq!(scope.get("old").unwrap().as_deref(), Some("written before the keys"));
+        assert_eq!(reseal_tenant(&storage, "t").unwrap(), 1, "the value from before is sealed now");
+        assert!(raw(&storage, "old").starts_with("sealed:v1:k1:"));
+
+        // Rotation: the same rows under a process with k2 first and k1
+        // kept to open; resealing moves all to k2.
+        let rows: Vec<(String, String)> = storage
+            .conn()
+            .prepare("SELECT key, value FROM state")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let next = Storage::in_memory().unwrap();
+        for (key, value) in &rows {
+            next.conn().execute("INSERT INTO state VALUES ('t', 'books', ?1, ?2)", params![key, value]).unwrap();
+        }
+        next.seal_state_with(StateKeys::parse(&format!("{k2},{k1}")).unwrap()).unwrap();
+        let scope = StateScope::new(next.clone(), "t", "books");
+        assert_eq!(scope.get("refresh_token").unwrap().as_deref(), Some("rt-very-secret"), "opens with the old key");
+        assert_eq!(reseal_tenant(&next, "t").unwrap(), 2);
+        assert!(raw(&next, "refresh_token").starts_with("sealed:v1:k2:"));
+        assert_eq!(reseal_tenant(&next, "t").unwrap(), 0, "nothing left to reseal");
+    }
 
     #[test]
     fn tenants_and_connections_never_see_each_others_keys() {

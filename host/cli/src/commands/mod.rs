@@ -6,12 +6,14 @@ pub mod demo;
 pub mod inspect;
 pub mod logs;
 pub mod purge;
+pub mod rekey;
 pub mod run;
 pub mod serve;
 
 use std::path::Path;
 use std::sync::OnceLock;
 
+use trestle_host::sealing::StateKeys;
 use trestle_host::tenant::{PathScope, PreparedTenant, TenantConfig};
 use trestle_host::{Host, HostOptions};
 
@@ -46,6 +48,9 @@ pub fn open_tenant(config: &Path) -> anyhow::Result<(Host, PreparedTenant)> {
     let database = tenant.database.clone().expect("load() always sets the database path");
     let cache_dir = database.parent().map(|d| d.join("cache"));
     let host = Host::new(HostOptions { database: Some(database), cache_dir })?;
+    if let Some(keys) = StateKeys::from_env()? {
+        host.storage().seal_state_with(keys)?;
+    }
     let prepared = PreparedTenant::prepare(&host, &Builtins, tenant)?;
     Ok((host, prepared))
 }
