@@ -114,3 +114,24 @@ pub fn run(config: &Path, only: Option<&str>, trigger: Trigger, mode: Mode) -> a
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::days;
+
+    #[test]
+    fn a_range_of_days_runs_from_the_start_of_the_first_to_the_end_of_the_last() {
+        let range = days("2026-10-01", Some("2026-10-31")).unwrap();
+        assert_eq!(range.since, "2026-10-01T00:00:00Z");
+        assert_eq!(range.before.as_deref(), Some("2026-11-01T00:00:00Z"));
+        assert_eq!(days("2026-10-01", None).unwrap().before, None);
+    }
+
+    #[test]
+    fn a_bad_day_or_an_empty_range_is_refused_saying_why() {
+        let bad = days("1 October", None).unwrap_err().to_string();
+        assert!(bad.contains("--since `1 October` is not a day like 2026-10-01"), "{bad}");
+        let empty = days("2026-10-02", Some("2026-10-01")).unwrap_err().to_string();
+        assert!(empty.contains("--until 2026-10-01 is before --since 2026-10-02"), "{empty}");
+    }
+}
