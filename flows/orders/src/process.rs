@@ -163,7 +163,7 @@ impl Run {
                 self.skipped += 1;
                 report(&order, Outcome::Skipped, Some(target_id), why, None);
             }
-            Ok(Done::LeftOut { why }) => {
+            Ok(Done::SkippedByOwner { why }) => {
                 self.skipped += 1;
                 report(&order, Outcome::Skipped, None, why, None);
                 return Ok(Handled::Continue);
@@ -255,7 +255,7 @@ impl Run {
             return Ok(Done::Skipped { target_id, why: "already synced".into() });
         }
         if let Some(reason) = ledger::skipped(&source.source_id) {
-            return Ok(Done::LeftOut { why: format!("skipped by the owner: {reason}") });
+            return Ok(Done::SkippedByOwner { why: format!("skipped by the owner: {reason}") });
         }
         let kind = self.settings.document;
         // Looked up before every create: an earlier run, another installation
@@ -385,19 +385,9 @@ impl Run {
 }
 
 enum Done {
-    Synced {
-        target_id: String,
-        detail: String,
-        payload: String,
-    },
-    Skipped {
-        target_id: String,
-        why: String,
-    },
-    /// Not synced, as the owner decided.
-    LeftOut {
-        why: String,
-    },
+    Synced { target_id: String, detail: String, payload: String },
+    Skipped { target_id: String, why: String },
+    SkippedByOwner { why: String },
 }
 
 fn kind_name(kind: DocumentKind) -> &'static str {
