@@ -155,6 +155,7 @@ fn any_order() -> OrderFilter {
         statuses: Vec::new(),
         paid_only: false,
         created_since: None,
+        created_before: None,
         order_number: None,
         detail: OrderDetail::Full,
     }

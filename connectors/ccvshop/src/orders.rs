@@ -93,25 +93,17 @@ struct Wanted {
     statuses: Vec<u8>,
     paid_only: bool,
     since: Option<DateTime<Utc>>,
+    before: Option<DateTime<Utc>>,
     order_number: Option<u64>,
 }
 
 impl Wanted {
     fn from_filter(filter: &OrderFilter) -> Result<Self, Error> {
         let statuses = filter.statuses.iter().map(|s| reference::status_number(s)).collect::<Result<_, _>>()?;
-        let since = filter
-            .created_since
-            .as_deref()
-            .map(|text| {
-                parse_timestamp(text).ok_or_else(|| {
-                    Error::Invalid(format!(
-                        "created-since `{text}` is not an RFC 3339 timestamp like 2025-01-31T00:00:00Z"
-                    ))
-                })
-            })
-            .transpose()?;
+        let since = instant("created-since", filter.created_since.as_deref())?;
+        let before = instant("created-before", filter.created_before.as_deref())?;
         let order_number = filter.order_number.as_deref().map(order_number).transpose()?;
-        Ok(Self { statuses, paid_only: filter.paid_only, since, order_number })
+        Ok(Self { statuses, paid_only: filter.paid_only, since, before, order_number })
     }
 
     fn first_page(&self, page_size: u32) -> String {
@@ -125,6 +117,11 @@ impl Wanted {
         if let Some(since) = self.since {
             pairs.push(("min_create_date", since.format("%Y-%m-%d").to_string()));
         }
+        if let Some(before) = self.before {
+            // The API's bound takes the whole day; `keeps` cuts at the instant.
+            let last = before - chrono::Duration::seconds(1);
+            pairs.push(("max_create_date", last.format("%Y-%m-%d").to_string()));
+        }
         if let Some(number) = self.order_number {
             pairs.push(("ordernumber", number.to_string()));
         }
@@ -134,12 +131,25 @@ impl Wanted {
     fn keeps(&self, order: &Node) -> Result<bool, Error> {
         let status_ok = self.statuses.is_empty()
             || order.opt_u64("status")?.is_some_and(|s| self.statuses.iter().any(|w| u64::from(*w) == s));
-        let since_ok = match self.since {
-            Some(since) => order.timestamp("create_date")? >= since,
-            None => true,
+        let in_range = match (self.since, self.before) {
+            (None, None) => true,
+            (since, before) => {
+                let created = order.timestamp("create_date")?;
+                since.is_none_or(|s| created >= s) && before.is_none_or(|b| created < b)
+            }
         };
-        Ok(status_ok && since_ok)
+        Ok(status_ok && in_range)
     }
+}
+
+/// A filter's RFC 3339 bound named `name`, if set.
+fn instant(name: &str, text: Option<&str>) -> Result<Option<DateTime<Utc>>, Error> {
+    text.map(|text| {
+        parse_timestamp(text).ok_or_else(|| {
+            Error::Invalid(format!("{name} `{text}` is not an RFC 3339 timestamp like 2025-01-31T00:00:00Z"))
+        })
+    })
+    .transpose()
 }
 
 /// "ORD-1001" or "1001": the API filters on the number without its prefix.

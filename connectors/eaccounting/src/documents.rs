@@ -152,6 +152,47 @@ pub fn create(document: &SalesDocument) -> Result<String, Error> {
     }
     // Used up: a second create of this reference in the run asks again.
     VERIFIED_ABSENT.with(|absent| absent.borrow_mut().remove(&key));
+    let (body, gross) = body(&target, document)?;
+    let created = client::post(target.collection, &body).inspect_err(|e| {
+        if matches!(e, Error::Invalid(_) | Error::NotFound(_)) {
+            remembered::forget_inputs_of(document);
+        }
+    })?;
+    let what = format!("eAccounting {} just created", target.noun);
+    let id = json::string(&created, "Id", &what)?;
+    compare_totals(&target, document, &created, gross, &what)?;
+    Ok(id)
+}
+
+/// How the document `id` differs from what `create` would write for
+/// `document` now: its total (beyond the tolerance of `compare_totals`),
+/// its customer, its number of rows.
+pub fn differences(id: &str, document: &SalesDocument) -> Result<Vec<String>, Error> {
+    let target = Target::of(document.kind);
+    let stored = client::get(&format!("{}/{id}", target.collection))?;
+    let what = format!("eAccounting {} {id}", target.noun);
+    let (body, _) = body(&target, document)?;
+    let mut found = Vec::new();
+    let total = json::number(&stored, target.total_field, &what)?;
+    let expected = document.order.total_incl_vat;
+    if (total - expected).abs() > TOTAL_TOLERANCE {
+        found.push(format!("total {total:.2} in eAccounting, {expected:.2} in the shop"));
+    }
+    let customer = json::string(&stored, "CustomerId", &what)?;
+    if customer != document.customer_id {
+        found.push(format!("customer {customer} in eAccounting, {} for the buyer now", document.customer_id));
+    }
+    let rows = json::array(&stored, "Rows", &what)?.len();
+    let expected_rows = body["Rows"].as_array().map_or(0, Vec::len);
+    if rows != expected_rows {
+        found.push(format!("{rows} rows in eAccounting, {expected_rows} from the shop's order"));
+    }
+    Ok(found)
+}
+
+/// What `create` posts for `document`, and whether its unit prices include
+/// VAT.
+fn body(target: &Target, document: &SalesDocument) -> Result<(Value, bool), Error> {
     let order = &document.order;
     if document.bookings.len() != order.lines.len() {
         return Err(Error::Invalid(format!(
@@ -164,10 +205,10 @@ pub fn create(document: &SalesDocument) -> Result<String, Error> {
     }
     let gross = company::prices_include_vat_for(remembered::customer_is_private(&document.customer_id)?)?;
 
-    let mut body = header(&target, document)?;
+    let mut body = header(target, document)?;
     let mut rows = Vec::with_capacity(order.lines.len());
     for (index, (line, booking)) in order.lines.iter().zip(&document.bookings).enumerate() {
-        rows.extend(line_rows(&target, order, index, line, booking, gross)?);
+        rows.extend(line_rows(target, order, index, line, booking, gross)?);
     }
     if target.kind == DocumentKind::Order {
         for (number, row) in rows.iter_mut().enumerate() {
@@ -177,16 +218,7 @@ pub fn create(document: &SalesDocument) -> Result<String, Error> {
     body["Rows"] = json!(rows);
     let what = format!("{} {}", target.noun, document.reference);
     custom_fields::merge(&mut body, &order.custom_fields, &target.header_fields(), &what)?;
-
-    let created = client::post(target.collection, &body).inspect_err(|e| {
-        if matches!(e, Error::Invalid(_) | Error::NotFound(_)) {
-            remembered::forget_inputs_of(document);
-        }
-    })?;
-    let what = format!("eAccounting {} just created", target.noun);
-    let id = json::string(&created, "Id", &what)?;
-    compare_totals(&target, document, &created, gross, &what)?;
-    Ok(id)
+    Ok((body, gross))
 }
 
 fn header(target: &Target, document: &SalesDocument) -> Result<Value, Error> {

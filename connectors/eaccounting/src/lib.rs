@@ -108,6 +108,10 @@ impl sales_document_sink::Guest for Eaccounting {
         documents::create(&document)
     }
 
+    fn find_differences(id: String, document: SalesDocument) -> Result<Vec<String>, Error> {
+        documents::differences(&id, &document)
+    }
+
     fn settle_document(kind: DocumentKind, settlement: Settlement) -> Result<Settled, Error> {
         payments::settle(kind, &settlement)
     }

@@ -39,6 +39,7 @@ impl Guest for CustomersFlow {
         match trigger {
             Trigger::Scheduled => sync_all(&mut run)?,
             Trigger::RecordId(id) => sync_one(&mut run, &id)?,
+            _ => return Err(trestle_guest::flow::operations::not_offered("customers")),
         }
         Ok(run.summary())
     }

@@ -50,17 +50,20 @@ impl Guest for OrdersFlow {
         let mut run = Run::new(settings);
         match trigger {
             Trigger::RecordId(id) => {
-                let order = order_source::get_order(&id)?;
-                if selected(&run.settings, &order)? {
+                if let Some(order) = selected_order(&mut run, &id)? {
                     run.handle_batch(vec![order])?;
-                } else {
-                    run.pass_over(
-                        &order,
-                        "not selected by the settings (paid_only, statuses, created_since) or not a completed order \
-                         yet; a later webhook or run syncs it once it is"
-                            .into(),
-                    );
                 }
+            }
+            Trigger::Resync(id) => run.resync(&id)?,
+            Trigger::Unpark(id) => run.unpark(&id)?,
+            Trigger::Skip(request) => run.skip(&request.id, &request.reason)?,
+            Trigger::Backfill(range) => {
+                let filter = OrderFilter {
+                    created_since: Some(range.since),
+                    created_before: range.before,
+                    ..filter(&run.settings)
+                };
+                recheck::sweep(&mut run, &filter)?;
             }
             Trigger::Scheduled => {
                 let recent = filter(&run.settings);
@@ -74,6 +77,22 @@ impl Guest for OrdersFlow {
         }
         Ok(run.summary())
     }
+}
+
+/// The order with this source id, if the settings select it; one they do
+/// not is reported as passed over.
+fn selected_order(run: &mut Run, id: &str) -> Result<Option<Order>, Error> {
+    let order = order_source::get_order(id)?;
+    if selected(&run.settings, &order)? {
+        return Ok(Some(order));
+    }
+    run.pass_over(
+        &order,
+        "not selected by the settings (paid_only, statuses, created_since) or not a completed order yet; a later \
+         webhook or run syncs it once it is"
+            .into(),
+    );
+    Ok(None)
 }
 
 /// Whether the settings select this order, as the shop answers it: a
@@ -97,6 +116,7 @@ fn filter(settings: &Settings) -> OrderFilter {
         statuses: settings.statuses.clone(),
         paid_only: settings.paid_only,
         created_since: settings.created_since.clone(),
+        created_before: None,
         order_number: None,
         detail: OrderDetail::Full,
     }

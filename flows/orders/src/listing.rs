@@ -1,7 +1,7 @@
 //! One page of the shop's orders, as cheaply as the flow can have it: its
 //! headers first, then the lines of only the orders the flow does not have
-//! yet (neither synced nor parked; parked ones are retried at the start of
-//! every run). An order's lines can cost a request each, so a rerun over a
+//! yet (neither synced, skipped by the owner nor parked; parked ones are
+//! retried at the start of every run). An order's lines can cost a request each, so a rerun over a
 //! page of known orders costs the listing alone.
 
 use trestle::sync::order_source::{self, OrderDetail, OrderFilter};
@@ -40,7 +40,7 @@ pub fn read(
         .into_iter()
         .filter(|o| !cancelled_statuses.contains(&o.status))
         .map(|o| o.source_id)
-        .filter(|id| ledger::synced(id).is_none() && !parked.contains(id))
+        .filter(|id| ledger::synced(id).is_none() && ledger::skipped(id).is_none() && !parked.contains(id))
         .collect();
     if wanted.is_empty() {
         return Ok(Page { new: Vec::new(), cancelled, next: headers.next });

@@ -20,6 +20,8 @@ use crate::customers::{self, Resolved};
 use crate::settings::{Cancelled, Payments, Settings};
 use crate::{articles, bookings, cancellations, ledger, payments, trestle};
 
+mod owner;
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum Handled {
     Continue,
@@ -161,6 +163,11 @@ impl Run {
                 self.skipped += 1;
                 report(&order, Outcome::Skipped, Some(target_id), why, None);
             }
+            Ok(Done::SkippedByOwner { why }) => {
+                self.skipped += 1;
+                report(&order, Outcome::Skipped, None, why, None);
+                return Ok(Handled::Continue);
+            }
             Err(e @ (Error::Auth(_) | Error::Fatal(_))) => return Err(e),
             Err(e) => {
                 let reason = parking::reason(&e);
@@ -246,6 +253,9 @@ impl Run {
     fn sync(&mut self, source: &Order) -> Result<Done, Error> {
         if let Some(target_id) = ledger::synced(&source.source_id) {
             return Ok(Done::Skipped { target_id, why: "already synced".into() });
+        }
+        if let Some(reason) = ledger::skipped(&source.source_id) {
+            return Ok(Done::SkippedByOwner { why: format!("skipped by the owner: {reason}") });
         }
         let kind = self.settings.document;
         // Looked up before every create: an earlier run, another installation
@@ -377,6 +387,7 @@ impl Run {
 enum Done {
     Synced { target_id: String, detail: String, payload: String },
     Skipped { target_id: String, why: String },
+    SkippedByOwner { why: String },
 }
 
 fn kind_name(kind: DocumentKind) -> &'static str {

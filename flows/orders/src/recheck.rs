@@ -26,11 +26,18 @@ pub fn recent_orders(run: &mut Run, mut filter: OrderFilter) -> Result<Handled, 
     if configured.is_none_or(|c| c < window_start) {
         filter.created_since = Some(window_start.to_rfc3339_opts(SecondsFormat::Secs, true));
     }
-    // Parked orders were retried at the start of the run.
+    sweep(run, &filter)
+}
+
+/// Every page the filter selects, from the first; the orders already
+/// synced, skipped or parked cost nothing but the listing, and no cursor is
+/// kept.
+pub fn sweep(run: &mut Run, filter: &OrderFilter) -> Result<Handled, Error> {
+    // Parked orders are retried at the start of a scheduled run.
     let parked = ledger::parked();
     let mut cursor = None;
     loop {
-        let page = listing::read(&filter, cursor.as_deref(), &parked, &run.settings.cancelled_statuses)?;
+        let page = listing::read(filter, cursor.as_deref(), &parked, &run.settings.cancelled_statuses)?;
         run.cancelled_after_booking(page.cancelled)?;
         if run.handle_batch(page.new)? == Handled::Stop {
             return Ok(Handled::Stop);

@@ -46,6 +46,7 @@ impl Guest for ProductsFlow {
         match trigger {
             Trigger::RecordId(sku) => sync_one(&mut run, &sku)?,
             Trigger::Scheduled => sync_catalogue(&mut run)?,
+            _ => return Err(trestle_guest::flow::operations::not_offered("products")),
         }
         Ok(run.summary())
     }

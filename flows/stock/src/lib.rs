@@ -64,6 +64,7 @@ impl Guest for StockFlow {
                     )));
                 }
             }
+            _ => return Err(trestle_guest::flow::operations::not_offered("stock")),
         }
         Ok(run.summary())
     }

@@ -3,5 +3,6 @@
 pub mod countries;
 pub mod fingerprint;
 pub mod notes;
+pub mod operations;
 pub mod parking;
 pub mod settings;

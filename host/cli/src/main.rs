@@ -39,12 +39,33 @@ enum Command {
         /// Sync just this record (its id in the source), as a webhook would.
         #[arg(long, requires = "flow")]
         record: Option<String>,
+        /// With --record: sync it again although it is recorded as synced; the flow finds what it
+        /// wrote by its reference (never a second record) and updates it or reports how it differs.
+        #[arg(long, requires = "record")]
+        force: bool,
+        /// A one-off run over the records created on or after this day (YYYY-MM-DD, UTC), besides
+        /// the schedule: the scheduled cursor stays where it is.
+        #[arg(long, requires = "flow", conflicts_with = "record")]
+        since: Option<String>,
+        /// With --since: up to and including this day (YYYY-MM-DD, UTC); default: up to now.
+        #[arg(long, requires = "since")]
+        until: Option<String>,
         /// Go through the run and write nothing: print every write it would make.
         #[arg(long)]
         dry_run: bool,
         /// With --dry-run: the planned writes as JSON lines, one per record.
         #[arg(long, requires = "dry_run")]
         json: bool,
+    },
+    /// Try a parked (or skipped) record again now.
+    Unpark(commands::decide::Args),
+    /// Leave a parked record out for good, for a reason kept in the activity log; it is not retried.
+    Skip {
+        #[command(flatten)]
+        args: commands::decide::Args,
+        /// Why it is left out (shown in `trestle logs`).
+        #[arg(long)]
+        reason: String,
     },
     /// Check each connection of a tenant: credentials, clock, reachability.
     Check {
@@ -87,14 +108,17 @@ fn main() -> std::process::ExitCode {
     });
     let result = match cli.command {
         Command::Demo(args) => commands::demo::run(args),
-        Command::Run { config, flow, record, dry_run, json } => {
+        Command::Run { config, flow, record, force, since, until, dry_run, json } => {
             let mode = match (dry_run, json) {
                 (false, _) => commands::run::Mode::Real,
                 (true, false) => commands::run::Mode::DryRun,
                 (true, true) => commands::run::Mode::DryRunJson,
             };
-            commands::run::run(&config, flow.as_deref(), record, mode)
+            commands::run::trigger(record, force, since.as_deref(), until.as_deref())
+                .and_then(|trigger| commands::run::run(&config, flow.as_deref(), trigger, mode))
         }
+        Command::Unpark(args) => commands::decide::unpark(args),
+        Command::Skip { args, reason } => commands::decide::skip(args, reason),
         Command::Check { config } => commands::check::run(&config),
         Command::Connect { config, connection, port } => commands::connect::run(&config, connection.as_deref(), port),
         Command::Serve(args) => commands::serve::run(args),

@@ -46,7 +46,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     println!("Checking the connections:");
     super::check::run(&config_path)?;
     println!();
-    super::run::run(&config_path, None, None, super::run::Mode::Real)?;
+    super::run::run(&config_path, None, trestle_host::bindings::Trigger::Scheduled, super::run::Mode::Real)?;
 
     println!("\nLook at the result:");
     println!("  trestle logs --config {}            # what happened, newest last", config_path.display());

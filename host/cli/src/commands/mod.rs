@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod connect;
+pub mod decide;
 pub mod demo;
 pub mod inspect;
 pub mod logs;

@@ -28,6 +28,7 @@ impl Guest for ProbeFlow {
             statuses: Vec::new(),
             paid_only: false,
             created_since: None,
+            created_before: None,
             order_number: None,
             detail: OrderDetail::Full,
         };
