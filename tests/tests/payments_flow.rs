@@ -364,6 +364,11 @@ fn an_order_cancelled_after_booking_is_credited_once_with_its_refund_or_parked_b
     assert_eq!(payment_count(&emulators), booked.len() + 1);
 }
 
+/// Payments registered and refunds credited.
+fn refund_settings(emulators: &Emulators) -> String {
+    format!("{}\nrefunds = \"credit\"", payment_settings(emulators))
+}
+
 /// Books a refund on the shop order as its back office would; returns the
 /// shop's credit invoice (its totals are positive: what is given back).
 fn plant_refund(emulators: &Emulators, order: &Value, refund: Refund) -> Value {
@@ -426,7 +431,7 @@ fn a_partial_a_full_and_an_amount_refund_each_give_one_credit_invoice_paid_back_
     run(&host, &leave);
     assert_eq!(invoices(&emulators).len(), booked.len(), "refunds = leave books none");
 
-    let credit = prepare(&host, &config(&emulators, &payment_settings(&emulators)));
+    let credit = prepare(&host, &config(&emulators, &refund_settings(&emulators)));
     let report = run(&host, &credit);
     assert_eq!(report.summary.parked, 0, "{:?}", report.summary.notes);
     for (order_number, shop_credit) in &credits {
@@ -455,7 +460,7 @@ fn refunds_through_faults_and_lost_answers_are_credited_and_paid_back_once() {
     let emulators =
         Emulators::start(Options { orders: 40, products: 40, rate_limits: false, ..Options::default() }).unwrap();
     let host = trestle_e2e::host();
-    let tenant = prepare(&host, &config(&emulators, &payment_settings(&emulators)));
+    let tenant = prepare(&host, &config(&emulators, &refund_settings(&emulators)));
     run(&host, &tenant);
     let picked = paid_gross_orders(&emulators);
     let credits: Vec<(String, Value)> = picked
@@ -516,7 +521,7 @@ fn a_kill_right_after_the_credit_invoice_or_the_refund_payment_never_books_eithe
     let dir = std::env::temp_dir().join(format!("trestle-refund-kill-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join("trestle.db");
-    let config = config(&emulators, &payment_settings(&emulators));
+    let config = config(&emulators, &refund_settings(&emulators));
     let open =
         || Host::new(HostOptions { database: Some(db.clone()), cache_dir: Some(trestle_e2e::cache_dir()) }).unwrap();
     {

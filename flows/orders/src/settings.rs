@@ -275,7 +275,7 @@ impl Settings {
             (Some(other), _) => return Err(format!("setting `payments` = {other:?}; allowed: register, leave")),
         };
         let refunds = match (e.get("refunds").map(String::as_str), document) {
-            (None | Some("credit"), DocumentKind::Invoice) => Refunds::Credit,
+            (Some("credit"), DocumentKind::Invoice) => Refunds::Credit,
             (None | Some("leave"), _) => Refunds::Leave,
             (Some("credit"), _) => {
                 return Err("setting `refunds` = \"credit\" needs `document` = \"invoice\": only an invoice is \
