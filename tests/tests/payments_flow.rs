@@ -19,10 +19,14 @@ use trestle_host::tenant::{PreparedTenant, TenantConfig};
 use trestle_host::{Host, HostOptions};
 
 /// One article per cost kind for 21 % and one for the other rates (as in
-/// orders_flow.rs).
+/// orders_flow.rs); discounts, which the shop splits over the rows' rates,
+/// have one for 9 % too: eAccounting takes a row's VAT from its article, so
+/// the 9 % share of a coupon booked on the 21 % article lowered the books'
+/// total below the shop's (by the share times 12 %).
 const ARTICLES: &str = "shipping = { 21 = \"SHIPPING\", default = \"SHIPPING\" }\n\
     payment-fee = { 21 = \"PAYMENT-FEE\", default = \"PAYMENT-FEE\" }\n\
-    discount = { 21 = \"DISCOUNT\", default = \"DISCOUNT\" }\ncoupon = { 21 = \"DISCOUNT\", default = \"DISCOUNT\" }\n\
+    discount = { 21 = \"DISCOUNT\", 9 = \"DISCOUNT-9\", default = \"DISCOUNT\" }\n\
+    coupon = { 21 = \"DISCOUNT\", 9 = \"DISCOUNT-9\", default = \"DISCOUNT\" }\n\
     extra-cost = { 21 = \"EXTRA-COST\", default = \"EXTRA-COST\" }\n";
 
 fn config(emulators: &Emulators, settings: &str) -> String {
@@ -564,32 +568,40 @@ fn a_kill_right_after_the_credit_invoice_or_the_refund_payment_never_books_eithe
 }
 
 /// The closing figure of issue 15: 500 seeded orders, paid and unpaid, a
-/// later payment and cancellations (credited) between runs. Prints the
-/// books' outstanding amount (invoice totals, credits included, minus
-/// payments and refunds) against the shop's (unpaid, not cancelled orders),
-/// and what the difference is made of: orders the books priced other than
-/// the shop. Run: cargo test -p trestle-e2e --test payments_flow -- --ignored --nocapture
+/// later payment, cancellations (credited) and refunds (full and partial,
+/// credited and paid back) between runs. The books' outstanding amount
+/// (invoice totals, credits included, minus payments and refunds) equals
+/// the shop's (unpaid, not cancelled orders) to the cent, but for the cent
+/// roundings of orders the books price apart from the shop. Prints the
+/// figures:
+/// cargo test -p trestle-e2e --test payments_flow books_outstanding -- --nocapture
 #[test]
-#[ignore = "a report: 500 orders, prints the figures"]
-fn report_books_outstanding_against_the_shop_for_500_orders() {
+fn books_outstanding_is_the_shops_but_for_cent_roundings_for_500_orders_with_refunds_and_cancellations() {
     let emulators =
         Emulators::start(Options { orders: 500, products: 60, rate_limits: false, ..Options::default() }).unwrap();
     let host = trestle_e2e::host();
     let settings = format!(
         "{}\npaid_only = false\ncancelled_statuses = \"8\"\nrecheck_days = 100000\ncancelled_after_booking = \"credit\"",
-        payment_settings(&emulators)
+        refund_settings(&emulators)
     );
     let tenant = prepare(&host, &config(&emulators, &settings));
     run(&host, &tenant);
     let orders = shop_orders(&emulators);
     let booked: Vec<String> = invoices(&emulators).into_keys().collect();
     assert!(booked.iter().all(|r| orders[r]["status"] != 8), "orders cancelled before booking are not booked");
+    let mut refunds = 0;
     for (i, reference) in booked.iter().enumerate() {
         let Some(order) = orders.get(reference) else { panic!("{reference} is not a shop order number") };
         let id = order["id"].as_u64().unwrap();
+        let paid = order["paid"] == true;
         match i % 25 {
             0 => emulators.ccvshop.set_order_status(id, 8).unwrap(),
-            1 if order["paid"] == false => emulators.ccvshop.mark_order_paid(id).unwrap(),
+            1 if !paid => emulators.ccvshop.mark_order_paid(id).unwrap(),
+            2 | 3 if paid => {
+                let refund = if i % 25 == 2 { Refund::Full } else { Refund::Amount { amount: 7.5, tax: None } };
+                plant_refund(&emulators, order, refund);
+                refunds += 1;
+            }
             _ => {}
         }
     }
@@ -619,15 +631,15 @@ fn report_books_outstanding_against_the_shop_for_500_orders() {
     let invoices = invoices(&emulators);
     let priced_apart: Vec<(String, i64)> = shop_totals
         .iter()
-        .filter(|(r, _)| live(r))
         .map(|(r, t)| (r.clone(), cents(money(&invoices[r]["TotalAmount"])) - t))
         .filter(|(_, d)| *d != 0)
         .collect();
-    let apart: i64 = priced_apart.iter().map(|(_, d)| d).sum();
     let credits = invoices.keys().filter(|r| r.ends_with("-CREDIT")).count();
+    let refunded = invoices.keys().filter(|r| r.contains("-REFUND-")).count();
     println!(
-        "orders {}, invoices {} (credits {credits}), payments {}: books total {:.2}, paid {:.2}, books outstanding \
-         {:.2}; shop outstanding {:.2}; difference {:.2} = {} orders the books priced apart from the shop ({:.2})",
+        "orders {}, invoices {} (cancellation credits {credits}, refund credits {refunded} of {refunds} refunds), \
+         payments {}: books total {:.2}, paid {:.2}, books outstanding {:.2}; shop outstanding {:.2}; difference \
+         {:.2}; orders priced apart {}",
         orders.len(),
         invoices.len(),
         books(&emulators, "payments").len(),
@@ -637,11 +649,12 @@ fn report_books_outstanding_against_the_shop_for_500_orders() {
         shop_outstanding as f64 / 100.0,
         (books_outstanding - shop_outstanding) as f64 / 100.0,
         priced_apart.len(),
-        apart as f64 / 100.0,
     );
-    assert_eq!(
-        books_outstanding - shop_outstanding,
-        apart,
-        "the difference is the orders priced apart: {priced_apart:?}"
-    );
+    assert_eq!(refunded, refunds, "every refund is credited");
+    // What is left apart is rounding: a coupon's VAT, which the shop rounds
+    // on the whole discount and the books per rate (issue 15's booked-totals
+    // check is to settle it with a rounding row).
+    assert!(priced_apart.iter().all(|(_, d)| d.abs() <= 1), "only rounding apart: {priced_apart:?}");
+    let apart: i64 = priced_apart.iter().map(|(_, d)| d).sum();
+    assert_eq!(books_outstanding - shop_outstanding, apart, "the books' outstanding amount is the shop's, to the cent");
 }
