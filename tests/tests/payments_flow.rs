@@ -443,6 +443,8 @@ fn a_partial_a_full_and_an_amount_refund_each_give_one_credit_invoice_paid_back_
     }
     let full_credit = &credits_of(&emulators, &full.0)[0];
     assert_eq!(money(&full_credit["TotalAmount"]), -money(&booked[&full.0]["TotalAmount"]), "credited in full");
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    assert_eq!(full_credit["InvoiceDate"].as_str().unwrap()[..10], today, "dated on the refund");
     let partial_credit = &credits_of(&emulators, &partial.0)[0];
     assert_eq!(partial_credit["Rows"].as_array().unwrap().len(), 1, "the refunded row only");
     assert_eq!(money(&partial_credit["Rows"][0]["Quantity"]), -1.0);

@@ -106,7 +106,9 @@ fn book(run: &mut Run, source: &Order, refund: &Refund) -> Result<Booked, Error>
     let credit = match run.existing_document(&reference)? {
         Some(id) => id,
         None => {
+            // Dated on the refund, not the order.
             let refunded = Order {
+                created_at: refund.created_at.clone(),
                 lines: refund.lines.clone(),
                 total_excl_vat: refund.total_excl_vat,
                 total_vat: refund.total_vat,
