@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use ccvshop_emulator::{NewRefund, Refund, RefundedRow};
 use eaccounting_emulator::PaymentAnswerConfig;
 use emulator_kit::FaultConfig;
 use serde_json::Value;
@@ -18,10 +19,14 @@ use trestle_host::tenant::{PreparedTenant, TenantConfig};
 use trestle_host::{Host, HostOptions};
 
 /// One article per cost kind for 21 % and one for the other rates (as in
-/// orders_flow.rs).
+/// orders_flow.rs); discounts, which the shop splits over the rows' rates,
+/// have one for 9 % too: eAccounting takes a row's VAT from its article, so
+/// the 9 % share of a coupon booked on the 21 % article lowered the books'
+/// total below the shop's (by the share times 12 %).
 const ARTICLES: &str = "shipping = { 21 = \"SHIPPING\", default = \"SHIPPING\" }\n\
     payment-fee = { 21 = \"PAYMENT-FEE\", default = \"PAYMENT-FEE\" }\n\
-    discount = { 21 = \"DISCOUNT\", default = \"DISCOUNT\" }\ncoupon = { 21 = \"DISCOUNT\", default = \"DISCOUNT\" }\n\
+    discount = { 21 = \"DISCOUNT\", 9 = \"DISCOUNT-9\", default = \"DISCOUNT\" }\n\
+    coupon = { 21 = \"DISCOUNT\", 9 = \"DISCOUNT-9\", default = \"DISCOUNT\" }\n\
     extra-cost = { 21 = \"EXTRA-COST\", default = \"EXTRA-COST\" }\n";
 
 fn config(emulators: &Emulators, settings: &str) -> String {
@@ -363,33 +368,242 @@ fn an_order_cancelled_after_booking_is_credited_once_with_its_refund_or_parked_b
     assert_eq!(payment_count(&emulators), booked.len() + 1);
 }
 
-/// The closing figure of issue 15: 500 seeded orders, paid and unpaid, a
-/// later payment and cancellations (credited) between runs. Prints the
-/// books' outstanding amount (invoice totals, credits included, minus
-/// payments and refunds) against the shop's (unpaid, not cancelled orders),
-/// and what the difference is made of: orders the books priced other than
-/// the shop. Run: cargo test -p trestle-e2e --test payments_flow -- --ignored --nocapture
+/// Payments registered and refunds credited.
+fn refund_settings(emulators: &Emulators) -> String {
+    format!("{}\nrefunds = \"credit\"", payment_settings(emulators))
+}
+
+/// Books a refund on the shop order as its back office would; returns the
+/// shop's credit invoice (its totals are positive: what is given back).
+fn plant_refund(emulators: &Emulators, order: &Value, refund: Refund) -> Value {
+    let new = NewRefund { refund, reimbursed: true };
+    let id = emulators.ccvshop.refund_order(order["id"].as_u64().unwrap(), &new).unwrap();
+    emulators.ccvshop.state()["shop"]["credit_invoices"][id.to_string()].clone()
+}
+
+/// The books' credit invoices for one shop order's refunds.
+fn credits_of(emulators: &Emulators, order_number: &str) -> Vec<Value> {
+    let prefix = format!("{order_number}-REFUND-");
+    invoices(emulators).into_iter().filter(|(r, _)| r.starts_with(&prefix)).map(|(_, i)| i).collect()
+}
+
+/// Exactly one credit invoice for the shop's credit, for its total, paid
+/// back once and in full.
+fn assert_credited_once(emulators: &Emulators, order_number: &str, shop_credit: &Value) {
+    let credits = credits_of(emulators, order_number);
+    assert_eq!(credits.len(), 1, "{order_number}: one credit invoice, got {credits:?}");
+    let credit = &credits[0];
+    assert_eq!(credit["OurReference"], format!("{order_number}-REFUND-INV-{}", shop_credit["invoicenumber"]).as_str());
+    assert_eq!(credit["IsCreditInvoice"], true);
+    let total = money(&credit["TotalAmount"]);
+    assert!((total + money(&shop_credit["total_price"])).abs() < 0.005, "{order_number}: {total} vs {shop_credit}");
+    let repaid = payments(emulators).get(credit["Id"].as_str().unwrap()).cloned().unwrap_or_default();
+    assert_eq!(repaid.len(), 1, "{order_number}: one refund payment, got {repaid:?}");
+    assert!((money(&repaid[0]["PaymentAmount"]) - total).abs() < 0.005, "{order_number}: paid back in full");
+    assert_eq!(money(&credit["RemainingAmount"]), 0.0, "{order_number}");
+}
+
+/// Paid, booked orders the books priced gross as the shop did (so a
+/// credit's total is the shop's to the cent), by order number.
+fn paid_gross_orders(emulators: &Emulators) -> Vec<(String, Value)> {
+    let orders = shop_orders(emulators);
+    invoices(emulators)
+        .into_iter()
+        .filter(|(r, i)| i["IncludesVat"] == true && orders.get(r).is_some_and(|o| o["paid"] == true))
+        .map(|(r, _)| (r.clone(), orders[&r].clone()))
+        .collect()
+}
+
 #[test]
-#[ignore = "a report: 500 orders, prints the figures"]
-fn report_books_outstanding_against_the_shop_for_500_orders() {
+fn a_partial_a_full_and_an_amount_refund_each_give_one_credit_invoice_paid_back_once() {
+    let emulators =
+        Emulators::start(Options { orders: 30, products: 40, rate_limits: false, ..Options::default() }).unwrap();
+    let host = trestle_e2e::host();
+    let leave = prepare(&host, &config(&emulators, &format!("{}\nrefunds = \"leave\"", payment_settings(&emulators))));
+    run(&host, &leave);
+    let booked = invoices(&emulators);
+    let picked = paid_gross_orders(&emulators);
+    assert!(picked.len() >= 3, "the seed has paid orders priced gross");
+    let (partial, full, amount) = (&picked[0], &picked[1], &picked[2]);
+    let row = &partial.1["rows"][0];
+    let refunded_row = RefundedRow { orderrow_id: row["id"].as_u64().unwrap(), count: 1.0 };
+    let credits = [
+        (&partial.0, plant_refund(&emulators, &partial.1, Refund::Rows(vec![refunded_row]))),
+        (&full.0, plant_refund(&emulators, &full.1, Refund::Full)),
+        (&amount.0, plant_refund(&emulators, &amount.1, Refund::Amount { amount: 10.0, tax: None })),
+    ];
+    run(&host, &leave);
+    assert_eq!(invoices(&emulators).len(), booked.len(), "refunds = leave books none");
+
+    let credit = prepare(&host, &config(&emulators, &refund_settings(&emulators)));
+    let report = run(&host, &credit);
+    assert_eq!(report.summary.parked, 0, "{:?}", report.summary.notes);
+    for (order_number, shop_credit) in &credits {
+        assert_credited_once(&emulators, order_number, shop_credit);
+    }
+    let full_credit = &credits_of(&emulators, &full.0)[0];
+    assert_eq!(money(&full_credit["TotalAmount"]), -money(&booked[&full.0]["TotalAmount"]), "credited in full");
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    assert_eq!(full_credit["InvoiceDate"].as_str().unwrap()[..10], today, "dated on the refund");
+    let partial_credit = &credits_of(&emulators, &partial.0)[0];
+    assert_eq!(partial_credit["Rows"].as_array().unwrap().len(), 1, "the refunded row only");
+    assert_eq!(money(&partial_credit["Rows"][0]["Quantity"]), -1.0);
+    let after = invoices(&emulators);
+    for (order_number, _) in &credits {
+        assert_eq!(after[*order_number], booked[*order_number], "the booked invoice is never edited");
+    }
+    assert_eq!(after.len(), booked.len() + 3);
+
+    let (invoices_before, payments_before) = (after.len(), payment_count(&emulators));
+    let rerun = run(&host, &credit);
+    assert_eq!(rerun.summary.synced, 0, "{:?}", rerun.summary);
+    assert_eq!(invoices(&emulators).len(), invoices_before, "a rerun credits nothing more");
+    assert_eq!(payment_count(&emulators), payments_before, "a rerun pays nothing back");
+}
+
+#[test]
+fn refunds_through_faults_and_lost_answers_are_credited_and_paid_back_once() {
+    let emulators =
+        Emulators::start(Options { orders: 40, products: 40, rate_limits: false, ..Options::default() }).unwrap();
+    let host = trestle_e2e::host();
+    let tenant = prepare(&host, &config(&emulators, &refund_settings(&emulators)));
+    run(&host, &tenant);
+    let picked = paid_gross_orders(&emulators);
+    let credits: Vec<(String, Value)> = picked
+        .iter()
+        .take(6)
+        .enumerate()
+        .map(|(i, (number, order))| {
+            let refund = match i % 3 {
+                0 => Refund::Full,
+                1 => Refund::Amount { amount: 5.0 + i as f64, tax: None },
+                _ => Refund::Rows(vec![RefundedRow {
+                    orderrow_id: order["rows"][0]["id"].as_u64().unwrap(),
+                    count: 1.0,
+                }]),
+            };
+            (number.clone(), plant_refund(&emulators, order, refund))
+        })
+        .collect();
+    let faults = FaultConfig {
+        error_rate: 0.1,
+        drop_rate: 0.1,
+        burst_every: 30,
+        burst_length: 3,
+        seed: 16,
+        ..FaultConfig::default()
+    };
+    emulators.eaccounting.set_faults(faults.clone()).unwrap();
+    emulators.ccvshop.set_faults(FaultConfig { seed: 17, ..faults }).unwrap();
+    // The books take these refund payments, but their answers never arrive.
+    emulators.eaccounting.set_payment_answers(PaymentAnswerConfig { lose: 2 });
+    // Every run meets faults (a listing the host could not ride out stops
+    // one; the next carries on); whatever each left half done, none may
+    // credit or pay back twice.
+    let mut failed_writes = 0;
+    for _ in 0..8 {
+        if let Ok(report) = host.run_flow(tenant.flow_run(&host, &Builtins, "orders", Trigger::Scheduled).unwrap()) {
+            failed_writes += report.summary.notes.iter().filter(|n| n.contains("tried again on the next run")).count();
+        }
+    }
+    emulators.eaccounting.set_faults(FaultConfig::default()).unwrap();
+    emulators.ccvshop.set_faults(FaultConfig::default()).unwrap();
+    run(&host, &tenant);
+    run(&host, &tenant);
+    assert!(failed_writes > 0, "the faults met the refunds' writes");
+    assert_eq!(emulators.eaccounting.payment_answers().lose, 0, "every lost answer was tried");
+    for (order_number, shop_credit) in &credits {
+        assert_credited_once(&emulators, order_number, shop_credit);
+    }
+}
+
+/// How many of one kind of write the books hold.
+type Count = fn(&Emulators) -> usize;
+
+#[test]
+fn a_kill_right_after_the_credit_invoice_or_the_refund_payment_never_books_either_twice() {
+    let emulators =
+        Emulators::start(Options { orders: 30, products: 40, rate_limits: false, ..Options::default() }).unwrap();
+    let dir = std::env::temp_dir().join(format!("trestle-refund-kill-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("trestle.db");
+    let config = config(&emulators, &refund_settings(&emulators));
+    let open =
+        || Host::new(HostOptions { database: Some(db.clone()), cache_dir: Some(trestle_e2e::cache_dir()) }).unwrap();
+    {
+        let host = open();
+        run(&host, &prepare(&host, &config));
+    }
+    let picked = paid_gross_orders(&emulators);
+    // The credit POST, then (a credit later) the refund payment's POST: each
+    // is carried out and never answered, and the run is killed there.
+    let holds: [(&str, Count); 2] =
+        [("POST /v2/customerinvoices", |e| invoices(e).len()), ("POST /v2/customerinvoices/", payment_count)];
+    for ((number, order), (hold, written)) in picked.iter().zip(holds) {
+        let shop_credit = plant_refund(&emulators, order, Refund::Full);
+        let before = written(&emulators);
+        emulators
+            .eaccounting
+            .set_faults(FaultConfig { hold_after_write: Some(hold.into()), ..FaultConfig::default() })
+            .unwrap();
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "child_run_for_the_kill_test", "--nocapture"])
+            .env(CHILD_DB, &db)
+            .env(CHILD_CONFIG, &config)
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(300);
+        while written(&emulators) == before {
+            assert!(Instant::now() < deadline, "the child never wrote ({hold})");
+            assert!(child.try_wait().unwrap().is_none(), "the child ended before it could be killed ({hold})");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+
+        emulators.eaccounting.set_faults(FaultConfig::default()).unwrap();
+        let host = open();
+        run(&host, &prepare(&host, &config));
+        assert_credited_once(&emulators, number, &shop_credit);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The closing figure of issue 15: 500 seeded orders, paid and unpaid, a
+/// later payment, cancellations (credited) and refunds (full and partial,
+/// credited and paid back) between runs. The books' outstanding amount
+/// (invoice totals, credits included, minus payments and refunds) equals
+/// the shop's (unpaid, not cancelled orders) to the cent, but for the cent
+/// roundings of orders the books price apart from the shop. Prints the
+/// figures:
+/// cargo test -p trestle-e2e --test payments_flow books_outstanding -- --nocapture
+#[test]
+fn books_outstanding_is_the_shops_but_for_cent_roundings_for_500_orders_with_refunds_and_cancellations() {
     let emulators =
         Emulators::start(Options { orders: 500, products: 60, rate_limits: false, ..Options::default() }).unwrap();
     let host = trestle_e2e::host();
     let settings = format!(
         "{}\npaid_only = false\ncancelled_statuses = \"8\"\nrecheck_days = 100000\ncancelled_after_booking = \"credit\"",
-        payment_settings(&emulators)
+        refund_settings(&emulators)
     );
     let tenant = prepare(&host, &config(&emulators, &settings));
     run(&host, &tenant);
     let orders = shop_orders(&emulators);
     let booked: Vec<String> = invoices(&emulators).into_keys().collect();
     assert!(booked.iter().all(|r| orders[r]["status"] != 8), "orders cancelled before booking are not booked");
+    let mut refunds = 0;
     for (i, reference) in booked.iter().enumerate() {
         let Some(order) = orders.get(reference) else { panic!("{reference} is not a shop order number") };
         let id = order["id"].as_u64().unwrap();
+        let paid = order["paid"] == true;
         match i % 25 {
             0 => emulators.ccvshop.set_order_status(id, 8).unwrap(),
-            1 if order["paid"] == false => emulators.ccvshop.mark_order_paid(id).unwrap(),
+            1 if !paid => emulators.ccvshop.mark_order_paid(id).unwrap(),
+            2 | 3 if paid => {
+                let refund = if i % 25 == 2 { Refund::Full } else { Refund::Amount { amount: 7.5, tax: None } };
+                plant_refund(&emulators, order, refund);
+                refunds += 1;
+            }
             _ => {}
         }
     }
@@ -419,15 +633,15 @@ fn report_books_outstanding_against_the_shop_for_500_orders() {
     let invoices = invoices(&emulators);
     let priced_apart: Vec<(String, i64)> = shop_totals
         .iter()
-        .filter(|(r, _)| live(r))
         .map(|(r, t)| (r.clone(), cents(money(&invoices[r]["TotalAmount"])) - t))
         .filter(|(_, d)| *d != 0)
         .collect();
-    let apart: i64 = priced_apart.iter().map(|(_, d)| d).sum();
     let credits = invoices.keys().filter(|r| r.ends_with("-CREDIT")).count();
+    let refunded = invoices.keys().filter(|r| r.contains("-REFUND-")).count();
     println!(
-        "orders {}, invoices {} (credits {credits}), payments {}: books total {:.2}, paid {:.2}, books outstanding \
-         {:.2}; shop outstanding {:.2}; difference {:.2} = {} orders the books priced apart from the shop ({:.2})",
+        "orders {}, invoices {} (cancellation credits {credits}, refund credits {refunded} of {refunds} refunds), \
+         payments {}: books total {:.2}, paid {:.2}, books outstanding {:.2}; shop outstanding {:.2}; difference \
+         {:.2}; orders priced apart {}",
         orders.len(),
         invoices.len(),
         books(&emulators, "payments").len(),
@@ -437,11 +651,12 @@ fn report_books_outstanding_against_the_shop_for_500_orders() {
         shop_outstanding as f64 / 100.0,
         (books_outstanding - shop_outstanding) as f64 / 100.0,
         priced_apart.len(),
-        apart as f64 / 100.0,
     );
-    assert_eq!(
-        books_outstanding - shop_outstanding,
-        apart,
-        "the difference is the orders priced apart: {priced_apart:?}"
-    );
+    assert_eq!(refunded, refunds, "every refund is credited");
+    // What is left apart is rounding: a coupon's VAT, which the shop rounds
+    // on the whole discount and the books per rate (issue 15's booked-totals
+    // check is to settle it with a rounding row).
+    assert!(priced_apart.iter().all(|(_, d)| d.abs() <= 1), "only rounding apart: {priced_apart:?}");
+    let apart: i64 = priced_apart.iter().map(|(_, d)| d).sum();
+    assert_eq!(books_outstanding - shop_outstanding, apart, "the books' outstanding amount is the shop's, to the cent");
 }

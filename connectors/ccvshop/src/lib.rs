@@ -32,6 +32,7 @@ mod paging;
 mod personalinfo;
 mod products;
 mod reference;
+mod refunds;
 mod settings;
 mod signing;
 mod stock;
@@ -71,6 +72,10 @@ impl order_source::Guest for CcvShop {
 
     fn get_sold_product(sku: String) -> Result<Option<Product>, Error> {
         products::sold(&sku)
+    }
+
+    fn list_refunds(created_since: Option<String>, cursor: Option<String>) -> Result<order_source::RefundPage, Error> {
+        refunds::list(created_since, cursor)
     }
 }
 

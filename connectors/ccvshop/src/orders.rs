@@ -238,7 +238,7 @@ fn lines(client: &Client, o: &Node, what: &str) -> Result<Vec<OrderLine>, Error>
     Ok(lines)
 }
 
-fn article_line(row: &Node, prices_include_vat: bool) -> Result<OrderLine, Error> {
+pub fn article_line(row: &Node, prices_include_vat: bool) -> Result<OrderLine, Error> {
     // A variant's own SKU; the product's number for a simple product.
     let sku = row.opt_str("sub_sku_number")?.or(row.opt_str("product_number")?).unwrap_or_default();
     let mut name = row.str("product_name")?;

@@ -37,6 +37,18 @@ pub struct Config {
     pub category_delete: CategoryDelete,
     /// How `/paymethods` renders `extra_costs`, which the docs do not type.
     pub paymethod_extra_costs: ExtraCostsShape,
+    /// The sign of a credit invoice's money (undocumented).
+    pub credit_invoice_amounts: CreditAmounts,
+}
+
+/// How a credit invoice states what it gives back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CreditAmounts {
+    /// Totals and row prices below zero (counts stay positive).
+    #[default]
+    Negative,
+    /// As on a debit invoice; only `type` says it is a credit.
+    Positive,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +100,7 @@ impl Default for Config {
             combination_stock: CombinationStock::Refuse,
             category_delete: CategoryDelete::WithSubcategories,
             paymethod_extra_costs: ExtraCostsShape::default(),
+            credit_invoice_amounts: CreditAmounts::default(),
         }
     }
 }

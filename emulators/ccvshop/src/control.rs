@@ -13,9 +13,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::errors::ApiResult;
-use crate::model::{Customer, User, find_mut};
+use crate::model::{Customer, NewRefund, User, find_mut};
 use crate::resources::orders::{self, NewOrder};
-use crate::resources::products;
+use crate::resources::{invoices, products};
 use crate::state::{AppState, Shared};
 
 impl Shared {
@@ -34,6 +34,11 @@ impl Shared {
 
     pub fn set_order_status(&self, id: u64, status: u8) -> ApiResult<()> {
         orders::set_status(self, &mut self.shop(), id, status)
+    }
+
+    /// A refund on a completed order: a credit invoice; returns its id.
+    pub fn refund_order(self: &AppState, id: u64, refund: &NewRefund) -> ApiResult<u64> {
+        invoices::refund(self, id, refund)
     }
 
     /// `patch` is a `PATCH /products/{id}` body, checked the same way.
@@ -96,6 +101,13 @@ pub fn routes(app: AppState) -> Router {
             "/_emulator/orders/{id}/status",
             put(|State(app): State<AppState>, Path(id): Path<u64>, Json(change): Json<StatusChange>| async move {
                 app.set_order_status(id, change.status).map(|()| StatusCode::NO_CONTENT)
+            }),
+        )
+        .route(
+            "/_emulator/orders/{id}/refunds",
+            post(|State(app): State<AppState>, Path(id): Path<u64>, Json(refund): Json<NewRefund>| async move {
+                let credit = app.refund_order(id, &refund)?;
+                ApiResult::Ok((StatusCode::CREATED, Json(json!({ "id": credit }))))
             }),
         )
         .route(

@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::config::Config;
 use crate::delivery::Delivery;
 use crate::links::API_PREFIX;
+use crate::model::NewRefund;
 use crate::resources::orders::NewOrder;
 use crate::state::AppState;
 
@@ -70,6 +71,12 @@ impl Handle {
 
     pub fn set_order_status(&self, order_id: u64, status: u8) -> anyhow::Result<()> {
         Ok(self.app.set_order_status(order_id, status)?)
+    }
+
+    /// Refunds on a completed order as the back office would (a credit
+    /// invoice under `/invoices`); returns the credit invoice's id.
+    pub fn refund_order(&self, order_id: u64, refund: &NewRefund) -> anyhow::Result<u64> {
+        Ok(self.app.refund_order(order_id, refund)?)
     }
 
     /// `patch` uses the API's write names (`active`, `stock`, `price`, …).

@@ -26,12 +26,14 @@ mod state;
 use emulator_kit::{Faults, RequestStats};
 
 pub use config::{
-    CategoryDelete, CombinationStock, Config, DEMO_PUBLIC_KEY, DEMO_SECRET_KEY, ExtraCostsShape, RateLimits,
+    CategoryDelete, CombinationStock, Config, CreditAmounts, DEMO_PUBLIC_KEY, DEMO_SECRET_KEY, ExtraCostsShape,
+    RateLimits,
 };
 pub use delivery::Delivery;
 pub use emulator_kit::FaultConfig;
 pub use handle::Handle;
 pub use links::API_PREFIX;
+pub use model::{NewRefund, Refund, RefundedRow};
 pub use resources::orders::{NewOrder, NewOrderRow};
 
 /// Starts the emulator on a free port.

@@ -121,3 +121,13 @@ pub fn cancellation(source_id: &str) -> Option<String> {
 pub fn record_cancellation(source_id: &str, outcome: &str) {
     state::set(&format!("cancelled/{source_id}"), outcome);
 }
+
+/// How a shop refund was handled: the credit invoice's id once it and its
+/// refund payment are in the books. Handled once.
+pub fn refund(refund_id: &str) -> Option<String> {
+    state::get(&format!("refund/{refund_id}"))
+}
+
+pub fn record_refund(refund_id: &str, outcome: &str) {
+    state::set(&format!("refund/{refund_id}"), outcome);
+}

@@ -4,7 +4,8 @@
 //! bookings per country; record where it went. An order that cannot be
 //! synced is parked with a reason and retried on every later run; it never
 //! blocks the orders behind it. A booked invoice then gets the shop's
-//! payment registered, on a later run if the order is paid later.
+//! payment registered, on a later run if the order is paid later, and the
+//! shop's refunds become credit invoices with their refund payments.
 
 mod articles;
 mod bookings;
@@ -15,6 +16,7 @@ mod listing;
 mod payments;
 mod process;
 mod recheck;
+mod refunds;
 mod settings;
 
 trestle_guest::flow_world!(
@@ -72,6 +74,7 @@ impl Guest for OrdersFlow {
                     && recheck::recent_orders(&mut run, recent)? == Handled::Continue
                 {
                     run.settle_awaited()?;
+                    refunds::credit_refunds(&mut run)?;
                 }
             }
         }

@@ -84,8 +84,15 @@ pub fn settle(order: &Order, awaited: &Awaited, settings: &Settings) -> Result<O
     Ok(if settled.registered == 0.0 { Outcome::AlreadyPaid } else { Outcome::Registered(settled) })
 }
 
-/// Pays back on a credit invoice what the shop received for `order`.
-pub fn refund(order: &Order, credit_id: &str, reference: &str, settings: &Settings) -> Result<(), Error> {
+/// Pays back `amount` of what the shop received for `order` on a credit
+/// invoice (only what is not paid back yet).
+pub fn refund(
+    order: &Order,
+    credit_id: &str,
+    reference: &str,
+    amount: f64,
+    settings: &Settings,
+) -> Result<Settled, Error> {
     let account = settings.bank_account(order.payment_method.as_deref()).ok_or_else(|| {
         Error::Invalid(format!(
             "no bank account for the payment method {:?} to pay the refund from: set bank_account.<method> or \
@@ -96,13 +103,12 @@ pub fn refund(order: &Order, credit_id: &str, reference: &str, settings: &Settin
     let settlement = Settlement {
         document_id: credit_id.to_string(),
         reference: reference.to_string(),
-        paid_total: -order.total_incl_vat,
+        paid_total: -amount,
         currency: order.currency.clone(),
         paid_on: today(),
         account_id: account.clone(),
     };
-    sales_document_sink::settle_document(DocumentKind::Invoice, &settlement)?;
-    Ok(())
+    sales_document_sink::settle_document(DocumentKind::Invoice, &settlement)
 }
 
 /// The payment methods whose payments wait for an account, for the run's

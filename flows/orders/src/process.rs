@@ -34,15 +34,15 @@ pub struct Run {
     /// What the books said of references looked up for the current batch:
     /// the document id, or None when there is none yet.
     looked_up: HashMap<String, Option<String>>,
-    synced: u32,
+    pub(crate) synced: u32,
     skipped: u32,
     parked: u32,
     /// Payments registered in this run.
-    payments: u32,
+    pub(crate) payments: u32,
     /// Orders whose awaited payment this run has looked at.
     settled: HashSet<String>,
     unaccounted: payments::Unaccounted,
-    notes: Notes,
+    pub(crate) notes: Notes,
 }
 
 impl Run {
@@ -129,7 +129,7 @@ impl Run {
     }
 
     /// The document this order already became in the books, if any.
-    fn existing_document(&mut self, order_number: &str) -> Result<Option<String>, Error> {
+    pub(crate) fn existing_document(&mut self, order_number: &str) -> Result<Option<String>, Error> {
         match self.looked_up.remove(order_number) {
             Some(found) => Ok(found),
             None => {
@@ -286,7 +286,7 @@ impl Run {
 
     /// The document an order (as mapped) is booked as, under `reference`,
     /// with its customer found or created and its articles made sure of.
-    fn document_for(&mut self, order: Order, reference: String) -> Result<(SalesDocument, Resolved), Error> {
+    pub(crate) fn document_for(&mut self, order: Order, reference: String) -> Result<(SalesDocument, Resolved), Error> {
         let defaults =
             CustomerDefaults { terms_of_payment_id: self.payment_terms(&order), vat_code: None, revenue_account: None };
         let customer = customers::resolve(&order.customer, &defaults, &self.settings)?;
@@ -371,7 +371,7 @@ impl Run {
         };
         let paid_in_books = ledger::awaited_payment(&source.source_id).is_none();
         if source.paid && paid_in_books && self.settings.payments == Payments::Register {
-            payments::refund(source, &credit, &reference, &self.settings)?;
+            payments::refund(source, &credit, &reference, source.total_incl_vat, &self.settings)?;
         } else {
             ledger::payment_settled(&source.source_id);
         }
@@ -423,7 +423,7 @@ fn payload(d: &SalesDocument) -> String {
     .to_string()
 }
 
-fn report_payment(order: &Order, outcome: Outcome, target_id: Option<String>, detail: String) {
+pub(crate) fn report_payment(order: &Order, outcome: Outcome, target_id: Option<String>, detail: String) {
     report_as("payment", order, outcome, target_id, detail, None);
 }
 
@@ -432,7 +432,7 @@ fn report(order: &Order, outcome: Outcome, target_id: Option<String>, detail: St
 }
 
 /// One activity record about `order`, under its number.
-fn report_as(
+pub(crate) fn report_as(
     record_kind: &str,
     order: &Order,
     outcome: Outcome,

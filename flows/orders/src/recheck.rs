@@ -14,18 +14,10 @@ use crate::process::{Handled, Run};
 use crate::{ledger, listing, trestle};
 
 pub fn recent_orders(run: &mut Run, mut filter: OrderFilter) -> Result<Handled, Error> {
-    let days = run.settings.recheck_days;
-    if days == 0 {
+    if run.settings.recheck_days == 0 {
         return Ok(Handled::Continue);
     }
-    let now = wall_clock::now();
-    let now = DateTime::<Utc>::from_timestamp(now.seconds as i64, 0).unwrap_or_default();
-    let window_start = now - Duration::days(i64::from(days));
-    // The later of the window and the settings' own start.
-    let configured = filter.created_since.as_deref().and_then(|s| DateTime::parse_from_rfc3339(s).ok());
-    if configured.is_none_or(|c| c < window_start) {
-        filter.created_since = Some(window_start.to_rfc3339_opts(SecondsFormat::Secs, true));
-    }
+    filter.created_since = window_start(run.settings.recheck_days, filter.created_since.as_deref());
     sweep(run, &filter)
 }
 
@@ -46,5 +38,20 @@ pub fn sweep(run: &mut Run, filter: &OrderFilter) -> Result<Handled, Error> {
             Some(next) => cursor = Some(next),
             None => return Ok(Handled::Continue),
         }
+    }
+}
+
+/// The later of `days` ago (0: no window) and the settings' own start.
+pub fn window_start(days: u32, configured: Option<&str>) -> Option<String> {
+    let parsed = configured.and_then(|s| DateTime::parse_from_rfc3339(s).ok());
+    if days == 0 {
+        return configured.map(str::to_string);
+    }
+    let now = wall_clock::now();
+    let now = DateTime::<Utc>::from_timestamp(now.seconds as i64, 0).unwrap_or_default();
+    let window_start = now - Duration::days(i64::from(days));
+    match parsed {
+        Some(c) if c >= window_start => configured.map(str::to_string),
+        _ => Some(window_start.to_rfc3339_opts(SecondsFormat::Secs, true)),
     }
 }

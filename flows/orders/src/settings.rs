@@ -44,6 +44,15 @@ pub enum Cancelled {
     Credit,
 }
 
+/// What becomes of the shop's refunds on booked invoices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refunds {
+    /// One credit invoice per refund, with its refund payment.
+    Credit,
+    /// Left to the owner.
+    Leave,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub document: DocumentKind,
@@ -85,6 +94,8 @@ pub struct Settings {
     /// orders are not watched for cancellations.
     pub cancelled_statuses: Vec<String>,
     pub cancelled: Cancelled,
+    /// Only invoices are credited: for other documents always `Leave`.
+    pub refunds: Refunds,
 }
 
 const KEYS: &[&str] = &[
@@ -103,6 +114,7 @@ const KEYS: &[&str] = &[
     "payments",
     "cancelled_statuses",
     "cancelled_after_booking",
+    "refunds",
 ];
 
 /// Tables of settings, by prefix, and what follows the dot.
@@ -262,7 +274,18 @@ impl Settings {
             }
             (Some(other), _) => return Err(format!("setting `payments` = {other:?}; allowed: register, leave")),
         };
+        let refunds = match (e.get("refunds").map(String::as_str), document) {
+            (Some("credit"), DocumentKind::Invoice) => Refunds::Credit,
+            (None | Some("leave"), _) => Refunds::Leave,
+            (Some("credit"), _) => {
+                return Err("setting `refunds` = \"credit\" needs `document` = \"invoice\": only an invoice is \
+                            credited; book invoices, or set refunds = \"leave\""
+                    .into());
+            }
+            (Some(other), _) => return Err(format!("setting `refunds` = {other:?}; allowed: credit, leave")),
+        };
         Ok(Settings {
+            refunds,
             payments,
             bank_accounts: group(e, "bank_account."),
             cancelled_statuses: list("cancelled_statuses"),

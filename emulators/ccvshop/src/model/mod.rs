@@ -2,6 +2,7 @@
 //! `resources`, so this holds facts only.
 
 pub mod catalogue;
+pub mod invoice;
 pub mod order;
 pub mod people;
 pub mod webhook;
@@ -11,6 +12,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 pub use catalogue::{AttributeCombination, Category, Product, ProductToCategory, StockType, Stored, TaxTariff};
+pub use invoice::{CreditInvoice, CreditRows, NewRefund, Refund, RefundedRow};
 pub use order::{Coupon, Order, OrderRow, Paymethod};
 pub use people::{Customer, User};
 pub use webhook::Webhook;
@@ -25,6 +27,8 @@ pub struct Shop {
     pub product_to_categories: BTreeMap<u64, ProductToCategory>,
     pub users: BTreeMap<u64, User>,
     pub orders: BTreeMap<u64, Order>,
+    /// Refunds; debit invoices are the orders with an invoice number.
+    pub credit_invoices: BTreeMap<u64, CreditInvoice>,
     pub paymethods: BTreeMap<u64, Paymethod>,
     pub webhooks: BTreeMap<u64, Webhook>,
     /// One counter for every kind, so ids are never reused after a delete.

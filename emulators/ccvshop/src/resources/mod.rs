@@ -2,6 +2,7 @@
 
 pub mod attributecombinations;
 pub mod categories;
+pub mod invoices;
 pub mod orderrows;
 pub mod orders;
 pub mod paymethods;
@@ -69,6 +70,9 @@ pub fn routes() -> Router<AppState> {
             "/producttocategories/{id}",
             get(producttocategories::get).patch(producttocategories::patch).delete(producttocategories::delete),
         )
+        .route("/invoices", get(invoices::list))
+        .route("/invoices/{id}", get(invoices::get))
+        .route("/invoices/{id}/invoicerows", get(invoices::rows))
         .route("/paymethods", get(paymethods::list))
         .route("/webhooks", get(webhooks::list).post(webhooks::post))
         .route("/webhooks/{id}", get(webhooks::get).patch(webhooks::patch).delete(webhooks::delete))

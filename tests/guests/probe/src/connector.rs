@@ -13,7 +13,7 @@ trestle_guest::connector_world!(
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use exports::trestle::sync::connection::{Auth, ConnectorSpec, Guest as Connection};
-use exports::trestle::sync::order_source::{Guest as OrderSource, OrderFilter, OrderPage};
+use exports::trestle::sync::order_source::{Guest as OrderSource, OrderFilter, OrderPage, RefundPage};
 use trestle_guest::types::{Address, Customer, CustomerKind, LineKind, Order, OrderLine, Product};
 use trestle_guest::{Error, RateLimit, config};
 
@@ -66,6 +66,10 @@ impl OrderSource for Probe {
 
     fn get_sold_product(_sku: String) -> Result<Option<Product>, Error> {
         Ok(None)
+    }
+
+    fn list_refunds(_created_since: Option<String>, _cursor: Option<String>) -> Result<RefundPage, Error> {
+        Ok(RefundPage { refunds: Vec::new(), next: None })
     }
 }
 

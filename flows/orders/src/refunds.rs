@@ -1,0 +1,139 @@
+//! Refunds the shop made on booked invoices (CCV Shop: credit invoices).
+//! Each becomes one credit invoice with the refunded lines (quantities
+//! turned, so goods come back into stock), under our reference
+//! `<order number>-REFUND-<refund number>`, looked up before it is created;
+//! when the books hold the original's payment, the refund payment goes on
+//! it through `settle-document` (a negative paid total: only what is not
+//! paid back yet is registered). A refund is marked handled only once both
+//! are in the books, so a run that dies between them finishes on the next.
+//!
+//! Refunds are read over the same window as `recheck_days` (created in the
+//! last days, or since `created_since`); one whose order is not booked yet
+//! is looked at again by later runs while it is in the window.
+
+use trestle::sync::order_source::{self, Refund};
+use trestle::sync::sales_document_sink;
+use trestle_guest::Error;
+use trestle_guest::bindings::trestle::sync::log::Outcome;
+use trestle_guest::bindings::trestle::sync::transforms;
+use trestle_guest::flow::parking;
+use trestle_guest::types::Order;
+
+use crate::process::{Run, report_as, report_payment};
+use crate::settings::{Payments, Refunds};
+use crate::{cancellations, ledger, payments, recheck, trestle};
+
+pub fn credit_refunds(run: &mut Run) -> Result<(), Error> {
+    if run.settings.refunds != Refunds::Credit {
+        return Ok(());
+    }
+    let since = recheck::window_start(run.settings.recheck_days, run.settings.created_since.as_deref());
+    let mut cursor = None;
+    loop {
+        let page = order_source::list_refunds(since.as_deref(), cursor.as_deref())?;
+        for refund in page.refunds {
+            credit_refund(run, &refund)?;
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(()),
+        }
+    }
+}
+
+pub fn reference(order_number: &str, refund_number: &str) -> String {
+    format!("{order_number}-REFUND-{refund_number}")
+}
+
+fn credit_refund(run: &mut Run, refund: &Refund) -> Result<(), Error> {
+    if ledger::refund(&refund.source_id).is_some() {
+        return Ok(());
+    }
+    // Not booked (yet): parked, not selected, or booked by a later run.
+    let Some(invoice) = ledger::synced(&refund.order_id) else { return Ok(()) };
+    let source = match order_source::get_order(&refund.order_id) {
+        Ok(order) => order,
+        Err(e @ (Error::Auth(_) | Error::Fatal(_))) => return Err(e),
+        Err(e) => {
+            run.notes.push(format!("refund {} not handled yet: {}", refund.number, parking::cause(&e)));
+            return Ok(());
+        }
+    };
+    if ledger::cancellation(&refund.order_id).is_some_and(|c| c != "parked") {
+        ledger::record_refund(&refund.source_id, "credited by the cancellation");
+        let why = format!("refund {} not booked: the order's cancellation was credited in full already", refund.number);
+        report_as("refund", &source, Outcome::Skipped, Some(invoice), why, None);
+        return Ok(());
+    }
+    let what = format!("refund {} of {:.2} {}", refund.number, refund.total_incl_vat, refund.currency);
+    match book(run, &source, refund) {
+        Ok(Booked::Done { credit, repaid }) => {
+            ledger::record_refund(&refund.source_id, &credit);
+            run.synced += 1;
+            let repaid = match repaid {
+                Some(amount) => format!(", {amount:.2} paid back"),
+                None => String::new(),
+            };
+            let detail = format!("{what}: credit invoice {credit} credits invoice {invoice}{repaid}");
+            report_as("refund", &source, Outcome::Synced, Some(credit), detail, None);
+        }
+        Ok(Booked::PaymentAwaited(credit)) => run.notes.push(format!(
+            "order {} {what}: credit invoice {credit} is booked; its refund payment waits until the books hold the \
+             order's own payment",
+            source.order_number
+        )),
+        Err(e @ (Error::Auth(_) | Error::Fatal(_))) => return Err(e),
+        Err(e) => {
+            let reason = format!("{what} not booked, tried again on the next run: {}", parking::cause(&e));
+            run.notes.push(format!("order {} {reason}", source.order_number));
+            report_as("refund", &source, Outcome::Parked, Some(invoice), reason, None);
+        }
+    }
+    Ok(())
+}
+
+enum Booked {
+    /// The credit and, if the order was paid, what this call paid back.
+    Done { credit: String, repaid: Option<f64> },
+    /// The original's payment is not in the books yet.
+    PaymentAwaited(String),
+}
+
+/// The credit invoice (found by its reference, else created) and its
+/// refund payment.
+fn book(run: &mut Run, source: &Order, refund: &Refund) -> Result<Booked, Error> {
+    let reference = reference(&source.order_number, &refund.number);
+    let credit = match run.existing_document(&reference)? {
+        Some(id) => id,
+        None => {
+            // Dated on the refund, not the order.
+            let refunded = Order {
+                created_at: refund.created_at.clone(),
+                lines: refund.lines.clone(),
+                total_excl_vat: refund.total_excl_vat,
+                total_vat: refund.total_vat,
+                total_incl_vat: refund.total_incl_vat,
+                ..source.clone()
+            };
+            let order = cancellations::credit_of(transforms::map_order(&refunded).map_err(Error::Invalid)?);
+            let (document, _) = run.document_for(order, reference.clone())?;
+            sales_document_sink::create_document(&document)?
+        }
+    };
+    if !source.paid || run.settings.payments != Payments::Register {
+        return Ok(Booked::Done { credit, repaid: None });
+    }
+    if ledger::awaited_payment(&source.source_id).is_some() {
+        return Ok(Booked::PaymentAwaited(credit));
+    }
+    let settled = payments::refund(source, &credit, &reference, refund.total_incl_vat, &run.settings)?;
+    if settled.registered != 0.0 {
+        run.payments += 1;
+        let detail = format!(
+            "refund payment of {:.2} {} registered on credit invoice {credit} ({:.2} remains)",
+            -settled.registered, source.currency, settled.remaining
+        );
+        report_payment(source, Outcome::Synced, Some(credit.clone()), detail);
+    }
+    Ok(Booked::Done { credit, repaid: Some(-settled.registered) })
+}
