@@ -5,7 +5,7 @@ pub mod bounds;
 pub mod config;
 pub mod paths;
 pub mod prepare;
-mod spec_settings;
+pub(crate) mod spec_settings;
 pub mod webhooks;
 
 pub use config::TenantConfig;
