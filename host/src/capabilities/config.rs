@@ -66,12 +66,7 @@ impl ComponentConfig {
     }
 }
 
-pub fn link<T: 'static>(
-    linker: &mut wasmtime::component::Linker<T>,
-    get: fn(&mut T) -> &mut ComponentConfig,
-) -> anyhow::Result<()> {
-    config::add_to_linker::<T, wasmtime::component::HasSelf<ComponentConfig>>(linker, get).map_err(anyhow::Error::from)
-}
+link_interface!(config, ComponentConfig);
 
 impl config::Host for ComponentConfig {
     fn get(&mut self, key: String) -> wasmtime::Result<Option<String>> {

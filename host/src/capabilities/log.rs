@@ -425,12 +425,7 @@ impl LogCapability {
     }
 }
 
-pub fn link<T: 'static>(
-    linker: &mut wasmtime::component::Linker<T>,
-    get: fn(&mut T) -> &mut LogCapability,
-) -> anyhow::Result<()> {
-    log::add_to_linker::<T, wasmtime::component::HasSelf<LogCapability>>(linker, get).map_err(anyhow::Error::from)
-}
+link_interface!(log, LogCapability);
 
 impl log::Host for LogCapability {
     fn log(&mut self, level: log::Level, message: String, fields: Vec<(String, String)>) -> wasmtime::Result<()> {

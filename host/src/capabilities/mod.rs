@@ -6,6 +6,20 @@
 //! `guest_state` composes them into one Store's data. See
 //! docs/2026-12-02-capability-units.md.
 
+/// `link` for a unit that implements a contract interface: bindgen's
+/// `add_to_linker` with the unit's state as the interface's host.
+macro_rules! link_interface {
+    ($interface:ident, $unit:ty) => {
+        pub fn link<T: 'static>(
+            linker: &mut wasmtime::component::Linker<T>,
+            get: fn(&mut T) -> &mut $unit,
+        ) -> anyhow::Result<()> {
+            $interface::add_to_linker::<T, wasmtime::component::HasSelf<$unit>>(linker, get)
+                .map_err(anyhow::Error::from)
+        }
+    };
+}
+
 pub mod config;
 pub mod http;
 pub mod log;

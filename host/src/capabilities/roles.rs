@@ -111,14 +111,8 @@ mod tests {
     struct Echo;
 
     impl ServeRoles for Echo {
-        fn call(
-            &mut self,
-            interface: &Arc<str>,
-            function: &Arc<str>,
-            _: &[Val],
-            results: &mut [Val],
-        ) -> wasmtime::Result<()> {
-            results[0] = Val::String(format!("{interface}#{function}"));
+        fn call(&mut self, i: &Arc<str>, f: &Arc<str>, _: &[Val], out: &mut [Val]) -> wasmtime::Result<()> {
+            out[0] = Val::String(format!("{i}#{f}"));
             Ok(())
         }
     }

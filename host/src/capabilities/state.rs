@@ -137,12 +137,7 @@ impl StateCapability {
     }
 }
 
-pub fn link<T: 'static>(
-    linker: &mut wasmtime::component::Linker<T>,
-    get: fn(&mut T) -> &mut StateCapability,
-) -> anyhow::Result<()> {
-    state::add_to_linker::<T, wasmtime::component::HasSelf<StateCapability>>(linker, get).map_err(anyhow::Error::from)
-}
+link_interface!(state, StateCapability);
 
 impl state::Host for StateCapability {
     fn get(&mut self, key: String) -> wasmtime::Result<Option<String>> {

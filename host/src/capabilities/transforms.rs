@@ -42,41 +42,30 @@ impl TransformsCapability {
     }
 }
 
-pub fn link<T: 'static>(
-    linker: &mut wasmtime::component::Linker<T>,
-    get: fn(&mut T) -> &mut TransformsCapability,
-) -> anyhow::Result<()> {
-    transforms::add_to_linker::<T, wasmtime::component::HasSelf<TransformsCapability>>(linker, get)
-        .map_err(anyhow::Error::from)
+link_interface!(transforms, TransformsCapability);
+
+impl TransformsCapability {
+    /// `record` through the mapping, and back to its own type with `back`.
+    fn map<R>(&mut self, record: Record, back: fn(Record) -> Option<R>) -> wasmtime::Result<Result<R, String>> {
+        Ok(self.apply(record).map(|r| back(r).expect("a mapping returns the kind it was given")))
+    }
 }
 
 impl transforms::Host for TransformsCapability {
     fn map_order(&mut self, order: Order) -> wasmtime::Result<Result<Order, String>> {
-        Ok(self.apply(Record::Order(order)).map(|r| match r {
-            Record::Order(o) => o,
-            _ => unreachable!("a mapping returns the kind it was given"),
-        }))
+        self.map(Record::Order(order), |r| if let Record::Order(o) = r { Some(o) } else { None })
     }
 
     fn map_customer(&mut self, customer: Customer) -> wasmtime::Result<Result<Customer, String>> {
-        Ok(self.apply(Record::Customer(customer)).map(|r| match r {
-            Record::Customer(c) => c,
-            _ => unreachable!("a mapping returns the kind it was given"),
-        }))
+        self.map(Record::Customer(customer), |r| if let Record::Customer(c) = r { Some(c) } else { None })
     }
 
     fn map_product(&mut self, product: Product) -> wasmtime::Result<Result<Product, String>> {
-        Ok(self.apply(Record::Product(product)).map(|r| match r {
-            Record::Product(p) => p,
-            _ => unreachable!("a mapping returns the kind it was given"),
-        }))
+        self.map(Record::Product(product), |r| if let Record::Product(p) = r { Some(p) } else { None })
     }
 
     fn map_stock(&mut self, level: StockLevel) -> wasmtime::Result<Result<StockLevel, String>> {
-        Ok(self.apply(Record::Stock(level)).map(|r| match r {
-            Record::Stock(s) => s,
-            _ => unreachable!("a mapping returns the kind it was given"),
-        }))
+        self.map(Record::Stock(level), |r| if let Record::Stock(s) = r { Some(s) } else { None })
     }
 }
 
