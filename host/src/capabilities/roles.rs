@@ -48,18 +48,10 @@ impl RolesCapability {
         self.server.as_ref().and_then(|s| s.plan())
     }
 
-    fn call(
-        &mut self,
-        interface: &Arc<str>,
-        function: &Arc<str>,
-        params: &[Val],
-        results: &mut [Val],
-    ) -> wasmtime::Result<()> {
-        let server = self
-            .server
-            .as_mut()
-            .ok_or_else(|| wasmtime::format_err!("this component is not a flow: it has no roles to call"))?;
-        server.call(interface, function, params, results)
+    /// What serves the calls; none: the Store is not a flow's.
+    fn server(&mut self) -> wasmtime::Result<&mut (dyn ServeRoles + 'static)> {
+        let server = self.server.as_deref_mut();
+        server.ok_or_else(|| wasmtime::format_err!("this component is not a flow: it has no roles to call"))
     }
 }
 
@@ -90,7 +82,7 @@ pub fn link<T: 'static>(
             }
             let (interface, function): (Arc<str>, Arc<str>) = (interface.clone(), Arc::from(fname));
             inst.func_new(fname, move |mut store, _ty, params, results| {
-                get(store.data_mut()).call(&interface, &function, params, results)
+                get(store.data_mut()).server()?.call(&interface, &function, params, results)
             })?;
         }
     }
@@ -122,10 +114,10 @@ mod tests {
         let (interface, function) = (Arc::from("trestle:sync/order-source@0.1.0"), Arc::from("list-orders"));
         let mut results = [Val::Bool(false)];
         let mut served = RolesCapability::prepare(Some(Box::new(Echo)));
-        served.call(&interface, &function, &[], &mut results).unwrap();
+        served.server().unwrap().call(&interface, &function, &[], &mut results).unwrap();
         assert_eq!(results[0], Val::String("trestle:sync/order-source@0.1.0#list-orders".into()));
         assert!(served.plan().is_none());
-        let err = RolesCapability::default().call(&interface, &function, &[], &mut results).unwrap_err();
+        let err = RolesCapability::default().server().err().unwrap();
         assert!(err.to_string().contains("not a flow"), "{err}");
     }
 }
