@@ -1,49 +1,37 @@
 //! Builds the guest components (connectors, flows, the example mapping and
 //! the hostile test modules) for wasm32-wasip2, the way wasmtime's
 //! test-programs do: a nested `cargo build` into a target directory of its
-//! own, so nobody ever builds a component by hand.
+//! own, so nobody ever builds a component by hand. The guest crates are the
+//! workspace packages with a `[package.metadata.trestle]` table: no list here.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const TARGET: &str = "wasm32-wasip2";
 
-/// (package, features, artifact name, shipped in the CLI binary)
-const GUESTS: &[(&str, &str, &str, bool)] = &[
-    ("trestle-connector-ccvshop", "", "ccvshop_connector", true),
-    ("trestle-connector-eaccounting", "", "eaccounting_connector", true),
-    ("trestle-flow-orders", "", "orders_flow", true),
-    ("trestle-flow-stock", "", "stock_flow", true),
-    ("trestle-flow-customers", "", "customers_flow", true),
-    ("trestle-flow-products", "", "products_flow", true),
-    ("country-codes-mapping", "", "country_codes_mapping", true),
-    ("safety-stock-mapping", "", "safety_stock_mapping", true),
-    ("hostile-modules", "endless-loop", "hostile_endless_loop", false),
-    ("hostile-modules", "memory-bomb", "hostile_memory_bomb", false),
-    ("hostile-modules", "trap", "hostile_trap", false),
-    ("hostile-modules", "deep-recursion", "hostile_deep_recursion", false),
-    ("hostile-modules", "huge-output", "hostile_huge_output", false),
-    ("hostile-modules", "http-from-mapping", "hostile_http_from_mapping", false),
-    ("hostile-modules", "owned-custom-fields", "hostile_owned_custom_fields", false),
-    ("hostile-modules", "changes-identity", "hostile_changes_identity", false),
-    ("hostile-modules", "nonsense-numbers", "hostile_nonsense_numbers", false),
-    ("hostile-modules", "many-custom-fields", "hostile_many_custom_fields", false),
-    ("hostile-modules", "relabels-vat", "hostile_relabels_vat", false),
-    ("hostile-modules", "huge-refusal", "hostile_huge_refusal", false),
-    ("hostile-modules", "empty-logs", "hostile_empty_logs", false),
-    ("hostile-modules", "forges-outcomes", "hostile_forges_outcomes", false),
-    ("hostile-modules", "sleeps", "hostile_sleeps", false),
-    ("hostile-modules", "filesystem-from-mapping", "hostile_filesystem_from_mapping", false),
-    ("hostile-modules", "sockets-from-mapping", "hostile_sockets_from_mapping", false),
-    ("hostile-modules", "forbidden-host", "hostile_forbidden_host", false),
-    ("probe-modules", "connector", "probe_connector", false),
-    ("probe-modules", "flow", "probe_flow", false),
-];
+/// One component to build: a package (with one feature, for test
+/// components), the name its constant takes, and for a shipped one its kind
+/// and the name a tenant config uses for it.
+struct Guest {
+    package: String,
+    feature: Option<String>,
+    artifact: String,
+    builtin: Option<(String, String)>,
+}
 
 /// Folders whose changes must rebuild the guests.
 /// (The eAccounting connector reads the official schemas the emulator keeps.)
-const SOURCES: &[&str] =
-    &["wit", "guest", "connectors", "flows", "examples", "tests/guests", "emulators/eaccounting/schemas", "Cargo.lock"];
+const SOURCES: &[&str] = &[
+    "wit",
+    "guest",
+    "connectors",
+    "flows",
+    "examples",
+    "tests/guests",
+    "emulators/eaccounting/schemas",
+    "Cargo.toml",
+    "Cargo.lock",
+];
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
@@ -56,26 +44,86 @@ fn main() {
     ensure_target();
     let target_dir = root.join("target/guests");
     let mut generated = String::new();
-    for (package, features, name, shipped) in GUESTS {
-        build(&root, &target_dir, package, features);
-        let file = package.replace('-', "_");
+    let mut builtins = String::new();
+    for guest in discover(&root) {
+        build(&root, &target_dir, &guest.package, guest.feature.as_deref().unwrap_or(""));
+        let file = guest.package.replace('-', "_");
         let built = target_dir.join(TARGET).join("release").join(format!("{file}.wasm"));
-        let dest = out_dir.join(format!("{name}.wasm"));
+        let dest = out_dir.join(format!("{}.wasm", guest.artifact));
         std::fs::copy(&built, &dest)
             .unwrap_or_else(|e| panic!("cannot copy {} to {}: {e}", built.display(), dest.display()));
-        let constant = name.to_uppercase();
+        let dest = dest.display().to_string();
         generated += &format!(
-            "/// Path of the built `{package}` component{}.\n",
-            if features.is_empty() { String::new() } else { format!(" (feature `{features}`)") }
+            "/// Path of the built `{}` component{}.\n",
+            guest.package,
+            guest.feature.as_ref().map(|f| format!(" (feature `{f}`)")).unwrap_or_default()
         );
-        generated += &format!("pub const {constant}: &str = {:?};\n", dest.display().to_string());
-        if *shipped {
-            generated += &format!("/// The `{package}` component's bytes, built into the binary.\n");
-            generated +=
-                &format!("pub const {constant}_BYTES: &[u8] = include_bytes!({:?});\n", dest.display().to_string());
+        generated += &format!("pub const {}: &str = {dest:?};\n", guest.artifact.to_uppercase());
+        if let Some((kind, name)) = &guest.builtin {
+            builtins += &format!("    (ComponentKind::{kind}, {name:?}, include_bytes!({dest:?})),\n");
         }
     }
+    generated += &format!(
+        "/// The shipped components, built into the binary: kind, the name a tenant config uses, bytes.\n\
+         pub const BUILTINS: &[(ComponentKind, &str, &[u8])] = &[\n{builtins}];\n"
+    );
     std::fs::write(out_dir.join("artifacts.rs"), generated).expect("write artifacts.rs");
+}
+
+/// Every workspace package that says in `[package.metadata.trestle]` what
+/// it builds: `component = "connector" | "flow" | "mapping"` and `name`
+/// (shipped under that name, constant `NAME_KIND`), or `test-components =
+/// "prefix"` (one component per feature, constant `PREFIX_FEATURE`).
+fn discover(root: &Path) -> Vec<Guest> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .current_dir(root)
+        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run cargo metadata to find the guest crates: {e}"));
+    assert!(output.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&output.stderr));
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).expect("cargo metadata's JSON");
+    let mut guests = Vec::new();
+    for package in metadata["packages"].as_array().expect("packages") {
+        let name = package["name"].as_str().expect("package name");
+        let trestle = &package["metadata"]["trestle"];
+        if trestle.is_null() {
+            continue;
+        }
+        let text = |key: &str| trestle[key].as_str().map(str::to_string);
+        match (text("component"), text("name"), text("test-components")) {
+            (Some(kind), Some(builtin), None) => {
+                let variant = match kind.as_str() {
+                    "connector" => "Connector",
+                    "flow" => "Flow",
+                    "mapping" => "Mapping",
+                    other => panic!("{name}: component = {other:?}; it is one of connector, flow, mapping"),
+                };
+                guests.push(Guest {
+                    package: name.to_string(),
+                    feature: None,
+                    artifact: format!("{builtin}_{kind}").replace('-', "_"),
+                    builtin: Some((variant.to_string(), builtin)),
+                });
+            }
+            (None, None, Some(prefix)) => {
+                let features = package["features"].as_object().expect("features");
+                for feature in features.keys().filter(|f| *f != "default") {
+                    guests.push(Guest {
+                        package: name.to_string(),
+                        feature: Some(feature.clone()),
+                        artifact: format!("{prefix}_{feature}").replace('-', "_"),
+                        builtin: None,
+                    });
+                }
+            }
+            _ => panic!(
+                "{name}: [package.metadata.trestle] takes either `component` and `name` (a shipped component) or \
+                 `test-components` (one test component per feature)"
+            ),
+        }
+    }
+    guests
 }
 
 /// `rustup target add` is idempotent and cheap when the target is there;

@@ -3,23 +3,22 @@
 //! component. Cheap to clone; embedders keep one per process.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use wasmtime::component::{Component, HasSelf, Instance, InstancePre, Linker};
+use wasmtime::component::{Component, Instance, InstancePre, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
 use crate::bindings;
 use crate::cache::{CacheOutcome, ComponentCache};
-use crate::capabilities::config::ComponentConfig;
-use crate::capabilities::http::HttpPolicy;
-use crate::capabilities::log::{ActivityEntry, ActivityQuery, ActivityWriter, LogBudget, RunContext};
+use crate::capabilities::log::{ActivityEntry, ActivityQuery};
 use crate::capabilities::pacing::Pacer;
-use crate::capabilities::state::StateScope;
-use crate::forward;
-use crate::guest_state::GuestState;
-use crate::limits::{ComponentKind, EPOCH_TICK, Limits, MAX_MEMORY_BYTES, POOL_INSTANCES};
+use crate::capabilities::roles::ServeRoles;
+use crate::capabilities::{config, http, log, roles, sandbox, state, transforms};
+pub use crate::guest_state::StoreSetup;
+use crate::guest_state::{GuestState, StoreOwner};
+use crate::limits::{ComponentKind, EPOCH_TICK, MAX_MEMORY_BYTES, POOL_INSTANCES};
 use crate::manifest::{Manifest, roles_of};
 use crate::storage::Storage;
 use crate::traps;
@@ -77,7 +76,8 @@ impl Host {
         };
         let cache = ComponentCache::new(&engine, options.cache_dir.clone())?;
         let mut base_linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut base_linker).map_err(anyhow::Error::from).context("linking WASI")?;
+        sandbox::link(&mut base_linker).context("linking WASI")?;
+        log::link(&mut base_linker, |s: &mut GuestState| &mut s.log).context("linking trestle:sync/log")?;
         let stop_clock = Arc::new(AtomicBool::new(false));
         start_epoch_clock(&engine, stop_clock.clone())?;
         Ok(Host {
@@ -157,19 +157,22 @@ impl Host {
         self.load(name, kind, &bytes)
     }
 
+    /// The base linker (WASI and `log`, which every kind gets) and what the
+    /// kind adds.
     fn linker_for(&self, kind: ComponentKind, component: &Component) -> anyhow::Result<Linker<GuestState>> {
         let mut linker = self.inner.base_linker.clone();
-        bindings::trestle::sync::log::add_to_linker::<_, HasSelf<GuestState>>(&mut linker, |s| s)?;
         match kind {
             ComponentKind::Mapping => {}
             ComponentKind::Connector => {
-                wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
-                add_state_and_config(&mut linker)?;
+                http::link(&mut linker)?;
+                state::link(&mut linker, |s| &mut s.state)?;
+                config::link(&mut linker, |s| &mut s.config)?;
             }
             ComponentKind::Flow => {
-                add_state_and_config(&mut linker)?;
-                bindings::trestle::sync::transforms::add_to_linker::<_, HasSelf<GuestState>>(&mut linker, |s| s)?;
-                forward::link_roles(&self.inner.engine, &mut linker, component)?;
+                state::link(&mut linker, |s| &mut s.state)?;
+                config::link(&mut linker, |s| &mut s.config)?;
+                transforms::link(&mut linker, |s| &mut s.transforms)?;
+                roles::link(&self.inner.engine, &mut linker, component, |s| &mut s.roles)?;
             }
         }
         Ok(linker)
@@ -183,33 +186,15 @@ impl Host {
         tenant: &str,
         run_id: &str,
         setup: StoreSetup,
-        roles: Option<forward::RoleRouter>,
+        roles: Option<Box<dyn ServeRoles>>,
     ) -> anyhow::Result<(Store<GuestState>, Instance)> {
-        let limits = setup.limits.unwrap_or_else(|| Limits::defaults(loaded.kind));
-        let name = setup.name.unwrap_or_else(|| loaded.name.clone());
-        // A dry run keeps what it writes in a database of its own, dropped
-        // with the Store.
-        let storage = if setup.isolated { Storage::in_memory()? } else { self.inner.storage.clone() };
-        let activity_storage = setup.activity_storage.clone().unwrap_or_else(|| storage.clone());
-        let activity = setup.activity.unwrap_or_else(|| {
-            let ctx = RunContext { tenant: tenant.into(), run_id: run_id.into(), component: name.clone() };
-            let budget = LogBudget { bytes: limits.log_bytes, lines: limits.log_lines };
-            Arc::new(Mutex::new(ActivityWriter::new(activity_storage, ctx, setup.config.clone(), budget)))
-        });
-        if setup.observer.is_some() {
-            activity.lock().unwrap_or_else(|p| p.into_inner()).observe(setup.observer);
-        }
-        let state = (loaded.kind != ComponentKind::Mapping).then(|| {
-            let scope = StateScope::new(storage, tenant, setup.namespace.as_deref().unwrap_or(&name));
-            if setup.planned { scope.planned() } else { scope }
-        });
-        let mut data = GuestState::new(&name, loaded.kind, limits.clone(), setup.http, state, setup.config, activity);
-        data.roles = roles;
-        data.mapping = setup.mapping;
+        let owner = StoreOwner { component: &loaded.name, kind: loaded.kind, tenant, run_id };
+        let data = GuestState::prepare(owner, &self.inner.storage, setup, roles)?;
+        let (fuel, deadline) = (data.limits().fuel, data.limits().deadline_ticks());
         let mut store = Store::new(&self.inner.engine, data);
-        store.limiter(|s| &mut s.limiter);
-        store.set_fuel(limits.fuel.unwrap_or(u64::MAX))?;
-        store.set_epoch_deadline(limits.deadline_ticks());
+        store.limiter(|s| &mut s.sandbox.limiter);
+        store.set_fuel(fuel.unwrap_or(u64::MAX))?;
+        store.set_epoch_deadline(deadline);
         let instance = match loaded.pre.instantiate(&mut store) {
             Ok(i) => i,
             Err(e) => return Err(traps::explain(e, store.data())),
@@ -221,41 +206,6 @@ impl Host {
     pub fn activity(&self, query: &ActivityQuery) -> anyhow::Result<Vec<ActivityEntry>> {
         crate::capabilities::log::query(&self.inner.storage, query)
     }
-}
-
-/// What a Store gets besides its component: settings, network policy,
-/// limits, and for flows the mapping module.
-#[derive(Default)]
-pub struct StoreSetup {
-    pub config: ComponentConfig,
-    pub http: HttpPolicy,
-    pub limits: Option<Limits>,
-    /// The name the Store logs and reports errors under (a flow's entry in
-    /// the tenant config); defaults to the component's name.
-    pub name: Option<String>,
-    /// State namespace; defaults to `name`.
-    pub namespace: Option<String>,
-    /// State and activity go to a throwaway database: a dry run changes
-    /// nothing a real run would see.
-    pub isolated: bool,
-    /// State reads the database and the Store's own writes; writes stay in
-    /// memory (a dry run that still sees what real runs recorded).
-    pub planned: bool,
-    /// Where the activity goes instead of the state's database (a dry
-    /// run's log, kept apart from the real one).
-    pub activity_storage: Option<Storage>,
-    pub mapping: Option<crate::mapping::MappingSlot>,
-    /// Sees every record outcome the component reports.
-    pub observer: Option<crate::capabilities::log::RecordObserver>,
-    /// An activity writer to go on with: a mapping module's fresh instance
-    /// after a trap keeps the run's log budget, it does not get a new one.
-    pub activity: Option<Arc<Mutex<ActivityWriter>>>,
-}
-
-fn add_state_and_config(linker: &mut Linker<GuestState>) -> anyhow::Result<()> {
-    bindings::trestle::sync::state::add_to_linker::<_, HasSelf<GuestState>>(linker, |s| s)?;
-    bindings::trestle::sync::config::add_to_linker::<_, HasSelf<GuestState>>(linker, |s| s)?;
-    Ok(())
 }
 
 /// Refuses a component that imports something its kind may not use, naming

@@ -5,19 +5,16 @@
 //! other calls safe to repeat) hit a transient failure.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use wasmtime::component::types::ComponentItem;
-use wasmtime::component::{Component, Func, Instance, Linker, Val};
-use wasmtime::{Engine, Store};
+use wasmtime::Store;
+use wasmtime::component::{Func, Instance, Val};
 
+use crate::capabilities::roles::{ROLE_PACKAGE, ServeRoles};
 use crate::guest_state::GuestState;
 use crate::plan::{Plan, is_read, upsert_read};
 use crate::traps;
-
-/// Interfaces of our package a flow may import as roles.
-pub const ROLE_PACKAGE: &str = "trestle:sync/";
 
 /// How often the host retries one forwarded call before handing the error
 /// to the flow.
@@ -43,7 +40,7 @@ impl ConnectorInstance {
         if let Some(f) = self.funcs.get(&(interface.clone(), name.clone())) {
             return Ok(*f);
         }
-        let connector = self.store.data().name.clone();
+        let connector = self.store.data().name().to_string();
         let iface = self
             .instance
             .get_export_index(&mut self.store, None, interface)
@@ -67,8 +64,9 @@ pub struct RoleRouter {
     connectors: Vec<ConnectorInstance>,
     by_interface: HashMap<String, usize>,
     dry: bool,
-    /// A dry run: reads are forwarded, writes are planned here.
-    plan: Option<Plan>,
+    /// A dry run: reads are forwarded, writes are planned here (and the
+    /// flow's reports, through its log).
+    plan: Option<Arc<Mutex<Plan>>>,
 }
 
 /// Ends a dry run at the flow's first call to a role (the flow is trapped,
@@ -86,15 +84,7 @@ impl RoleRouter {
     /// A router for a dry run: the connectors answer reads; every write is
     /// kept in the plan and answered with what a write would return.
     pub fn planning() -> Self {
-        Self { plan: Some(Plan::default()), ..Self::default() }
-    }
-
-    pub fn plan_mut(&mut self) -> Option<&mut Plan> {
-        self.plan.as_mut()
-    }
-
-    pub fn take_plan(&mut self) -> Option<Plan> {
-        self.plan.take()
+        Self { plan: Some(Arc::default()), ..Self::default() }
     }
 
     /// Adds a connector instance serving `interfaces` (full names, e.g.
@@ -105,6 +95,12 @@ impl RoleRouter {
         for i in interfaces {
             self.by_interface.insert(i.clone(), idx);
         }
+    }
+}
+
+impl ServeRoles for RoleRouter {
+    fn plan(&self) -> Option<Arc<Mutex<Plan>>> {
+        self.plan.clone()
     }
 
     fn call(
@@ -122,10 +118,10 @@ impl RoleRouter {
             .get(&**interface)
             .ok_or_else(|| wasmtime::format_err!("no connection serves {interface} in this run"))?;
         let connector = &mut self.connectors[idx];
-        let Some(plan) = self.plan.as_mut() else { return forward(connector, interface, name, params, results) };
+        let Some(plan) = self.plan.as_ref() else { return forward(connector, interface, name, params, results) };
         if is_read(name) {
             forward(connector, interface, name, params, results)?;
-            plan.saw(&results[0]);
+            plan.lock().unwrap_or_else(|p| p.into_inner()).saw(&results[0]);
             return Ok(());
         }
         let existing = match upsert_read(name, params) {
@@ -151,7 +147,8 @@ impl RoleRouter {
         let ty = func.ty(&connector.store);
         let names: Vec<String> = ty.params().map(|(n, _)| n.to_string()).collect();
         let result_types: Vec<_> = ty.results().collect();
-        let target = connector.store.data().name.clone();
+        let target = connector.store.data().name().to_string();
+        let mut plan = plan.lock().unwrap_or_else(|p| p.into_inner());
         plan.write(&target, short_role(interface), name, &names, params, &result_types, existing, results);
         Ok(())
     }
@@ -167,12 +164,12 @@ fn forward(
     results: &mut [Val],
 ) -> wasmtime::Result<()> {
     let func = connector.func(interface, name)?;
-    let what = format!("{}.{}#{}", connector.store.data().name, short_role(interface), name);
+    let what = format!("{}.{}#{}", connector.store.data().name(), short_role(interface), name);
     let repeatable = is_safe_to_repeat(name);
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let deadline = connector.store.data().limits.deadline_ticks();
+        let deadline = connector.store.data().limits().deadline_ticks();
         connector.store.set_epoch_deadline(deadline);
         let started = Instant::now();
         let outcome = func.call(&mut connector.store, params, results);
@@ -258,38 +255,6 @@ fn contract_error(result: &Val) -> Option<ForwardedError> {
     Some(ForwardedError { retry, message: format!("{case}: {detail}") })
 }
 
-/// Role interfaces are ours, minus the capabilities the host serves itself.
-fn is_role(interface: &str) -> bool {
-    let Some(rest) = interface.strip_prefix(ROLE_PACKAGE) else { return false };
-    !["state@", "config@", "log@", "transforms@", "types@", "errors@"].iter().any(|c| rest.starts_with(c))
-}
-
-/// Defines every function of every role the flow imports as a forwarder.
-pub fn link_roles(engine: &Engine, linker: &mut Linker<GuestState>, component: &Component) -> anyhow::Result<()> {
-    for (name, item) in component.component_type().imports(engine) {
-        let ComponentItem::ComponentInstance(instance_ty) = item.ty else { continue };
-        if !is_role(name) {
-            continue;
-        }
-        let interface: Arc<str> = Arc::from(name);
-        let mut inst = linker.instance(name)?;
-        for (fname, fitem) in instance_ty.exports(engine) {
-            if !matches!(fitem.ty, ComponentItem::ComponentFunc(_)) {
-                continue;
-            }
-            let (interface, function): (Arc<str>, Arc<str>) = (interface.clone(), Arc::from(fname));
-            inst.func_new(fname, move |mut store, _ty, params, results| {
-                let router =
-                    store.data_mut().roles.as_mut().ok_or_else(|| {
-                        wasmtime::format_err!("this component is not a flow: it has no roles to call")
-                    })?;
-                router.call(&interface, &function, params, results)
-            })?;
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,12 +286,5 @@ mod tests {
         assert!(is_safe_to_repeat("set-stock"));
         assert!(!is_safe_to_repeat("create-document"));
         assert!(!is_safe_to_repeat("create-customer"));
-    }
-
-    #[test]
-    fn roles_are_our_interfaces_except_capabilities() {
-        assert!(is_role("trestle:sync/order-source@0.1.0"));
-        assert!(!is_role("trestle:sync/state@0.1.0"));
-        assert!(!is_role("wasi:http/outgoing-handler@0.2.12"));
     }
 }

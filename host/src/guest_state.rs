@@ -1,178 +1,143 @@
-//! What one Store holds: the component's WASI context, its capabilities
-//! (HTTP policy, state scope, config, activity log) and its memory limiter.
-//! One type for every kind of component; the linker decides which of these
-//! a component can actually reach.
+//! What one Store holds: the capability units, composed. One type for every
+//! kind of component; the linker decides which of them a component can
+//! actually reach, and `prepare` builds every unit from what the tenant
+//! config decided for the Store (`StoreSetup`) without any wasm.
 
 use std::sync::{Arc, Mutex};
 
-use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+use wasmtime_wasi::{WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtxView, WasiHttpView};
 
 use crate::capabilities::config::ComponentConfig;
-use crate::capabilities::http::{FilteredHttp, HttpPolicy};
-use crate::capabilities::log::ActivityWriter;
-use crate::capabilities::state::StateScope;
-use crate::forward::RoleRouter;
+use crate::capabilities::http::{HttpCapability, HttpPolicy};
+use crate::capabilities::log::{ActivityWriter, LogCapability, RecordObserver, RunContext};
+use crate::capabilities::roles::{RolesCapability, ServeRoles};
+use crate::capabilities::sandbox::Sandbox;
+use crate::capabilities::state::StateCapability;
+use crate::capabilities::transforms::{MapRecords, TransformsCapability};
 use crate::limits::{ComponentKind, Limits};
-use crate::mapping::MappingSlot;
-
-/// How much of a component's stderr is kept for error messages (a panic
-/// message, typically); the rest is dropped.
-const STDERR_KEPT: usize = 16 * 1024;
+use crate::storage::Storage;
 
 pub struct GuestState {
-    pub name: String,
-    pub kind: ComponentKind,
-    pub limits: Limits,
-    wasi: WasiCtx,
+    pub sandbox: Sandbox,
+    /// WASI's and `wasi:http`'s resources, one table for both.
     table: ResourceTable,
-    http_ctx: WasiHttpCtx,
-    http: FilteredHttp,
-    pub limiter: MemoryLimiter,
-    pub state: Option<StateScope>,
+    pub http: HttpCapability,
+    pub state: StateCapability,
     pub config: ComponentConfig,
-    pub activity: Arc<Mutex<ActivityWriter>>,
-    pub stderr: MemoryOutputPipe,
+    pub log: LogCapability,
     /// Flows only: the connectors serving the roles the flow imports.
-    pub roles: Option<RoleRouter>,
+    pub roles: RolesCapability,
     /// Flows only: the tenant's mapping module, if one is configured.
-    pub mapping: Option<MappingSlot>,
+    pub transforms: TransformsCapability,
+}
+
+/// What a Store gets besides its component: settings, network policy,
+/// limits, and for flows the mapping module.
+#[derive(Default)]
+pub struct StoreSetup {
+    pub config: ComponentConfig,
+    pub http: HttpPolicy,
+    pub limits: Option<Limits>,
+    /// The name the Store logs and reports errors under (a flow's entry in
+    /// the tenant config); defaults to the component's name.
+    pub name: Option<String>,
+    /// State namespace; defaults to `name`.
+    pub namespace: Option<String>,
+    /// State and activity go to a throwaway database: a dry run changes
+    /// nothing a real run would see.
+    pub isolated: bool,
+    /// State reads the database and the Store's own writes; writes stay in
+    /// memory (a dry run that still sees what real runs recorded).
+    pub planned: bool,
+    /// Where the activity goes instead of the state's database (a dry
+    /// run's log, kept apart from the real one).
+    pub activity_storage: Option<Storage>,
+    pub mapping: Option<Box<dyn MapRecords>>,
+    /// Sees every record outcome the component reports.
+    pub observer: Option<RecordObserver>,
+    /// An activity writer to go on with: a mapping module's fresh instance
+    /// after a trap keeps the run's log budget, it does not get a new one.
+    pub activity: Option<Arc<Mutex<ActivityWriter>>>,
+}
+
+/// Who a Store runs for: the component, the tenant and the run.
+pub struct StoreOwner<'a> {
+    pub component: &'a str,
+    pub kind: ComponentKind,
+    pub tenant: &'a str,
+    pub run_id: &'a str,
 }
 
 impl GuestState {
-    pub fn new(
-        name: &str,
-        kind: ComponentKind,
-        limits: Limits,
-        http: HttpPolicy,
-        state: Option<StateScope>,
-        config: ComponentConfig,
-        activity: Arc<Mutex<ActivityWriter>>,
-    ) -> Self {
-        let stderr = MemoryOutputPipe::new(STDERR_KEPT);
-        // No preopened directories, no environment, no arguments, no
-        // sockets: a component reaches the world only through our imports.
-        let wasi = WasiCtx::builder()
-            .stderr(stderr.clone())
-            .allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false)
-            .build();
-        GuestState {
-            name: name.to_string(),
-            kind,
-            limiter: MemoryLimiter::new(&limits),
-            limits,
-            wasi,
+    /// Every unit of one Store. `storage`: the host's database, unless the
+    /// setup isolates the Store; `roles`: what serves a flow's role calls.
+    pub fn prepare(
+        owner: StoreOwner<'_>,
+        storage: &Storage,
+        setup: StoreSetup,
+        roles: Option<Box<dyn ServeRoles>>,
+    ) -> anyhow::Result<Self> {
+        let kind = owner.kind;
+        let limits = setup.limits.unwrap_or_else(|| Limits::defaults(kind));
+        let name = setup.name.unwrap_or_else(|| owner.component.to_string());
+        // A dry run keeps what it writes in a database of its own, dropped
+        // with the Store.
+        let storage = if setup.isolated { Storage::in_memory()? } else { storage.clone() };
+        let activity_storage = setup.activity_storage.unwrap_or_else(|| storage.clone());
+        let ctx = RunContext { tenant: owner.tenant.into(), run_id: owner.run_id.into(), component: name.clone() };
+        let roles = RolesCapability::prepare(roles);
+        let log = LogCapability::prepare(kind, setup.activity, activity_storage, ctx, setup.config.clone(), &limits)
+            .observed(setup.observer)
+            .planned(roles.plan());
+        let sandbox = Sandbox::prepare(&name, kind, limits);
+        let state = match kind {
+            ComponentKind::Mapping => StateCapability::none(sandbox.who()),
+            ComponentKind::Connector | ComponentKind::Flow => {
+                let namespace = setup.namespace.as_deref().unwrap_or(&name);
+                StateCapability::prepare(storage, owner.tenant, namespace, setup.planned)
+            }
+        };
+        Ok(GuestState {
+            http: HttpCapability::prepare(setup.http, log.activity.clone()),
+            sandbox,
             table: ResourceTable::new(),
-            http_ctx: WasiHttpCtx::new(),
-            http: FilteredHttp::new(http, activity.clone()),
             state,
-            config,
-            activity,
-            stderr,
-            roles: None,
-            mapping: None,
-        }
+            config: setup.config,
+            log,
+            roles,
+            transforms: TransformsCapability::prepare(setup.mapping),
+        })
+    }
+
+    /// The name the Store logs and reports errors under.
+    pub fn name(&self) -> &str {
+        &self.sandbox.name
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.sandbox.limits
     }
 
     pub fn activity(&self) -> std::sync::MutexGuard<'_, ActivityWriter> {
-        self.activity.lock().unwrap_or_else(|p| p.into_inner())
+        self.log.writer()
     }
 
     /// Why the host last refused one of this component's HTTP requests.
     pub fn http_refusal(&self) -> Option<String> {
-        self.http.last_refusal.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// What the component last said on stderr: a Rust panic's message if
-    /// there is one, else its last meaningful line.
-    pub fn last_stderr_line(&self) -> Option<String> {
-        let bytes = self.stderr.contents();
-        let text = String::from_utf8_lossy(&bytes);
-        let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-        if let Some(i) = lines.iter().rposition(|l| l.contains("panicked at"))
-            && let Some(message) = lines.get(i + 1).filter(|l| !l.starts_with("note:"))
-        {
-            return Some(message.to_string());
-        }
-        lines.iter().rev().find(|l| !l.starts_with("note:")).map(|l| l.to_string())
+        self.http.last_refusal()
     }
 }
 
 impl WasiView for GuestState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView { ctx: &mut self.sandbox.wasi, table: &mut self.table }
     }
 }
 
 impl WasiHttpView for GuestState {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView { ctx: &mut self.http_ctx, table: &mut self.table, hooks: &mut self.http }
-    }
-}
-
-/// Refuses growth past the Store's limits and remembers that it did, so the
-/// resulting trap can be reported as "hit its memory limit" in words.
-pub struct MemoryLimiter {
-    memory_bytes: usize,
-    table_elements: usize,
-    instances: usize,
-    pub refused: Option<String>,
-    /// The most linear memory granted so far: a result lifted out of the
-    /// guest cannot be larger, so small modules skip the output-size check.
-    pub peak_bytes: usize,
-}
-
-impl MemoryLimiter {
-    fn new(limits: &Limits) -> Self {
-        Self {
-            memory_bytes: limits.memory_bytes,
-            table_elements: limits.table_elements,
-            instances: limits.instances,
-            refused: None,
-            peak_bytes: 0,
-        }
-    }
-}
-
-impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        if desired > self.memory_bytes {
-            let what = format!(
-                "its memory limit of {} MiB (it asked to grow from {} MiB to {} MiB)",
-                self.memory_bytes >> 20,
-                current >> 20,
-                desired >> 20
-            );
-            self.refused = Some(what.clone());
-            wasmtime::bail!("hit {what}");
-        }
-        self.peak_bytes = self.peak_bytes.max(desired);
-        Ok(true)
-    }
-
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        if desired > self.table_elements {
-            let what = format!("its table limit of {} elements", self.table_elements);
-            self.refused = Some(what.clone());
-            wasmtime::bail!("hit {what}");
-        }
-        Ok(true)
-    }
-
-    fn instances(&self) -> usize {
-        self.instances
-    }
-
-    fn memories(&self) -> usize {
-        self.instances
-    }
-
-    fn tables(&self) -> usize {
-        self.instances
+        WasiHttpCtxView { ctx: &mut self.http.ctx, table: &mut self.table, hooks: &mut self.http.hooks }
     }
 }

@@ -9,7 +9,6 @@
 pub mod bindings;
 pub mod cache;
 pub mod capabilities;
-mod capabilities_impl;
 pub mod connection;
 pub mod engine;
 pub mod forward;
@@ -31,6 +30,7 @@ pub mod traps;
 pub use capabilities::config::ComponentConfig;
 pub use capabilities::http::HttpPolicy;
 pub use capabilities::log::{ActivityEntry, ActivityQuery};
-pub use engine::{Host, HostOptions, LoadedComponent, StoreSetup};
+pub use engine::{Host, HostOptions, LoadedComponent};
+pub use guest_state::StoreSetup;
 pub use limits::{ComponentKind, LimitOverrides, Limits};
 pub use manifest::Manifest;

@@ -16,8 +16,9 @@ use wasmtime::Store;
 use wasmtime::component::Instance;
 
 use crate::bindings::exports::trestle::sync::transforms::{Guest as Transforms, GuestIndices as TransformsIndices};
-use crate::bindings::types::{Customer, Order, Product, StockLevel};
 use crate::capabilities::log::ActivityWriter;
+use crate::capabilities::transforms::MapRecords;
+pub use crate::capabilities::transforms::Record;
 use crate::engine::{Host, LoadedComponent};
 use crate::guest_state::GuestState;
 use crate::limits::{ComponentKind, Limits, REASON_BYTES};
@@ -42,17 +43,6 @@ pub struct MappingSlot {
     activity_storage: Option<crate::storage::Storage>,
     failures: u32,
     last_failure: Option<String>,
-}
-
-/// The four transforms, so a call can be written once for all of them.
-// Each record is moved once per call; boxing the large variant buys nothing.
-#[allow(clippy::large_enum_variant)]
-#[derive(Clone)]
-pub enum Record {
-    Order(Order),
-    Customer(Customer),
-    Product(Product),
-    Stock(StockLevel),
 }
 
 impl MappingSlot {
@@ -124,7 +114,7 @@ impl MappingSlot {
             )));
         }
         let limit = self.limits.output_bytes;
-        let peak = self.live.as_ref().map_or(0, |(store, _)| store.data().limiter.peak_bytes);
+        let peak = self.live.as_ref().map_or(0, |(store, _)| store.data().sandbox.limiter.peak_bytes);
         if peak > limit {
             let size = output.approximate_size();
             if size > limit {
@@ -156,11 +146,11 @@ impl MappingSlot {
                     None,
                 )
                 .map_err(|e| format!("{e:#}"))?;
-            self.activity = Some(store.data().activity.clone());
+            self.activity = Some(store.data().log.activity.clone());
             self.live = Some(Self::bind(&self.component, store, instance)?);
         }
         let (store, guest) = self.live.as_mut().expect("instantiated above");
-        let limits = store.data().limits.clone();
+        let limits = store.data().limits().clone();
         if let Some(fuel) = limits.fuel {
             store.set_fuel(fuel).map_err(|e| e.to_string())?;
         }
@@ -179,7 +169,7 @@ impl MappingSlot {
         mut store: Store<GuestState>,
         instance: Instance,
     ) -> Result<(Store<GuestState>, Transforms), String> {
-        let name = store.data().name.clone();
+        let name = store.data().name().to_string();
         let guest = TransformsIndices::new(&component.pre)
             .and_then(|indices| indices.load(&mut store, &instance))
             .map_err(|e| {
@@ -188,6 +178,12 @@ impl MappingSlot {
                 )
             })?;
         Ok((store, guest))
+    }
+}
+
+impl MapRecords for MappingSlot {
+    fn apply(&mut self, record: Record) -> Result<Record, String> {
+        MappingSlot::apply(self, record)
     }
 }
 

@@ -12,6 +12,8 @@ use rusqlite::params;
 use crate::bindings::exports::trestle::sync::flow_run::GuestIndices;
 use crate::bindings::{ContractError, Summary, Trigger};
 use crate::capabilities::log::warnings;
+use crate::capabilities::roles::ServeRoles;
+use crate::capabilities::transforms::MapRecords;
 use crate::connection::{ConnectionSetup, new_run_id, role_interface};
 use crate::engine::{Host, LoadedComponent, StoreSetup};
 use crate::forward::{DryRunStop, RoleRouter};
@@ -139,7 +141,7 @@ impl Host {
             let mut slot = MappingSlot::new(self.clone(), component.clone(), &run.tenant, run_id);
             slot.set_limits(limits.clone());
             slot.log_to(dry_log.cloned());
-            slot
+            Box::new(slot) as Box<dyn MapRecords>
         });
         let setup = StoreSetup {
             config: run.config.clone(),
@@ -151,11 +153,12 @@ impl Host {
             activity_storage: dry_log.cloned(),
             ..StoreSetup::default()
         };
-        let (mut store, instance) = self.instantiate(&run.flow, &run.tenant, run_id, setup, Some(router))?;
+        let planned = router.plan();
+        let (mut store, instance) = self.instantiate(&run.flow, &run.tenant, run_id, setup, Some(Box::new(router)))?;
         let guest = GuestIndices::new(&run.flow.pre)?.load(&mut store, &instance)?;
         let outcome = guest.call_run(&mut store, &run.trigger).map_err(|e| traps::explain(e, store.data()))?;
         store.data().activity().flush();
-        let plan = store.data_mut().roles.as_mut().and_then(RoleRouter::take_plan);
+        let plan = planned.map(|p| std::mem::take(&mut *p.lock().unwrap_or_else(|p| p.into_inner())));
         // The connectors' Stores (and their buffered lines) end with the flow's.
         drop(store);
         let mut summary = outcome.map_err(|error| anyhow::Error::new(FlowStopped { flow: run.name.clone(), error }))?;
@@ -195,7 +198,7 @@ impl Host {
         };
         let run_id = new_run_id();
         let (mut store, instance) =
-            self.instantiate(&run.flow, &run.tenant, &run_id, setup, Some(RoleRouter::dry()))?;
+            self.instantiate(&run.flow, &run.tenant, &run_id, setup, Some(Box::new(RoleRouter::dry())))?;
         let guest = GuestIndices::new(&run.flow.pre)?.load(&mut store, &instance)?;
         match guest.call_run(&mut store, &Trigger::Scheduled) {
             Err(e) if e.downcast_ref::<DryRunStop>().is_some() => Ok(()),

@@ -9,20 +9,21 @@ use crate::limits::ComponentKind;
 /// "mapping module `acme-map` hit its fuel limit of 500000000 units", or
 /// the trap and the component's last stderr line when no limit explains it.
 pub fn describe(error: &wasmtime::Error, state: &GuestState) -> String {
-    let who = format!("{} `{}`", state.kind.as_str(), state.name);
+    let sandbox = &state.sandbox;
+    let who = sandbox.who();
     if let Some(limit) = error.downcast_ref::<LogLimitExceeded>() {
         return format!("{who} hit its log output limit of {} KiB in one run", limit.limit / 1024);
     }
-    if let Some(what) = &state.limiter.refused {
+    if let Some(what) = &sandbox.limiter.refused {
         return format!("{who} hit {what}");
     }
-    let limits = &state.limits;
+    let limits = &sandbox.limits;
     match error.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => format!(
             "{who} hit its fuel limit of {} units (an endless loop, or far too much work for one record)",
             limits.fuel.unwrap_or_default()
         ),
-        Some(Trap::Interrupt) if state.kind == ComponentKind::Mapping => {
+        Some(Trap::Interrupt) if sandbox.kind == ComponentKind::Mapping => {
             format!("{who} hit its time limit of {} ms", limits.deadline.as_millis())
         }
         // Connectors and flows mostly wait on APIs, paced to their rate
@@ -34,7 +35,7 @@ pub fn describe(error: &wasmtime::Error, state: &GuestState) -> String {
         ),
         Some(Trap::StackOverflow) => format!("{who} hit its call stack limit (runaway recursion)"),
         Some(trap) => {
-            let said = state.last_stderr_line().map(|l| format!("; it said: {l}")).unwrap_or_default();
+            let said = sandbox.last_stderr_line().map(|l| format!("; it said: {l}")).unwrap_or_default();
             format!("{who} crashed ({trap}){said}")
         }
         None => format!("{who} failed: {}", messages(error)),

@@ -2,6 +2,8 @@
 //! cache, and connections to the emulators configured the way a tenant
 //! config would configure them.
 
+pub mod contract;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;

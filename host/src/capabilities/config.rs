@@ -1,8 +1,15 @@
 //! `trestle:sync/config`: a component's own settings and secrets. The host
 //! hands each Store only the section of the tenant config that belongs to
 //! that component, so nothing here can reach another component's values.
+//! A connection's settings are prepared from its table in the tenant config
+//! against its connector's manifest (`prepare`).
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use crate::bindings::trestle::sync::config;
+use crate::manifest::Manifest;
+use crate::tenant::config::{ConnectionConfig, resolve_settings};
+use crate::tenant::spec_settings;
 
 #[derive(Debug, Clone, Default)]
 pub struct ComponentConfig {
@@ -23,6 +30,21 @@ impl ComponentConfig {
         self.values.get(key).cloned()
     }
 
+    /// A connection's settings from its table (`table`, e.g.
+    /// `connections.shop`), held against its connector's manifest: unknown
+    /// keys refused, defaults applied, the secrets it marks kept secret.
+    pub fn prepare(table: &str, connection: &ConnectionConfig, manifest: &Manifest) -> anyhow::Result<Self> {
+        let given = resolve_settings(table, &connection.settings)?;
+        let values = spec_settings::complete(table, &connection.connector, manifest.settings(), given)?;
+        Ok(Self::new(values, manifest.secrets().map(String::from)))
+    }
+
+    /// Every value, secrets included: for the host's own use (which URLs
+    /// the connection may reach), never for a guest.
+    pub(crate) fn values(&self) -> &BTreeMap<String, String> {
+        &self.values
+    }
+
     /// Every setting that is not a secret.
     pub fn entries(&self) -> Vec<(String, String)> {
         self.values
@@ -41,6 +63,18 @@ impl ComponentConfig {
             }
         }
         out
+    }
+}
+
+link_interface!(config, ComponentConfig);
+
+impl config::Host for ComponentConfig {
+    fn get(&mut self, key: String) -> wasmtime::Result<Option<String>> {
+        Ok(ComponentConfig::get(self, &key))
+    }
+
+    fn entries(&mut self) -> wasmtime::Result<Vec<(String, String)>> {
+        Ok(ComponentConfig::entries(self))
     }
 }
 

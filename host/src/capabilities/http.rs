@@ -5,18 +5,24 @@
 //! policy is plain data, checked in the `wasi:http` send hook; a refusal is
 //! logged with the reason and reaches the guest as `HttpRequestDenied`.
 //! Allowed requests wait their turn in the connection's rate budgets
-//! (`pacing`) and go to the vetted address (`outbound`).
+//! (`pacing`) and go to the vetted address (`outbound`). A Store holds an
+//! `HttpCapability`; its `wasi:http` view is the Store's own, which shares
+//! one resource table with WASI.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
 use http::Uri;
-use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
+use wasmtime::component::Linker;
+use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpHooks, WasiHttpView};
 
+use crate::capabilities::config::ComponentConfig;
 use crate::capabilities::log::ActivityWriter;
 use crate::capabilities::network::{NetworkScope, Refusal};
 use crate::capabilities::outbound;
 use crate::capabilities::pacing::Pacing;
+use crate::manifest::Manifest;
+use crate::tenant::config::ConnectionConfig;
 
 /// One origin a connector may reach: scheme, host and port.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +81,25 @@ impl HttpPolicy {
             allowed.push(Origin::of(parsed.scheme(), host, parsed.port()));
         }
         Ok(Self { allowed, network, pacing: None })
+    }
+
+    /// A connection's policy: the origins of the settings its connector's
+    /// manifest marks as URLs (`config`, defaults applied), on the network
+    /// its table (`table`) allows, paced when `pacing` is given.
+    pub fn prepare(
+        table: &str,
+        connection: &ConnectionConfig,
+        manifest: &Manifest,
+        config: &ComponentConfig,
+        pacing: Option<Pacing>,
+    ) -> anyhow::Result<Self> {
+        let network = NetworkScope::prepare(connection.allow_private_network);
+        let policy = Self::from_base_urls(manifest.urls(config.values()), network)
+            .map_err(|e| e.context(format!("in [{table}]")))?;
+        Ok(match pacing {
+            Some(pacing) => policy.paced(pacing),
+            None => policy,
+        })
     }
 
     /// The same policy, with requests paced to these budgets.
@@ -193,6 +218,29 @@ fn short(refusal: &Refusal, ip: IpAddr) -> String {
     }
 }
 
+/// One Store's outgoing HTTP: wasi-http's context and the hooks that hold
+/// every request to the policy.
+pub struct HttpCapability {
+    pub(crate) ctx: WasiHttpCtx,
+    pub(crate) hooks: FilteredHttp,
+}
+
+impl HttpCapability {
+    pub fn prepare(policy: HttpPolicy, activity: Arc<Mutex<ActivityWriter>>) -> Self {
+        Self { ctx: WasiHttpCtx::new(), hooks: FilteredHttp::new(policy, activity) }
+    }
+
+    /// Why the host last refused one of this component's requests.
+    pub fn last_refusal(&self) -> Option<String> {
+        self.hooks.last_refusal.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// `wasi:http` (outgoing requests only), for connectors.
+pub fn link<T: WasiHttpView + 'static>(linker: &mut Linker<T>) -> anyhow::Result<()> {
+    wasmtime_wasi_http::p2::add_only_http_to_linker_sync(linker).map_err(anyhow::Error::from)
+}
+
 /// The `wasi:http` hooks of one Store: the policy, where refusals go, and
 /// the last refusal (what a failed `check` is really about).
 pub struct FilteredHttp {
@@ -276,6 +324,38 @@ mod tests {
         assert!(other_port.contains("allowed hosts are http://127.0.0.1:8080"), "{other_port}");
         assert!(p.check(&"http://identity.example.com/".parse().unwrap()).is_err(), "scheme counts");
         assert!(p.check(&"https://evil.example.net/".parse().unwrap()).is_err());
+    }
+
+    #[test]
+    fn a_connection_reaches_the_urls_its_manifest_marks_defaults_included() {
+        let manifest: Manifest = serde_json::from_value(serde_json::json!({
+            "roles": ["order-source"],
+            "connector": {
+                "name": "shop-api", "title": "Shop", "version": "1",
+                "settings": [
+                    {"name": "base_url", "description": "", "required": true, "secret": false, "url": true, "default": null},
+                    {"name": "identity_url", "description": "", "required": false, "secret": false, "url": true,
+                     "default": "https://id.example.com"},
+                    {"name": "homepage", "description": "", "required": false, "secret": false, "url": false,
+                     "default": "https://www.example.org"}
+                ],
+                "auth": {"kind": "settings"}, "rate_limits": [], "webhooks": false
+            }
+        }))
+        .unwrap();
+        let tenant = crate::tenant::TenantConfig::parse(
+            "tenant = \"t\"\n[connections.shop]\nconnector = \"shop-api\"\nbase_url = \"http://127.0.0.1:8080/api\"\n",
+        )
+        .unwrap();
+        let connection = &tenant.connections["shop"];
+        let config = ComponentConfig::prepare("connections.shop", connection, &manifest).unwrap();
+        let err = HttpPolicy::prepare("connections.shop", connection, &manifest, &config, None).unwrap_err();
+        assert!(format!("{err:#}").contains("in [connections.shop]: base URL `http://127.0.0.1:8080/api` is refused"));
+        let mut private = connection.clone();
+        private.allow_private_network = true;
+        let policy = HttpPolicy::prepare("connections.shop", &private, &manifest, &config, None).unwrap();
+        let allowed: Vec<String> = policy.allowed().iter().map(ToString::to_string).collect();
+        assert_eq!(allowed, ["http://127.0.0.1:8080", "https://id.example.com:443"]);
     }
 
     #[test]

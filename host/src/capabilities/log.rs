@@ -3,14 +3,19 @@
 //! refused request, per tenant and run. Secrets are scrubbed before anything
 //! is written, and a component that talks too much is not obeyed: its lines
 //! past the budget are dropped and counted, its record outcomes past it stop
-//! it.
+//! it. A Store holds a `LogCapability`: its writer, and whether what it
+//! reports is the audit.
 
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::params;
 use serde::Serialize;
 
+use crate::bindings::trestle::sync::log;
 use crate::capabilities::config::ComponentConfig;
+use crate::limits::{ComponentKind, Limits};
+use crate::plan::Plan;
 use crate::storage::Storage;
 
 /// Who is writing: one component in one run of one tenant.
@@ -373,6 +378,97 @@ pub fn warnings(
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
+/// One Store's `trestle:sync/log`.
+pub struct LogCapability {
+    pub activity: Arc<Mutex<ActivityWriter>>,
+    /// A mapping sees records, it does not sync them: what it reports
+    /// happened is one of its log lines, never an outcome in the audit.
+    audited: bool,
+    /// A dry run's plan, which learns every outcome the flow reports.
+    plan: Option<Arc<Mutex<Plan>>>,
+}
+
+impl LogCapability {
+    /// Writes to `activity` when given (a mapping module's fresh instance
+    /// after a trap keeps the run's budget), else to a new writer on
+    /// `storage` with the budget of `limits`, scrubbing `redactor`'s secrets.
+    pub fn prepare(
+        kind: ComponentKind,
+        activity: Option<Arc<Mutex<ActivityWriter>>>,
+        storage: Storage,
+        ctx: RunContext,
+        redactor: ComponentConfig,
+        limits: &Limits,
+    ) -> Self {
+        let activity = activity.unwrap_or_else(|| {
+            let budget = LogBudget { bytes: limits.log_bytes, lines: limits.log_lines };
+            Arc::new(Mutex::new(ActivityWriter::new(storage, ctx, redactor, budget)))
+        });
+        Self { activity, audited: kind != ComponentKind::Mapping, plan: None }
+    }
+
+    /// Also tells `observer` every record outcome.
+    pub fn observed(self, observer: Option<RecordObserver>) -> Self {
+        if observer.is_some() {
+            self.writer().observe(observer);
+        }
+        self
+    }
+
+    /// Also tells a dry run's plan every record outcome.
+    pub fn planned(self, plan: Option<Arc<Mutex<Plan>>>) -> Self {
+        Self { plan, ..self }
+    }
+
+    pub fn writer(&self) -> MutexGuard<'_, ActivityWriter> {
+        self.activity.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+link_interface!(log, LogCapability);
+
+impl log::Host for LogCapability {
+    fn log(&mut self, level: log::Level, message: String, fields: Vec<(String, String)>) -> wasmtime::Result<()> {
+        let level = match level {
+            log::Level::Debug => "debug",
+            log::Level::Info => "info",
+            log::Level::Warn => "warn",
+            log::Level::Error => "error",
+        };
+        self.writer().log(level, &message, &fields);
+        Ok(())
+    }
+
+    fn report(&mut self, event: log::RecordEvent) -> wasmtime::Result<()> {
+        let outcome = match event.outcome {
+            log::Outcome::Synced => "synced",
+            log::Outcome::Skipped => "skipped",
+            log::Outcome::Parked => "parked",
+            log::Outcome::Failed => "failed",
+        };
+        if !self.audited {
+            let claim = format!("reported {} {} as {outcome}: {}", event.record_kind, event.source_id, event.detail);
+            self.writer().log("info", &claim, &[]);
+            return Ok(());
+        }
+        if let Some(plan) = &self.plan {
+            let mut plan = plan.lock().unwrap_or_else(|p| p.into_inner());
+            plan.reported(&event.record_kind, &event.source_id, outcome, &event.detail);
+        }
+        self.writer().record(RecordEvent {
+            record_kind: event.record_kind,
+            source_system: event.source_system,
+            source_id: event.source_id,
+            target_system: event.target_system,
+            target_id: event.target_id,
+            outcome: outcome.to_string(),
+            detail: event.detail,
+            payload: event.payload,
+        })?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -444,5 +540,50 @@ mod tests {
         w.record(event("x".repeat(90))).unwrap();
         let err = w.record(event("x".repeat(20))).unwrap_err();
         assert!(err.to_string().contains("shop-api wrote more than its log limit of 100 bytes"), "{err}");
+    }
+
+    fn unit(kind: ComponentKind, storage: &Storage) -> LogCapability {
+        let ctx = RunContext { tenant: "t1".into(), run_id: "r1".into(), component: "orders".into() };
+        LogCapability::prepare(kind, None, storage.clone(), ctx, ComponentConfig::default(), &Limits::defaults(kind))
+    }
+
+    fn parked(id: &str) -> log::RecordEvent {
+        log::RecordEvent {
+            record_kind: "order".into(),
+            source_system: "shop".into(),
+            source_id: id.into(),
+            target_system: "books".into(),
+            target_id: None,
+            outcome: log::Outcome::Parked,
+            detail: "no VAT code".into(),
+            payload: None,
+        }
+    }
+
+    #[test]
+    fn a_flows_outcomes_are_the_audit_and_reach_a_dry_runs_plan() {
+        use log::Host as _;
+        let storage = Storage::in_memory().unwrap();
+        let plan = Arc::new(Mutex::new(Plan::default()));
+        let mut flow = unit(ComponentKind::Flow, &storage).planned(Some(plan.clone()));
+        flow.report(parked("1001")).unwrap();
+        drop(flow);
+        let parked = query(&storage, &ActivityQuery { outcome: Some("parked".into()), ..Default::default() }).unwrap();
+        assert_eq!(parked.len(), 1);
+        let plan = plan.lock().unwrap();
+        assert_eq!((plan.records[0].source_id.as_str(), plan.records[0].outcome.as_str()), ("1001", "parked"));
+    }
+
+    #[test]
+    fn a_mappings_reports_are_only_its_log_lines() {
+        use log::Host as _;
+        let storage = Storage::in_memory().unwrap();
+        let mut mapping = unit(ComponentKind::Mapping, &storage);
+        mapping.report(parked("1002")).unwrap();
+        drop(mapping);
+        let all = query(&storage, &ActivityQuery::default()).unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].outcome, None);
+        assert_eq!(all[0].message, "reported order 1002 as parked: no VAT code");
     }
 }

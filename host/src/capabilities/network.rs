@@ -27,6 +27,11 @@ pub enum Refusal {
 }
 
 impl NetworkScope {
+    /// The scope a connection's table asks for (`allow_private_network`).
+    pub fn prepare(allow_private_network: bool) -> Self {
+        if allow_private_network { NetworkScope::WithPrivate } else { NetworkScope::Public }
+    }
+
     /// `Ok` when a connection with this scope may connect to `ip`.
     pub fn admits(self, ip: IpAddr) -> Result<(), Refusal> {
         match classify(ip) {

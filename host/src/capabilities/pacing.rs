@@ -24,6 +24,8 @@ use std::time::{Duration, Instant};
 
 use http::{Method, Uri};
 
+use crate::manifest::RateManifest;
+
 /// The API's minute plus a margin for the time our requests take to arrive.
 const WINDOW: Duration = Duration::from_secs(61);
 
@@ -95,6 +97,21 @@ impl std::fmt::Debug for Pacing {
 impl Pacing {
     pub fn new(rules: Vec<RateRule>, budget: String, pacer: Arc<Pacer>) -> Self {
         Pacing { rules: rules.into(), budget, pacer }
+    }
+
+    /// A connection's budgets as its connector declares them, its own
+    /// (each connection has its own API client), kept in the host's pacer.
+    pub fn prepare(pacer: Arc<Pacer>, tenant: &str, connection: &str, declared: &[RateManifest]) -> Self {
+        let rules = declared
+            .iter()
+            .map(|l| RateRule {
+                methods: l.methods.clone(),
+                path_suffixes: l.path_suffixes.clone(),
+                per_method: l.per_method,
+                per_minute: l.per_minute,
+            })
+            .collect();
+        Self::new(rules, format!("{tenant}/{connection}"), pacer)
     }
 
     /// Books this request's turn in the first budget covering it; none
@@ -221,5 +238,18 @@ mod tests {
             let second = p.wait_turn(&Method::GET, &uri("http://x/a"));
             assert!(tokio::time::timeout(Duration::from_millis(50), second).await.is_err());
         });
+    }
+
+    #[test]
+    fn a_connection_gets_the_budgets_its_connector_declares_as_its_own() {
+        let declared =
+            [RateManifest { methods: vec!["GET".into()], path_suffixes: vec![], per_method: true, per_minute: 1 }];
+        let pacer = Arc::new(Pacer::default());
+        let shop = Pacing::prepare(pacer.clone(), "t", "shop", &declared);
+        let other = Pacing::prepare(pacer, "t", "other-shop", &declared);
+        let t0 = Instant::now();
+        assert_eq!(turns(&shop, Method::GET, "http://x/orders", t0, 2), [0, 61]);
+        assert_eq!(turns(&other, Method::GET, "http://x/orders", t0, 1), [0]);
+        assert!(shop.turn(&Method::PUT, &uri("http://x/orders"), t0).is_none(), "only what is declared is paced");
     }
 }

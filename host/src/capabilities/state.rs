@@ -2,7 +2,8 @@
 //! Every query is bound to the scope, so one tenant can never name another
 //! tenant's keys, whatever key string it sends. A dry run's scope keeps its
 //! writes in memory (`planned`): the run reads its own writes, the database
-//! never sees them.
+//! never sees them. A Store holds a `StateCapability`: its scope, if its
+//! kind has state (mapping modules have none).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -10,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 use rusqlite::{OptionalExtension, params};
 
+use crate::bindings::trestle::sync::state;
 use crate::sealing;
 use crate::storage::Storage;
 
@@ -159,6 +161,50 @@ pub fn reseal_tenant(storage: &Storage, tenant: &str) -> anyhow::Result<usize> {
     Ok(resealed)
 }
 
+/// A Store's state: its scope, or none (named in the error a call gets).
+pub struct StateCapability {
+    scope: Option<StateScope>,
+    owner: String,
+}
+
+impl StateCapability {
+    /// `namespace`: the connection's or flow's name in the tenant config;
+    /// `planned`: a dry run's scope, which writes nothing.
+    pub fn prepare(storage: Storage, tenant: &str, namespace: &str, planned: bool) -> Self {
+        let scope = StateScope::new(storage, tenant, namespace);
+        Self { scope: Some(if planned { scope.planned() } else { scope }), owner: namespace.to_string() }
+    }
+
+    /// No state at all; `owner` names the component in the error.
+    pub fn none(owner: String) -> Self {
+        Self { scope: None, owner }
+    }
+
+    pub fn scope(&self) -> wasmtime::Result<&StateScope> {
+        self.scope.as_ref().ok_or_else(|| wasmtime::format_err!("{} has no state", self.owner))
+    }
+}
+
+link_interface!(state, StateCapability);
+
+impl state::Host for StateCapability {
+    fn get(&mut self, key: String) -> wasmtime::Result<Option<String>> {
+        self.scope()?.get(&key).map_err(wasmtime::Error::from_anyhow)
+    }
+
+    fn set(&mut self, key: String, value: String) -> wasmtime::Result<()> {
+        self.scope()?.set(&key, &value).map_err(wasmtime::Error::from_anyhow)
+    }
+
+    fn delete(&mut self, key: String) -> wasmtime::Result<()> {
+        self.scope()?.delete(&key).map_err(wasmtime::Error::from_anyhow)
+    }
+
+    fn keys(&mut self, prefix: String) -> wasmtime::Result<Vec<String>> {
+        self.scope()?.keys(&prefix).map_err(wasmtime::Error::from_anyhow)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,5 +296,17 @@ mod tests {
         }
         assert_eq!(s.keys("map/order/").unwrap(), vec!["map/order/1", "map/order/2"]);
         assert_eq!(s.keys("map%").unwrap(), vec!["map%/x"], "no LIKE wildcards");
+    }
+
+    #[test]
+    fn the_capability_serves_its_scope_and_says_who_has_none() {
+        use state::Host as _;
+        let storage = Storage::in_memory().unwrap();
+        let mut unit = StateCapability::prepare(storage.clone(), "t", "shop", false);
+        unit.set("cursor".into(), "9".into()).unwrap();
+        assert_eq!(StateScope::new(storage, "t", "shop").get("cursor").unwrap().as_deref(), Some("9"));
+        let mut none = StateCapability::none("mapping module `acme-map`".into());
+        let err = none.get("cursor".into()).unwrap_err().to_string();
+        assert_eq!(err, "mapping module `acme-map` has no state");
     }
 }

@@ -8,7 +8,7 @@ pub mod interval;
 pub mod paths;
 pub mod prepare;
 pub mod retention;
-mod spec_settings;
+pub(crate) mod spec_settings;
 pub mod webhooks;
 
 pub use config::TenantConfig;

@@ -10,15 +10,15 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::bindings::Trigger;
-use crate::capabilities::network::NetworkScope;
-use crate::capabilities::pacing::{Pacing, RateRule};
+use crate::capabilities::config::ComponentConfig;
+use crate::capabilities::http::HttpPolicy;
+use crate::capabilities::pacing::{Pacer, Pacing};
 use crate::connection::ConnectionSetup;
 use crate::engine::{Host, LoadedComponent};
-use crate::manifest::RateManifest;
+use crate::limits::{ComponentKind, Limits};
+use crate::manifest::Manifest;
 use crate::run::FlowRun;
-use crate::tenant::config::{FlowConfig, TenantConfig, resolve_settings};
-use crate::tenant::spec_settings;
-use crate::{ComponentConfig, ComponentKind, HttpPolicy, Limits};
+use crate::tenant::config::{ConnectionConfig, FlowConfig, TenantConfig, resolve_settings};
 
 /// Where a component named in a config comes from: the embedder's built-in
 /// components by name, else a file path.
@@ -49,19 +49,28 @@ fn load(
     }
 }
 
-/// The connection's requests paced to the budgets its connector declares;
-/// the budgets are the connection's own (each has its own API client).
-fn pacing(host: &Host, tenant: &str, connection: &str, limits: &[RateManifest]) -> Pacing {
-    let rules = limits
-        .iter()
-        .map(|l| RateRule {
-            methods: l.methods.clone(),
-            path_suffixes: l.path_suffixes.clone(),
-            per_method: l.per_method,
-            per_minute: l.per_minute,
-        })
-        .collect();
-    Pacing::new(rules, format!("{tenant}/{connection}"), host.pacer())
+/// What the tenant config decides for one connection's Store, from its
+/// table and its connector's manifest: no component is loaded or run.
+pub struct ConnectionUnits {
+    pub config: ComponentConfig,
+    pub http: HttpPolicy,
+}
+
+impl ConnectionUnits {
+    pub fn prepare(
+        tenant: &str,
+        name: &str,
+        connection: &ConnectionConfig,
+        manifest: &Manifest,
+        pacer: Arc<Pacer>,
+    ) -> anyhow::Result<Self> {
+        let table = format!("connections.{name}");
+        let config = ComponentConfig::prepare(&table, connection, manifest)?;
+        let declared = manifest.connector.as_ref().map_or(&[][..], |c| c.rate_limits.as_slice());
+        let pacing = connection.pace_requests.then(|| Pacing::prepare(pacer, tenant, name, declared));
+        let http = HttpPolicy::prepare(&table, connection, manifest, &config, pacing)?;
+        Ok(Self { config, http })
+    }
 }
 
 impl PreparedTenant {
@@ -72,27 +81,15 @@ impl PreparedTenant {
         for (name, c) in &config.connections {
             let key = format!("connections.{name}");
             let component = load(host, source, ComponentKind::Connector, &c.connector, &format!("{key}.connector"))?;
-            let given = resolve_settings(&key, &c.settings)?;
-            // The connector's manifest says which settings exist, their
-            // defaults, which are secret and which are where it connects.
-            let manifest = &component.manifest;
-            let values = spec_settings::complete(&key, &c.connector, manifest.settings(), given)?;
-            let network = if c.allow_private_network { NetworkScope::WithPrivate } else { NetworkScope::Public };
-            let http =
-                HttpPolicy::from_base_urls(manifest.urls(&values), network).with_context(|| format!("in [{key}]"))?;
-            let rate_limits = manifest.connector.as_ref().map_or(&[][..], |c| c.rate_limits.as_slice());
-            let http = if c.pace_requests { http.paced(pacing(host, &config.tenant, name, rate_limits)) } else { http };
-            let secrets: Vec<String> = manifest.secrets().map(String::from).collect();
-            connections.insert(
-                name.clone(),
-                ConnectionSetup {
-                    name: name.clone(),
-                    component: component.clone(),
-                    config: ComponentConfig::new(values, secrets),
-                    http,
-                    limits: Some(defaults.clone()),
-                },
-            );
+            let units = ConnectionUnits::prepare(&config.tenant, name, c, &component.manifest, host.pacer())?;
+            let setup = ConnectionSetup {
+                name: name.clone(),
+                component: component.clone(),
+                config: units.config,
+                http: units.http,
+                limits: Some(defaults.clone()),
+            };
+            connections.insert(name.clone(), setup);
         }
         let mapping = match &config.mapping {
             Some(m) => {
@@ -159,5 +156,93 @@ impl PreparedTenant {
             trigger,
             observer: None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::trestle::sync::{config, log, state};
+    use crate::capabilities::log::ActivityQuery;
+    use crate::guest_state::{GuestState, StoreOwner, StoreSetup};
+    use crate::storage::Storage;
+
+    /// A connector's manifest as it would come out of its spec.
+    fn manifest() -> Manifest {
+        serde_json::from_value(serde_json::json!({
+            "roles": ["order-source"],
+            "connector": {
+                "name": "shop-api", "title": "Shop", "version": "1",
+                "settings": [
+                    {"name": "base_url", "description": "the API", "required": true, "secret": false, "url": true,
+                     "default": null},
+                    {"name": "page_size", "description": "", "required": false, "secret": false, "url": false,
+                     "default": "50"},
+                    {"name": "api_key", "description": "", "required": true, "secret": true, "url": false,
+                     "default": null}
+                ],
+                "auth": {"kind": "settings"},
+                "rate_limits": [{"methods": ["GET"], "path_suffixes": [], "per_method": true, "per_minute": 60}],
+                "webhooks": false
+            }
+        }))
+        .unwrap()
+    }
+
+    const TENANT: &str = r#"
+        tenant = "acme"
+        [connections.shop]
+        connector = "shop-api"
+        base_url = "http://127.0.0.1:8080/api"
+        api_key = "k3y-of-acme"
+        allow_private_network = true
+    "#;
+
+    /// From the tenant config to one connection's Store state, no wasm: the
+    /// state a connector instance would see through each capability.
+    #[test]
+    fn a_connections_store_state_comes_from_its_table_and_its_manifest() {
+        let tenant = TenantConfig::parse(TENANT).unwrap();
+        let units =
+            ConnectionUnits::prepare("acme", "shop", &tenant.connections["shop"], &manifest(), Arc::default()).unwrap();
+        let storage = Storage::in_memory().unwrap();
+        let setup = StoreSetup {
+            config: units.config,
+            http: units.http,
+            namespace: Some("shop".into()),
+            ..StoreSetup::default()
+        };
+        let owner = StoreOwner { component: "shop-api", kind: ComponentKind::Connector, tenant: "acme", run_id: "r1" };
+        let mut store = GuestState::prepare(owner, &storage, setup, None).unwrap();
+
+        // config: the defaults filled in, the secret readable but never listed.
+        assert_eq!(config::Host::get(&mut store.config, "page_size".into()).unwrap().as_deref(), Some("50"));
+        assert_eq!(config::Host::get(&mut store.config, "api_key".into()).unwrap().as_deref(), Some("k3y-of-acme"));
+        let listed = config::Host::entries(&mut store.config).unwrap();
+        assert!(!format!("{listed:?}").contains("k3y"), "{listed:?}");
+        // http: the URL setting's origin only.
+        assert!(store.http.hooks.policy.check(&"http://127.0.0.1:8080/api/orders".parse().unwrap()).is_ok());
+        assert!(store.http.hooks.policy.check(&"http://127.0.0.1:9090/".parse().unwrap()).is_err());
+        // state: the connection's namespace of the tenant.
+        state::Host::set(&mut store.state, "cursor".into(), "7".into()).unwrap();
+        let scope = crate::capabilities::state::StateScope::new(storage.clone(), "acme", "shop");
+        assert_eq!(scope.get("cursor").unwrap().as_deref(), Some("7"));
+        // log: under the component's name, the secret scrubbed.
+        log::Host::log(&mut store.log, log::Level::Info, "signing with k3y-of-acme".into(), vec![]).unwrap();
+        // sandbox: the connector defaults.
+        assert_eq!(store.limits(), &Limits::defaults(ComponentKind::Connector));
+        drop(store);
+        let lines = crate::capabilities::log::query(&storage, &ActivityQuery::default()).unwrap();
+        assert_eq!((lines[0].component.as_str(), lines[0].message.as_str()), ("shop-api", "signing with [redacted]"));
+    }
+
+    #[test]
+    fn a_connection_table_the_manifest_refuses_is_named() {
+        let tenant = TenantConfig::parse(&TENANT.replace("api_key", "apikey")).unwrap();
+        let err = ConnectionUnits::prepare("acme", "shop", &tenant.connections["shop"], &manifest(), Arc::default())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("`connections.shop.apikey` is not a setting of the connector `shop-api`"), "{err}");
     }
 }
