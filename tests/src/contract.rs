@@ -114,6 +114,7 @@ fn calls(session: &mut Session, roles: &[String]) -> Vec<(&'static str, Outcome)
             statuses: Vec::new(),
             paid_only: false,
             created_since: None,
+            created_before: None,
             order_number: None,
             detail: OrderDetail::Full,
         };
