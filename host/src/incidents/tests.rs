@@ -62,7 +62,7 @@ fn a_revoked_grant_opens_one_incident_that_the_next_good_run_closes() {
 #[test]
 fn an_api_that_is_down_opens_an_incident_at_the_third_failure_in_a_row() {
     let (_, incidents) = register();
-    let down = || stopped(ContractError::Transient("eAccounting answered 503".into()));
+    let down = || stopped(ContractError::Transient("the books answered 503".into()));
     assert!(incidents.after_run("t", "orders", &down(), THREE).unwrap().is_empty());
     assert!(incidents.after_run("t", "orders", &down(), THREE).unwrap().is_empty());
     incidents.after_run("t", "orders", &ok_run("r", 0), THREE).unwrap();
@@ -71,7 +71,7 @@ fn an_api_that_is_down_opens_an_incident_at_the_third_failure_in_a_row() {
     let third = incidents.after_run("t", "orders", &down(), THREE).unwrap();
     assert_eq!(third.len(), 1);
     assert!(
-        third[0].incident.explanation.contains("could not reach an API (3 runs in a row): eAccounting answered 503")
+        third[0].incident.explanation.contains("could not reach an API (3 runs in a row): the books answered 503")
     );
     assert!(incidents.after_run("t", "stock", &down(), THREE).unwrap().is_empty(), "flows count apart");
 }
