@@ -70,9 +70,7 @@ fn an_api_that_is_down_opens_an_incident_at_the_third_failure_in_a_row() {
     assert!(incidents.after_run("t", "orders", &down(), THREE).unwrap().is_empty());
     let third = incidents.after_run("t", "orders", &down(), THREE).unwrap();
     assert_eq!(third.len(), 1);
-    assert!(
-        third[0].incident.explanation.contains("could not reach an API (3 runs in a row): the books answered 503")
-    );
+    assert!(third[0].incident.explanation.contains("could not reach an API (3 runs in a row): the books answered 503"));
     assert!(incidents.after_run("t", "stock", &down(), THREE).unwrap().is_empty(), "flows count apart");
 }
 
