@@ -2,6 +2,9 @@
 //! signed webhook when a flow's trouble opens an incident, one each when it
 //! closes, none for the runs in between, and no secret in any of them.
 
+use std::path::Path;
+use std::process::Command;
+
 use hmac::{Hmac, Mac};
 use reqwest::blocking::Client;
 use serde_json::Value;
@@ -22,14 +25,13 @@ struct Owner {
     _dir: tempfile::TempDir,
 }
 
-/// The stock flow (books -> shop) served every second, alerts to a local
-/// SMTP server and a local webhook receiver.
-fn owner(failures_in_a_row: u32) -> Owner {
-    let dir = tempfile::tempdir().unwrap();
-    let emulators = common::stock_tenant(dir.path());
+/// The stock flow (books -> shop) with alerts to a local SMTP server and
+/// a local webhook receiver, in `dir/tenant.toml`.
+fn tenant_with_alerts(dir: &Path, failures_in_a_row: u32) -> (Emulators, Received, Received) {
+    let emulators = common::stock_tenant(dir);
     let (smtp, mails) = smtp_sink();
     let (url, hooks) = http_sink(200);
-    let config = dir.path().join("tenant.toml");
+    let config = dir.join("tenant.toml");
     let mut text = std::fs::read_to_string(&config).unwrap();
     text.push_str(&format!(
         "\n[alerts]\nfailures_in_a_row = {failures_in_a_row}\n\
@@ -37,9 +39,22 @@ fn owner(failures_in_a_row: u32) -> Owner {
          email = {{ smtp = \"{smtp}\", from = \"sync@shop.example\", to = [\"owner@shop.example\"] }}\n"
     ));
     std::fs::write(&config, text).unwrap();
+    (emulators, mails, hooks)
+}
+
+/// That tenant served every second.
+fn owner(failures_in_a_row: u32) -> Owner {
+    let dir = tempfile::tempdir().unwrap();
+    let (emulators, mails, hooks) = tenant_with_alerts(dir.path(), failures_in_a_row);
+    let config = dir.path().join("tenant.toml");
     let service =
         Service::start(dir.path(), &config, free_port(), "1s", &[("TRESTLE_TEST_ALERT_SECRET", ALERT_SECRET)]);
     Owner { emulators, service, mails, hooks, _dir: dir }
+}
+
+fn revoke_grants(emulators: &Emulators) {
+    let revoke = format!("{}/_emulator/grants/revoke", emulators.eaccounting.base_url());
+    assert!(Client::new().post(revoke).send().unwrap().status().is_success());
 }
 
 fn runs(health: &Value) -> u64 {
@@ -74,8 +89,7 @@ fn a_revoked_grant_is_told_at_once_by_mail_and_signed_webhook_with_the_next_step
     let before = runs(&owner.service.wait_for("the start-up run", |h| runs(h) >= 1));
     assert!(owner.hooks.all().is_empty() && owner.mails.all().is_empty(), "a good run tells nobody");
 
-    let revoke = format!("{}/_emulator/grants/revoke", owner.emulators.eaccounting.base_url());
-    assert!(Client::new().post(revoke).send().unwrap().status().is_success());
+    revoke_grants(&owner.emulators);
     let hooks = owner.hooks.clone();
     owner.service.wait_until("the webhook of the opened incident", |_| (!hooks.all().is_empty()).then_some(()));
     // Three more runs fail the same way: still one notice per channel.
@@ -147,6 +161,28 @@ fn an_api_that_is_down_opens_an_incident_after_the_threshold_and_recovery_closes
 
 fn scrape(service: &Service) -> String {
     Client::new().get(format!("{}/metrics", service.base)).send().unwrap().text().unwrap()
+}
+
+#[test]
+fn scheduled_runs_from_the_command_line_keep_the_incidents_and_tell_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (emulators, mails, hooks) = tenant_with_alerts(dir.path(), 3);
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_trestle"))
+            .args(["run", "--config", "tenant.toml"])
+            .env("TRESTLE_TEST_ALERT_SECRET", ALERT_SECRET)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    assert!(run().status.success());
+    revoke_grants(&emulators);
+    let first = run();
+    assert!(!first.status.success());
+    assert!(common::text(&first).contains("incident 1 opened (failing)"), "{}", common::text(&first));
+    assert!(!run().status.success());
+    assert_eq!(events(&hooks), ["incident.opened"], "two failed runs, one notice");
+    assert_eq!(mails.all().len(), 1);
 }
 
 /// The values of the secret settings in a tenant config the test wrote:

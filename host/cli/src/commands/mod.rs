@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod alerts;
 pub mod check;
 pub mod connect;
 pub mod decide;
@@ -25,6 +26,11 @@ static PATH_SCOPE: OnceLock<PathScope> = OnceLock::new();
 
 pub fn set_path_scope(scope: PathScope) {
     let _ = PATH_SCOPE.set(scope);
+}
+
+/// A line of what a command does, with the time (the service's log).
+pub fn say(line: &str) {
+    println!("{} {line}", chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
 }
 
 /// Forgets the tenant's record payloads past its retention period; said,

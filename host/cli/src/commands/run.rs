@@ -78,6 +78,13 @@ pub fn run(config: &Path, only: Option<&str>, trigger: Trigger, mode: Mode) -> a
     // One flow failing (its connection down, say) does not keep the others
     // from running; the command still fails at the end.
     let mut failed = Vec::new();
+    // A scheduled `trestle run` (from cron, say) keeps the incidents and
+    // tells the alert channels as `trestle serve` does; an owner's one-off
+    // operation shows its outcome to the owner instead.
+    let alerts = match (&trigger, mode) {
+        (Trigger::Scheduled, Mode::Real) => Some(super::alerts::Alerts::new(&host, &tenant)?),
+        _ => None,
+    };
     for flow in flows {
         let mut run = tenant.flow_run(&host, &Builtins, &flow, trigger.clone())?;
         if mode != Mode::Real {
@@ -95,6 +102,10 @@ pub fn run(config: &Path, only: Option<&str>, trigger: Trigger, mode: Mode) -> a
         run.observer = Some(progress.observer());
         let report = host.run_flow(run);
         progress.finish();
+        if let Some(alerts) = &alerts {
+            alerts.after_run(&flow, &report);
+            alerts.check_stalls(std::slice::from_ref(&flow));
+        }
         match report {
             // A run whose own record is incomplete is not a clean run.
             Ok(report) if report.lost_activity.is_some() => {

@@ -6,7 +6,6 @@
 //! module stuck for hours, a slow API) is abandoned with the process: runs
 //! are safe to interrupt, and the next one picks up where it stopped.
 
-mod alerts;
 mod http;
 mod metrics;
 mod worker;
@@ -44,10 +43,7 @@ pub struct Args {
     stop_grace: Duration,
 }
 
-/// A line of the service's log, with the time.
-fn say(line: &str) {
-    println!("{} {line}", chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-}
+use super::say;
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let (host, tenant) = super::open_tenant(&args.config)?;
@@ -63,7 +59,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let worker = Arc::new(Worker::new(tenant.config.flows.keys().cloned()));
     let routes = tenant.webhook_routes(&host, &Builtins)?;
-    let alerts = alerts::Alerts::new(&host, &tenant)?;
+    let alerts = super::alerts::Alerts::new(&host, &tenant)?;
     let metrics = Arc::new(metrics::Metrics::new());
     let tenant = Arc::new(tenant);
     let service = Arc::new(Service {

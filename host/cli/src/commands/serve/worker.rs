@@ -17,9 +17,9 @@ use trestle_host::bindings::{Summary, Trigger};
 use trestle_host::run::RunReport;
 use trestle_host::tenant::PreparedTenant;
 
-use super::alerts::Alerts;
 use super::metrics::Metrics;
-use super::say;
+use crate::commands::alerts::Alerts;
+use crate::commands::say;
 
 /// What a run is for.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,8 @@
-//! Alerts: after every run (and on a timer, for records that wait too
-//! long) the tenant's incident register is updated, and every notice of an
-//! incident opening or closing goes to each channel of `[alerts]` once. A
-//! channel that is down keeps its notices until it answers again.
+//! Alerts, for `trestle serve` and `trestle run` alike: after every run
+//! the tenant's incident register is updated (records waiting too long
+//! included), and every notice of an incident opening or closing goes to
+//! each channel of `[alerts]` once. A channel that is down keeps its
+//! notices until it answers again.
 
 mod email;
 mod webhook;
