@@ -14,7 +14,6 @@ use std::net::TcpListener;
 
 use trestle_host::ComponentKind;
 use trestle_host::bindings::ContractError;
-use trestle_host::bindings::exports::trestle::sync::order_source::{OrderDetail, OrderFilter};
 use trestle_host::bindings::exports::trestle::sync::product_source::ProductFilter;
 use trestle_host::capabilities::state::StateScope;
 use trestle_host::connection::Session;
@@ -110,14 +109,7 @@ fn calls(session: &mut Session, roles: &[String]) -> Vec<(&'static str, Outcome)
     calls.push(("connection.check", check));
     let plays = |role: &str| roles.iter().any(|r| r == role);
     if plays("order-source") {
-        let filter = OrderFilter {
-            statuses: Vec::new(),
-            paid_only: false,
-            created_since: None,
-            created_before: None,
-            order_number: None,
-            detail: OrderDetail::Full,
-        };
+        let filter = crate::any_order();
         let page =
             session.order_source().and_then(|g| Ok(g.call_list_orders(&mut session.store, &filter, None)?.map(drop)));
         calls.push(("order-source.list-orders", page));

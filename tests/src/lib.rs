@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use trestle_host::bindings::exports::trestle::sync::order_source::{OrderDetail, OrderFilter};
 use trestle_host::bindings::exports::trestle::sync::product_sink::UpdateMask;
 use trestle_host::bindings::types::Product;
 use trestle_host::capabilities::network::NetworkScope;
@@ -129,5 +130,17 @@ pub fn person(email: &str, company: Option<&str>, country: &str) -> emulator_kit
         country_code: country.into(),
         country_name: country.into(),
         phone: "+31 6 12345678".into(),
+    }
+}
+
+/// A filter every order passes, with full detail; tests change one field.
+pub fn any_order() -> OrderFilter {
+    OrderFilter {
+        statuses: Vec::new(),
+        paid_only: false,
+        created_since: None,
+        created_before: None,
+        order_number: None,
+        detail: OrderDetail::Full,
     }
 }

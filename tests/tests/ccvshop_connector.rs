@@ -14,6 +14,7 @@ use ccvshop_emulator::{
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha512;
+use trestle_e2e::any_order;
 use trestle_e2e::{connection, host, load};
 use trestle_host::bindings::ContractError;
 use trestle_host::bindings::exports::trestle::sync::customer_source::CustomerPage;
@@ -148,17 +149,6 @@ impl Connector {
 /// The emulator without rate limits, for tests that are not about them.
 fn quiet_shop() -> Handle {
     ccvshop_emulator::start(Config { rate_limits: None, ..Config::default() }).expect("emulator starts")
-}
-
-fn any_order() -> OrderFilter {
-    OrderFilter {
-        statuses: Vec::new(),
-        paid_only: false,
-        created_since: None,
-        created_before: None,
-        order_number: None,
-        detail: OrderDetail::Full,
-    }
 }
 
 fn any_product() -> ProductFilter {
