@@ -72,7 +72,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         public_url: serve.public_url.as_ref().map(|u| u.trim_end_matches('/').to_string()),
         every_seconds: args.every.as_secs(),
         metrics: metrics.clone(),
-        incidents: trestle_host::incidents::Incidents::new(host.storage().clone())?,
+        incidents: alerts.incidents().clone(),
     });
 
     let runtime = tokio::runtime::Runtime::new().context("cannot start the service's runtime")?;
