@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-mod common;
+use crate::common;
 use common::{stock_tenant, text};
 
 fn trestle_with_keys(args: &[&str], dir: &Path, keys: Option<&str>) -> Output {

@@ -1,7 +1,7 @@
 //! A run that cannot write its activity log says so and fails, naming the
 //! database, instead of exiting 0 with the audit trail silently gone.
 
-mod common;
+use crate::common;
 
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! `trestle run --dry-run` as a user meets it: the stock flow against both
 //! emulators, every planned write printed, nothing sent to the shop.
 
-mod common;
+use crate::common;
 
 use common::{text, trestle};
 use trestle_emulators::Emulators;

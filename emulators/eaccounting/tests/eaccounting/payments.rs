@@ -2,7 +2,7 @@
 //! them: remaining amount and payment status follow the payments;
 //! overpayments, drafts and unknown bank accounts are refused.
 
-mod common;
+use crate::common;
 
 use common::{Connected, connect, error_fields};
 use reqwest::StatusCode;

@@ -1,7 +1,7 @@
 //! Orders: paging, filters, seeded variety, money consistency, create and
 //! change (spec §5, §6.1, §6.2).
 
-mod common;
+use crate::common;
 
 use common::{cents, money, start};
 use serde_json::{Value, json};

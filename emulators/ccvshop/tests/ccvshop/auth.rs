@@ -1,6 +1,6 @@
 //! Request verification and response signing (spec §2).
 
-mod common;
+use crate::common;
 
 use ccvshop_emulator::{Config, DEMO_PUBLIC_KEY, DEMO_SECRET_KEY};
 use chrono::{TimeZone, Utc};

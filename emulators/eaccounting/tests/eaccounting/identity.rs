@@ -1,6 +1,6 @@
 //! The OAuth2 identity server and the bearer check, as a connector sees them.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Products, variants, product queries, categories, users, paymethods
 //! (spec §6.3–§6.6, §6.8).
 
-mod common;
+use crate::common;
 
 use common::start;
 use serde_json::{Value, json};

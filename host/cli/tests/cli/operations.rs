@@ -1,9 +1,9 @@
 //! `trestle run --force/--since`, `trestle unpark` and `trestle skip` as a
 //! user meets them where they do not apply: each refusal says what is wrong
 //! and what the command takes. (What they do is tested against the orders
-//! flow in tests/tests/operations.rs.)
+//! flow in tests/tests/e2e/operations.rs.)
 
-mod common;
+use crate::common;
 
 use common::{text, trestle};
 

@@ -576,7 +576,7 @@ fn a_kill_right_after_the_credit_invoice_or_the_refund_payment_never_books_eithe
 /// the shop's (unpaid, not cancelled orders) to the cent, but for the cent
 /// roundings of orders the books price apart from the shop. Prints the
 /// figures:
-/// cargo test -p trestle-e2e --test payments_flow books_outstanding -- --nocapture
+/// cargo test --test e2e payments_flow::books_outstanding -- --nocapture
 #[test]
 fn books_outstanding_is_the_shops_but_for_cent_roundings_for_500_orders_with_refunds_and_cancellations() {
     let emulators =

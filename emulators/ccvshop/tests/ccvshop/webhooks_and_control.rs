@@ -1,7 +1,7 @@
 //! Webhook registration and delivery to a local listener (spec §6.7), and
 //! the `/_emulator` control side that plays the shop's back office.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;

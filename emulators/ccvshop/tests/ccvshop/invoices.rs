@@ -1,7 +1,7 @@
 //! Invoices (spec §6.8, filters of §5): an order's debit invoice, and the
 //! credit invoices of refunds a test books through the control knob.
 
-mod common;
+use crate::common;
 
 use ccvshop_emulator::{Config, CreditAmounts, NewRefund, Refund, RefundedRow};
 use common::{money, start, start_with};

@@ -1,6 +1,6 @@
 //! Rate limits (spec §4) and injected faults as a client sees them.
 
-mod common;
+use crate::common;
 
 use ccvshop_emulator::{Config, FaultConfig, RateLimits};
 use common::{start, start_with};

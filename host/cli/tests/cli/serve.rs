@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use sha2::Sha512;
 use trestle_emulators::{Emulators, Options};
 
-mod common;
+use crate::common;
 use common::service::{Service, free_port};
 
 impl Service {

@@ -11,7 +11,7 @@ use serde_json::Value;
 use sha2::Sha256;
 use trestle_emulators::Emulators;
 
-mod common;
+use crate::common;
 use common::service::{Service, free_port};
 use common::sinks::{Delivery, Received, http_sink, smtp_sink};
 

@@ -1,7 +1,7 @@
 //! The API's resources, paging, filtering, validation and stock, as a
 //! connector sees them.
 
-mod common;
+use crate::common;
 
 use common::{Connected, connect, error_fields};
 use eaccounting_emulator::{ArticleChange, Config, ReadOnlyFields, StringComparison, schema_violations};

@@ -2,7 +2,7 @@
 //! identity server, with the browser played by an HTTP client that follows
 //! the redirect to the local listener.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-mod common;
+use crate::common;
 use common::{stock_tenant, text, trestle};
 
 fn count(dir: &Path, sql: &str) -> i64 {

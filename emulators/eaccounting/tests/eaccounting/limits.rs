@@ -1,6 +1,6 @@
 //! Rate limit and injected faults, as a client sees them.
 
-mod common;
+use crate::common;
 
 use common::connect;
 use emulator_kit::FaultConfig;

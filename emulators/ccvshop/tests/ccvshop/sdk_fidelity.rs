@@ -3,7 +3,7 @@
 //! tariffs, categories changed and deleted, the string type of a user's
 //! `product_in_category_discount`, and the order-row fields it maps.
 
-mod common;
+use crate::common;
 
 use common::start;
 use serde_json::{Map, Value, json};

@@ -1,0 +1,8 @@
+//! The emulator server: both systems in one process, and its binary.
+//!
+//! One test binary per crate (each file below is a module): every binary
+//! links wasmtime and the emulators, so one per file cost gigabytes of disk
+//! and minutes of linking (docs/2026-12-02-one-test-binary.md).
+
+mod binary;
+mod both;

@@ -1,0 +1,20 @@
+//! The trestle command end to end: each module starts the binary against emulators.
+//!
+//! One test binary per crate (each file below is a module): every binary
+//! links wasmtime and the emulators, so one per file cost gigabytes of disk
+//! and minutes of linking (docs/2026-12-02-one-test-binary.md).
+
+mod alerts;
+mod audit;
+mod check;
+mod common;
+mod connect;
+mod dry_run;
+mod first_use;
+mod kill;
+mod manifest;
+mod operations;
+mod purge;
+mod secrets_at_rest;
+mod serve;
+mod serve_stop;
