@@ -4,7 +4,8 @@
 //! emulators over real sockets.
 
 use std::collections::BTreeMap;
-use std::process::Command;
+use std::path::Path;
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use ccvshop_emulator::{NewRefund, Refund, RefundedRow};
@@ -294,6 +295,18 @@ fn child_run_for_the_kill_test() {
     run(&host, &prepare(&host, &config));
 }
 
+/// This test binary again, running only `child_run_for_the_kill_test`
+/// (named with its module path: the binary holds every e2e module).
+fn start_child(db: &Path, config: &str) -> Child {
+    let module = module_path!().split_once("::").map_or("", |(_, module)| module);
+    Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", &format!("{module}::child_run_for_the_kill_test"), "--nocapture"])
+        .env(CHILD_DB, db)
+        .env(CHILD_CONFIG, config)
+        .spawn()
+        .unwrap()
+}
+
 #[test]
 fn a_kill_between_the_payment_and_its_record_never_pays_twice() {
     let emulators =
@@ -307,12 +320,7 @@ fn a_kill_between_the_payment_and_its_record_never_pays_twice() {
     // there, between the payment and its record, and is killed.
     let hold = FaultConfig { hold_after_write: Some("POST /v2/customerinvoices/".into()), ..FaultConfig::default() };
     emulators.eaccounting.set_faults(hold).unwrap();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_run_for_the_kill_test", "--nocapture"])
-        .env(CHILD_DB, &db)
-        .env(CHILD_CONFIG, &config)
-        .spawn()
-        .unwrap();
+    let mut child = start_child(&db, &config);
     let deadline = Instant::now() + Duration::from_secs(300);
     while payment_count(&emulators) == 0 {
         assert!(Instant::now() < deadline, "the child never paid");
@@ -546,12 +554,7 @@ fn a_kill_right_after_the_credit_invoice_or_the_refund_payment_never_books_eithe
             .eaccounting
             .set_faults(FaultConfig { hold_after_write: Some(hold.into()), ..FaultConfig::default() })
             .unwrap();
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "child_run_for_the_kill_test", "--nocapture"])
-            .env(CHILD_DB, &db)
-            .env(CHILD_CONFIG, &config)
-            .spawn()
-            .unwrap();
+        let mut child = start_child(&db, &config);
         let deadline = Instant::now() + Duration::from_secs(300);
         while written(&emulators) == before {
             assert!(Instant::now() < deadline, "the child never wrote ({hold})");
