@@ -62,7 +62,8 @@ impl Service {
     /// Polls `check` until it gives something, failing after a deadline or
     /// if the service exits.
     pub fn wait_until<T>(&mut self, what: &str, mut check: impl FnMut(&Self) -> Option<T>) -> T {
-        let deadline = Instant::now() + Duration::from_secs(45);
+        // Generous: a loaded 2-core machine has taken over 45 s to finish a run.
+        let deadline = Instant::now() + Duration::from_secs(120);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
                 panic!("the service exited ({status}) waiting for {what}:\n{}", self.output());
