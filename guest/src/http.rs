@@ -195,3 +195,13 @@ impl ParsedUrl {
         Ok(Self { scheme, authority: authority.to_string(), path_and_query: path.to_string() })
     }
 }
+
+/// Characters that pass unencoded in a path segment or a query value: RFC
+/// 3986's unreserved ones.
+const UNRESERVED: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// `text` percent-encoded for a path segment, a query value or a form field.
+pub fn encode(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, UNRESERVED).to_string()
+}

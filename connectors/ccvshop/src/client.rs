@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 use trestle_guest::Error;
-use trestle_guest::http::{Request, Response};
+use trestle_guest::http::{Request, Response, encode};
 
 use crate::errors;
 use crate::json;
@@ -24,16 +24,6 @@ pub fn api(path: &str) -> String {
 pub fn query(pairs: &[(&str, String)]) -> String {
     let encoded: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
     if encoded.is_empty() { String::new() } else { format!("?{}", encoded.join("&")) }
-}
-
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 impl Client {

@@ -16,3 +16,4 @@ mod payments_flow;
 mod products_flow;
 mod role_contract;
 mod stock_flow;
+mod third_connector;
