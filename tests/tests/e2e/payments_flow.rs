@@ -312,7 +312,7 @@ fn a_kill_between_the_payment_and_its_record_never_pays_twice() {
     let hold = FaultConfig { hold_after_write: Some("POST /v2/customerinvoices/".into()), ..FaultConfig::default() };
     emulators.eaccounting.set_faults(hold).unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_run_for_the_kill_test", "--nocapture"])
+        .args(["--exact", "payments_flow::child_run_for_the_kill_test", "--nocapture"])
         .env(CHILD_DB, &db)
         .env(CHILD_CONFIG, &config)
         .spawn()
@@ -551,7 +551,7 @@ fn a_kill_right_after_the_credit_invoice_or_the_refund_payment_never_books_eithe
             .set_faults(FaultConfig { hold_after_write: Some(hold.into()), ..FaultConfig::default() })
             .unwrap();
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "child_run_for_the_kill_test", "--nocapture"])
+            .args(["--exact", "payments_flow::child_run_for_the_kill_test", "--nocapture"])
             .env(CHILD_DB, &db)
             .env(CHILD_CONFIG, &config)
             .spawn()
