@@ -298,6 +298,16 @@ fn child_run_for_the_kill_test() {
     run(&host, &prepare(&host, &config));
 }
 
+/// A run of `config` on the database `db`, in a process of its own.
+fn spawn_child(db: &std::path::Path, config: &str) -> std::process::Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "payments_flow::child_run_for_the_kill_test", "--nocapture"])
+        .env(CHILD_DB, db)
+        .env(CHILD_CONFIG, config)
+        .spawn()
+        .unwrap()
+}
+
 #[test]
 fn a_kill_between_the_payment_and_its_record_never_pays_twice() {
     let emulators =
@@ -311,12 +321,7 @@ fn a_kill_between_the_payment_and_its_record_never_pays_twice() {
     // there, between the payment and its record, and is killed.
     let hold = FaultConfig { hold_after_write: Some("POST /v2/customerinvoices/".into()), ..FaultConfig::default() };
     emulators.eaccounting.set_faults(hold).unwrap();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "payments_flow::child_run_for_the_kill_test", "--nocapture"])
-        .env(CHILD_DB, &db)
-        .env(CHILD_CONFIG, &config)
-        .spawn()
-        .unwrap();
+    let mut child = spawn_child(&db, &config);
     let deadline = Instant::now() + Duration::from_secs(300);
     while payment_count(&emulators) == 0 {
         assert!(Instant::now() < deadline, "the child never paid");
@@ -550,12 +555,7 @@ fn a_kill_right_after_the_credit_invoice_or_the_refund_payment_never_books_eithe
             .eaccounting
             .set_faults(FaultConfig { hold_after_write: Some(hold.into()), ..FaultConfig::default() })
             .unwrap();
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "payments_flow::child_run_for_the_kill_test", "--nocapture"])
-            .env(CHILD_DB, &db)
-            .env(CHILD_CONFIG, &config)
-            .spawn()
-            .unwrap();
+        let mut child = spawn_child(&db, &config);
         let deadline = Instant::now() + Duration::from_secs(300);
         while written(&emulators) == before {
             assert!(Instant::now() < deadline, "the child never wrote ({hold})");
