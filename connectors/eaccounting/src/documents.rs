@@ -9,7 +9,10 @@
 //! on quotes and invoices). So a booking contributes its article id; the
 //! order's VAT exemption marks the document EU third party, and on quotes
 //! and invoices every row the shop charged no VAT on is VAT free. Orders and
-//! invoice drafts cannot say so per row: there `compare_totals` warns.
+//! invoice drafts cannot say so per row: the flow's check of the booked
+//! total catches the difference. Where the rows come to within the flow's
+//! limit of the shop's total but not to it, a rounding row on the article
+//! the flow names takes up the difference (see `rounding`).
 //! Unit prices are converted to the document's price basis, which the API
 //! decides from the customer and the company (see `company`).
 
@@ -19,16 +22,18 @@ use trestle_guest::log::{self, Level};
 use trestle_guest::types::{Address, LineKind, Order, OrderLine};
 
 use crate::client::{self, literal};
-use crate::exports::trestle::sync::sales_document_sink::{DocumentKind, LineBooking, SalesDocument};
+use crate::exports::trestle::sync::sales_document_sink::{
+    CreatedDocument, DocumentKind, LineBooking, RoundingRow, SalesDocument,
+};
 use crate::json;
 use crate::reference::{self, Kind};
-use crate::{company, custom_fields, customers, remembered, row_amounts};
+use crate::{company, custom_fields, customers, remembered, rounding, row_amounts};
 
 /// An order is "ongoing" once the shop accepted it (1 would be a draft).
 const ORDER_STATUS_ONGOING: i64 = 2;
 /// No ROT/RUT household-work deduction: normal sales.
 const ROT_RUT_NONE: i64 = 0;
-/// Totals further apart than this are worth a warning.
+/// Totals further apart than this differ for a resync (closer is rounding).
 const TOTAL_TOLERANCE: f64 = 0.05;
 
 /// Where and how each kind of document is kept.
@@ -38,7 +43,7 @@ struct Target {
     noun: &'static str,
     /// The field holding our reference (quotes call it CompanyReference).
     reference_field: &'static str,
-    /// The field holding the document's total incl. VAT.
+    /// The field holding the document's total incl. VAT in its currency.
     total_field: &'static str,
     /// The schema components of the document and of its rows.
     component: &'static str,
@@ -62,7 +67,8 @@ impl Target {
                 "/customerinvoices",
                 "invoice",
                 "OurReference",
-                "TotalAmount",
+                // TotalAmount is in the company's currency.
+                "TotalAmountInvoiceCurrency",
                 "CustomerInvoiceApi",
                 "CustomerInvoiceRowApi",
             ),
@@ -135,7 +141,7 @@ pub fn find_by_references(kind: DocumentKind, references: &[String]) -> Result<V
     Ok(found)
 }
 
-pub fn create(document: &SalesDocument) -> Result<String, Error> {
+pub fn create(document: &SalesDocument) -> Result<CreatedDocument, Error> {
     let target = Target::of(document.kind);
     let key = (target.collection.to_string(), document.reference.clone());
     let verified = VERIFIED_ABSENT.with(|absent| absent.borrow().contains(&key));
@@ -148,11 +154,11 @@ pub fn create(document: &SalesDocument) -> Result<String, Error> {
             &format!("{} {} already exists in eAccounting; not created again", target.noun, document.reference),
             &[("id".into(), existing.clone())],
         );
-        return Ok(existing);
+        return Ok(CreatedDocument { id: existing, booked_total: None, rounding: 0.0 });
     }
     // Used up: a second create of this reference in the run asks again.
     VERIFIED_ABSENT.with(|absent| absent.borrow_mut().remove(&key));
-    let (body, gross) = body(&target, document)?;
+    let (body, gross, rounding) = body(&target, document)?;
     let created = client::post(target.collection, &body).inspect_err(|e| {
         if matches!(e, Error::Invalid(_) | Error::NotFound(_)) {
             remembered::forget_inputs_of(document);
@@ -160,18 +166,19 @@ pub fn create(document: &SalesDocument) -> Result<String, Error> {
     })?;
     let what = format!("eAccounting {} just created", target.noun);
     let id = json::string(&created, "Id", &what)?;
-    compare_totals(&target, document, &created, gross, &what)?;
-    Ok(id)
+    check_price_basis(&target, document, &created, gross, &what)?;
+    let booked_total = Some(json::number(&created, target.total_field, &what)?);
+    Ok(CreatedDocument { id, booked_total, rounding })
 }
 
 /// How the document `id` differs from what `create` would write for
-/// `document` now: its total (beyond the tolerance of `compare_totals`),
+/// `document` now: its total (beyond a few cents of rounding),
 /// its customer, its number of rows.
 pub fn differences(id: &str, document: &SalesDocument) -> Result<Vec<String>, Error> {
     let target = Target::of(document.kind);
     let stored = client::get(&format!("{}/{id}", target.collection))?;
     let what = format!("eAccounting {} {id}", target.noun);
-    let (body, _) = body(&target, document)?;
+    let (body, _, _) = body(&target, document)?;
     let mut found = Vec::new();
     let total = json::number(&stored, target.total_field, &what)?;
     let expected = document.order.total_incl_vat;
@@ -190,9 +197,9 @@ pub fn differences(id: &str, document: &SalesDocument) -> Result<Vec<String>, Er
     Ok(found)
 }
 
-/// What `create` posts for `document`, and whether its unit prices include
-/// VAT.
-fn body(target: &Target, document: &SalesDocument) -> Result<(Value, bool), Error> {
+/// What `create` posts for `document`, whether its unit prices include
+/// VAT, and the amount of the rounding row it holds (0 for none).
+fn body(target: &Target, document: &SalesDocument) -> Result<(Value, bool, f64), Error> {
     let order = &document.order;
     if document.bookings.len() != order.lines.len() {
         return Err(Error::Invalid(format!(
@@ -207,8 +214,18 @@ fn body(target: &Target, document: &SalesDocument) -> Result<(Value, bool), Erro
 
     let mut body = header(target, document)?;
     let mut rows = Vec::with_capacity(order.lines.len());
+    let mut booked = 0.0;
     for (index, (line, booking)) in order.lines.iter().zip(&document.bookings).enumerate() {
-        rows.extend(line_rows(target, order, index, line, booking, gross)?);
+        let line_rows = line_rows(target, order, index, line, booking, gross)?;
+        booked += rounding::booked(&line_rows, if order.vat_exempt { 0.0 } else { line.vat_rate }, gross);
+        rows.extend(line_rows);
+    }
+    let mut rounded = 0.0;
+    if let Some(rounding) = &document.rounding
+        && let Some(difference) = rounding::difference(order.total_incl_vat, booked, rounding.up_to)
+    {
+        rows.extend(rounding_row(target, order, rounding, difference, gross)?);
+        rounded = difference;
     }
     if target.kind == DocumentKind::Order {
         for (number, row) in rows.iter_mut().enumerate() {
@@ -218,7 +235,31 @@ fn body(target: &Target, document: &SalesDocument) -> Result<(Value, bool), Erro
     body["Rows"] = json!(rows);
     let what = format!("{} {}", target.noun, document.reference);
     custom_fields::merge(&mut body, &order.custom_fields, &target.header_fields(), &what)?;
-    Ok((body, gross))
+    Ok((body, gross, rounded))
+}
+
+/// One VAT-free row of `difference` on the rounding article, shaped as any
+/// cost row of the document.
+fn rounding_row(
+    target: &Target,
+    order: &Order,
+    rounding: &RoundingRow,
+    difference: f64,
+    gross: bool,
+) -> Result<Vec<Value>, Error> {
+    let line = OrderLine {
+        kind: LineKind::ExtraCost,
+        sku: String::new(),
+        name: "Rounding".into(),
+        quantity: 1.0,
+        unit_price: difference,
+        prices_include_vat: gross,
+        discount: 0.0,
+        vat_rate: 0.0,
+        custom_fields: Vec::new(),
+    };
+    let booking = LineBooking { article_id: Some(rounding.article_id.clone()), vat_code: None, revenue_account: None };
+    line_rows(target, order, order.lines.len(), &line, &booking, gross)
 }
 
 fn header(target: &Target, document: &SalesDocument) -> Result<Value, Error> {
@@ -380,37 +421,29 @@ fn line_kind(kind: LineKind) -> &'static str {
     }
 }
 
-/// The API prices the rows itself (VAT from the article codings); a total
-/// or price basis other than the shop's is worth the user's attention.
-fn compare_totals(
+/// The API decides the price basis itself (from the customer and the
+/// company); one other than the one the rows were priced for is worth the
+/// user's attention. The flow compares the totals.
+fn check_price_basis(
     target: &Target,
     document: &SalesDocument,
     created: &Value,
     gross: bool,
     what: &str,
 ) -> Result<(), Error> {
-    let total = json::number(created, target.total_field, what)?;
     let includes_vat = json::flag(created, "IncludesVat", what)?;
-    let expected = document.order.total_incl_vat;
-    let mut problems = Vec::new();
-    if (total - expected).abs() > TOTAL_TOLERANCE {
-        problems.push(format!(
-            "eAccounting's total is {total:.2}, the shop's {expected:.2} (check the VAT rates of the articles' codings)"
-        ));
-    }
     if includes_vat != gross {
         // The customer's kind changed in the books since we remembered it.
         remembered::forget_customer(&document.customer_id);
-        problems.push(format!(
-            "eAccounting chose {} unit prices, we sent {}",
-            if includes_vat { "gross" } else { "net" },
-            if gross { "gross" } else { "net" }
-        ));
-    }
-    if !problems.is_empty() {
         log::log(
             Level::Warn,
-            &format!("{} {}: {}", target.noun, document.reference, problems.join("; ")),
+            &format!(
+                "{} {}: eAccounting chose {} unit prices, we sent {}",
+                target.noun,
+                document.reference,
+                if includes_vat { "gross" } else { "net" },
+                if gross { "gross" } else { "net" }
+            ),
             &[("id".into(), created["Id"].as_str().unwrap_or_default().to_string())],
         );
     }

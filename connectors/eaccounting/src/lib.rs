@@ -37,6 +37,7 @@ mod payments;
 mod percent;
 mod reference;
 mod remembered;
+mod rounding;
 mod row_amounts;
 mod schema;
 mod settings;
@@ -47,7 +48,9 @@ use exports::trestle::sync::customer_source::{self, CustomerPage};
 use exports::trestle::sync::product_sink::{self, UpdateMask, UpsertResult};
 use exports::trestle::sync::product_source::{self, ProductFilter, ProductPage};
 use exports::trestle::sync::reference_data::{self, ReferenceItem};
-use exports::trestle::sync::sales_document_sink::{self, DocumentKind, SalesDocument, Settled, Settlement};
+use exports::trestle::sync::sales_document_sink::{
+    self, CreatedDocument, DocumentKind, SalesDocument, Settled, Settlement,
+};
 use exports::trestle::sync::stock_source::{self, StockPage};
 use trestle_guest::Error;
 use trestle_guest::types::{Customer, Product};
@@ -104,7 +107,7 @@ impl sales_document_sink::Guest for Eaccounting {
         documents::find_by_references(kind, &references)
     }
 
-    fn create_document(document: SalesDocument) -> Result<String, Error> {
+    fn create_document(document: SalesDocument) -> Result<CreatedDocument, Error> {
         documents::create(&document)
     }
 

@@ -54,40 +54,78 @@ pub fn line_kind_name(kind: LineKind) -> &'static str {
 }
 
 fn ensure(number: &str, line: &OrderLine, order: &Order, settings: &Settings) -> Result<String, Error> {
-    let memo = format!("article/{number}");
-    if ledger::remembered(&memo).is_some() {
-        return Ok(number.to_string());
-    }
-    if product_source::get_product(number)?.is_some() {
-        ledger::remember(&memo, "1");
+    if known(number)? {
         return Ok(number.to_string());
     }
     let article = match &settings.missing_article {
-        MissingArticle::Park => {
-            return Err(Error::NotFound(format!(
-                "article {number} (\"{}\") does not exist in the books: create it there, or set missing_article = \
-                 \"create\"",
-                line.name
-            )));
-        }
+        MissingArticle::Park => return Err(missing(number, &line.name)),
         MissingArticle::Generic(generic) if line.kind == LineKind::Article => return Ok(generic.clone()),
         MissingArticle::Generic(_) | MissingArticle::Create if line.kind == LineKind::Article => {
             sold_product(number, line, order)?
         }
         MissingArticle::Generic(_) | MissingArticle::Create => cost_article(number, line, order, settings)?,
     };
-    product_sink::upsert_product(&article, UpdateMask::all()).map_err(|e| match e {
-        Error::Invalid(why) if article.service => {
-            let (kind, rate) = (line_kind_name(line.kind), article.vat_rate);
-            Error::Invalid(format!(
-                "cannot create the {kind} article {number} at {rate} % VAT: {why}. Create {number} in the books with \
-                 the coding it should have, or name an existing article for these lines: article.{kind}.{rate}"
-            ))
-        }
+    let (kind, rate) = (line_kind_name(line.kind), article.vat_rate);
+    create(&article, &format!("the {kind} article {number} at {rate} % VAT"), &format!("article.{kind}.{rate}"))?;
+    Ok(number.to_string())
+}
+
+/// The article rounding rows are booked on (`rounding_article`), created
+/// when missing unless missing articles are parked. The rows are VAT free
+/// (only invoices and quotes take rounding rows), so its coding decides the
+/// revenue account alone: a service at the order's highest rate, as the
+/// books code services at 0 % only where the bookkeeper made such a coding.
+pub fn ensure_rounding(number: &str, order: &Order, settings: &Settings) -> Result<(), Error> {
+    if known(number)? {
+        return Ok(());
+    }
+    if settings.missing_article == MissingArticle::Park {
+        return Err(missing(number, "rounding rows"));
+    }
+    let rate = order.lines.iter().map(|l| l.vat_rate).fold(0.0, f64::max);
+    if rate <= 0.0 {
+        return Err(Error::NotFound(format!(
+            "the rounding article {number} does not exist in the books, and this order has no VAT rate to create \
+             it at (an intra-community or export sale): create {number} in the books"
+        )));
+    }
+    let article = Product { name: "Rounding".into(), vat_rate: rate, ..cost_product(number, &order.currency) };
+    create(&article, &format!("the rounding article {number} at {rate} % VAT"), "rounding_article")
+}
+
+/// Whether the books have article `number` (remembered once seen).
+fn known(number: &str) -> Result<bool, Error> {
+    let memo = format!("article/{number}");
+    if ledger::remembered(&memo).is_some() {
+        return Ok(true);
+    }
+    let exists = product_source::get_product(number)?.is_some();
+    if exists {
+        ledger::remember(&memo, "1");
+    }
+    Ok(exists)
+}
+
+fn missing(number: &str, what: &str) -> Error {
+    Error::NotFound(format!(
+        "article {number} (\"{what}\") does not exist in the books: create it there, or set missing_article = \
+         \"create\""
+    ))
+}
+
+/// Creates `article` in the books; a service article the books refuse is
+/// explained with `setting`, which names another article instead.
+fn create(article: &Product, what: &str, setting: &str) -> Result<(), Error> {
+    product_sink::upsert_product(article, UpdateMask::all()).map_err(|e| match e {
+        Error::Invalid(why) if article.service => Error::Invalid(format!(
+            "cannot create {what}: {why}. Create {} in the books with the coding it should have, or name an \
+             existing article for these lines: {setting}",
+            article.sku
+        )),
         e => e,
     })?;
-    ledger::remember(&memo, "1");
-    Ok(number.to_string())
+    ledger::remember(&format!("article/{}", article.sku), "1");
+    Ok(())
 }
 
 /// Forgets that these articles exist, after the books refused a document:
@@ -160,15 +198,24 @@ fn sold_product(number: &str, line: &OrderLine, order: &Order) -> Result<Product
 fn cost_article(number: &str, line: &OrderLine, order: &Order, settings: &Settings) -> Result<Product, Error> {
     let rate = cost_rate(number, line, settings)?;
     Ok(Product {
-        sku: number.to_string(),
         name: format!("{} {rate} %", cost_name(line.kind)),
+        vat_rate: rate,
+        ..cost_product(number, &order.currency)
+    })
+}
+
+/// A service article with no price of its own (every row sets its price).
+fn cost_product(number: &str, currency: &str) -> Product {
+    Product {
+        sku: number.to_string(),
+        name: String::new(),
         short_description: None,
         long_description: None,
         price_excl_vat: 0.0,
         price_incl_vat: 0.0,
-        vat_rate: rate,
+        vat_rate: 0.0,
         ean: None,
-        currency: order.currency.clone(),
+        currency: currency.to_string(),
         unit: None,
         category: Vec::new(),
         active: true,
@@ -176,7 +223,7 @@ fn cost_article(number: &str, line: &OrderLine, order: &Order, settings: &Settin
         service: true,
         origin: None,
         custom_fields: Vec::new(),
-    })
+    }
 }
 
 /// The VAT rate a cost article is for: the rate the settings name it for

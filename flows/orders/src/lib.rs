@@ -18,6 +18,7 @@ mod process;
 mod recheck;
 mod refunds;
 mod settings;
+mod totals;
 
 trestle_guest::flow_world!(
     "../../wit",

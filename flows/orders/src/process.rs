@@ -17,7 +17,8 @@ use trestle_guest::flow::parking;
 use trestle_guest::types::Order;
 
 use crate::customers::{self, Resolved};
-use crate::settings::{Cancelled, Payments, Settings};
+use crate::settings::{Cancelled, Payments, Rounding, Settings};
+use crate::totals::{self, Check};
 use crate::{articles, bookings, cancellations, ledger, payments, trestle};
 
 mod owner;
@@ -155,9 +156,9 @@ impl Run {
             return Ok(Handled::Stop);
         }
         match self.sync(&order) {
-            Ok(Done::Synced { target_id, detail, payload }) => {
+            Ok(Done::Synced { target_id, detail, payload, check }) => {
                 self.synced += 1;
-                report(&order, Outcome::Synced, Some(target_id), detail, Some(payload));
+                report(&order, check.outcome(), Some(target_id), detail, Some(payload));
             }
             Ok(Done::Skipped { target_id, why }) => {
                 self.skipped += 1;
@@ -267,7 +268,7 @@ impl Run {
         }
         let order = transforms::map_order(source).map_err(Error::Invalid)?;
         let (document, customer) = self.document_for(order, source.order_number.clone())?;
-        let target_id = sales_document_sink::create_document(&document)?;
+        let (target_id, check) = self.create(source, &document)?;
         // Before the record: a run that dies between the two finds the
         // document by our reference and still awaits its payment.
         self.expect_payment(source, &target_id);
@@ -277,11 +278,26 @@ impl Run {
             Resolved::Created(_) => "new customer",
             Resolved::Updated(_) => "updated customer",
         };
-        Ok(Done::Synced {
-            detail: format!("{} {target_id} for {customer_note} {}", kind_name(kind), document.customer_id),
-            payload: payload(&document),
-            target_id,
-        })
+        let mut detail = format!("{} {target_id} for {customer_note} {}", kind_name(kind), document.customer_id);
+        if let Some(said) = check.detail(&document.order.currency, self.settings.totals_threshold) {
+            detail = format!("{detail}; {said}");
+        }
+        Ok(Done::Synced { detail, payload: payload(&document), target_id, check })
+    }
+
+    /// Creates `document` for `source` and checks the total the books
+    /// booked against the shop's (see `totals`): an accepted rounding or a
+    /// mismatch is a note of the run too.
+    pub(crate) fn create(&mut self, source: &Order, document: &SalesDocument) -> Result<(String, Check), Error> {
+        let created = sales_document_sink::create_document(document)?;
+        let check = totals::check(&document.order, &created, &self.settings);
+        if check.is_news()
+            && let Some(said) = check.detail(&document.order.currency, self.settings.totals_threshold)
+        {
+            let booked = format!("{} {} {}", kind_name(document.kind), created.id, document.reference);
+            self.notes.push(format!("order {}: {booked} {said}", source.order_number));
+        }
+        Ok((created.id, check))
     }
 
     /// The document an order (as mapped) is booked as, under `reference`,
@@ -291,6 +307,9 @@ impl Run {
             CustomerDefaults { terms_of_payment_id: self.payment_terms(&order), vat_code: None, revenue_account: None };
         let customer = customers::resolve(&order.customer, &defaults, &self.settings)?;
         let articles = articles::resolve(&order, &self.settings)?;
+        if let Rounding::Row(article) = &self.settings.rounding {
+            articles::ensure_rounding(article, &order, &self.settings)?;
+        }
         let bookings = bookings::for_order(&order, articles, &self.settings)?;
         let document = SalesDocument {
             kind: self.settings.document,
@@ -303,6 +322,7 @@ impl Run {
                 .and_then(|m| self.settings.delivery_methods.get(m).cloned()),
             bookings,
             order,
+            rounding: totals::rounding_row(&self.settings),
         };
         Ok((document, customer))
     }
@@ -333,11 +353,14 @@ impl Run {
                 continue;
             }
             match self.credit(&source) {
-                Ok(credit) => {
+                Ok((credit, check)) => {
                     ledger::record_cancellation(&source_id, &credit);
                     self.synced += 1;
-                    let detail = format!("cancelled in the shop: credit invoice {credit} credits {booked}");
-                    report(&source, Outcome::Synced, Some(credit), detail, None);
+                    let mut detail = format!("cancelled in the shop: credit invoice {credit} credits {booked}");
+                    if let Some(said) = check.detail(&source.currency, self.settings.totals_threshold) {
+                        detail = format!("{detail}; {said}");
+                    }
+                    report(&source, check.outcome(), Some(credit), detail, None);
                 }
                 Err(e @ (Error::Auth(_) | Error::Fatal(_))) => return Err(e),
                 Err(e) => {
@@ -359,14 +382,14 @@ impl Run {
     /// it is created; with the refund of what the shop received, when the
     /// books hold the original's payment. An awaited payment of an unpaid
     /// order is awaited no more.
-    fn credit(&mut self, source: &Order) -> Result<String, Error> {
+    fn credit(&mut self, source: &Order) -> Result<(String, Check), Error> {
         let reference = cancellations::credit_reference(&source.order_number);
-        let credit = match self.existing_document(&reference)? {
-            Some(id) => id,
+        let (credit, check) = match self.existing_document(&reference)? {
+            Some(id) => (id, Check::Unchecked),
             None => {
                 let order = cancellations::credit_of(transforms::map_order(source).map_err(Error::Invalid)?);
                 let (document, _) = self.document_for(order, reference.clone())?;
-                sales_document_sink::create_document(&document)?
+                self.create(source, &document)?
             }
         };
         let paid_in_books = ledger::awaited_payment(&source.source_id).is_none();
@@ -375,7 +398,7 @@ impl Run {
         } else {
             ledger::payment_settled(&source.source_id);
         }
-        Ok(credit)
+        Ok((credit, check))
     }
 
     fn payment_terms(&self, order: &Order) -> Option<String> {
@@ -385,7 +408,7 @@ impl Run {
 }
 
 enum Done {
-    Synced { target_id: String, detail: String, payload: String },
+    Synced { target_id: String, detail: String, payload: String, check: Check },
     Skipped { target_id: String, why: String },
     SkippedByOwner { why: String },
 }

@@ -12,7 +12,6 @@
 //! is looked at again by later runs while it is in the window.
 
 use trestle::sync::order_source::{self, Refund};
-use trestle::sync::sales_document_sink;
 use trestle_guest::Error;
 use trestle_guest::bindings::trestle::sync::log::Outcome;
 use trestle_guest::bindings::trestle::sync::transforms;
@@ -21,6 +20,7 @@ use trestle_guest::types::Order;
 
 use crate::process::{Run, report_as, report_payment};
 use crate::settings::{Payments, Refunds};
+use crate::totals::Check;
 use crate::{cancellations, ledger, payments, recheck, trestle};
 
 pub fn credit_refunds(run: &mut Run) -> Result<(), Error> {
@@ -67,15 +67,18 @@ fn credit_refund(run: &mut Run, refund: &Refund) -> Result<(), Error> {
     }
     let what = format!("refund {} of {:.2} {}", refund.number, refund.total_incl_vat, refund.currency);
     match book(run, &source, refund) {
-        Ok(Booked::Done { credit, repaid }) => {
+        Ok(Booked::Done { credit, repaid, check }) => {
             ledger::record_refund(&refund.source_id, &credit);
             run.synced += 1;
             let repaid = match repaid {
                 Some(amount) => format!(", {amount:.2} paid back"),
                 None => String::new(),
             };
-            let detail = format!("{what}: credit invoice {credit} credits invoice {invoice}{repaid}");
-            report_as("refund", &source, Outcome::Synced, Some(credit), detail, None);
+            let mut detail = format!("{what}: credit invoice {credit} credits invoice {invoice}{repaid}");
+            if let Some(said) = check.detail(&refund.currency, run.settings.totals_threshold) {
+                detail = format!("{detail}; {said}");
+            }
+            report_as("refund", &source, check.outcome(), Some(credit), detail, None);
         }
         Ok(Booked::PaymentAwaited(credit)) => run.notes.push(format!(
             "order {} {what}: credit invoice {credit} is booked; its refund payment waits until the books hold the \
@@ -93,8 +96,9 @@ fn credit_refund(run: &mut Run, refund: &Refund) -> Result<(), Error> {
 }
 
 enum Booked {
-    /// The credit and, if the order was paid, what this call paid back.
-    Done { credit: String, repaid: Option<f64> },
+    /// The credit, what this call paid back if the order was paid, and the
+    /// check of the credit's booked total.
+    Done { credit: String, repaid: Option<f64>, check: Check },
     /// The original's payment is not in the books yet.
     PaymentAwaited(String),
 }
@@ -103,8 +107,8 @@ enum Booked {
 /// refund payment.
 fn book(run: &mut Run, source: &Order, refund: &Refund) -> Result<Booked, Error> {
     let reference = reference(&source.order_number, &refund.number);
-    let credit = match run.existing_document(&reference)? {
-        Some(id) => id,
+    let (credit, check) = match run.existing_document(&reference)? {
+        Some(id) => (id, Check::Unchecked),
         None => {
             // Dated on the refund, not the order.
             let refunded = Order {
@@ -117,11 +121,11 @@ fn book(run: &mut Run, source: &Order, refund: &Refund) -> Result<Booked, Error>
             };
             let order = cancellations::credit_of(transforms::map_order(&refunded).map_err(Error::Invalid)?);
             let (document, _) = run.document_for(order, reference.clone())?;
-            sales_document_sink::create_document(&document)?
+            run.create(source, &document)?
         }
     };
     if !source.paid || run.settings.payments != Payments::Register {
-        return Ok(Booked::Done { credit, repaid: None });
+        return Ok(Booked::Done { credit, repaid: None, check });
     }
     if ledger::awaited_payment(&source.source_id).is_some() {
         return Ok(Booked::PaymentAwaited(credit));
@@ -135,5 +139,5 @@ fn book(run: &mut Run, source: &Order, refund: &Refund) -> Result<Booked, Error>
         );
         report_payment(source, Outcome::Synced, Some(credit.clone()), detail);
     }
-    Ok(Booked::Done { credit, repaid: Some(-settled.registered) })
+    Ok(Booked::Done { credit, repaid: Some(-settled.registered), check })
 }

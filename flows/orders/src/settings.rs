@@ -53,6 +53,16 @@ pub enum Refunds {
     Leave,
 }
 
+/// What becomes of a booked total a little off the shop's (VAT rounded per
+/// row in the books, per order in the shop).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rounding {
+    /// Booked as it comes; the record and the run summary say by how much.
+    Accept,
+    /// One more row, VAT free, on this article takes up the difference.
+    Row(String),
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub document: DocumentKind,
@@ -96,6 +106,10 @@ pub struct Settings {
     pub cancelled: Cancelled,
     /// Only invoices are credited: for other documents always `Leave`.
     pub refunds: Refunds,
+    /// How far a booked total may be from the shop's and be a rounding
+    /// (document currency); further apart, the record is mismatched.
+    pub totals_threshold: f64,
+    pub rounding: Rounding,
 }
 
 const KEYS: &[&str] = &[
@@ -115,6 +129,9 @@ const KEYS: &[&str] = &[
     "cancelled_statuses",
     "cancelled_after_booking",
     "refunds",
+    "totals_threshold",
+    "rounding",
+    "rounding_article",
 ];
 
 /// Tables of settings, by prefix, and what follows the dot.
@@ -284,7 +301,44 @@ impl Settings {
             }
             (Some(other), _) => return Err(format!("setting `refunds` = {other:?}; allowed: credit, leave")),
         };
+        let rounding = match (e.get("rounding").map(String::as_str), e.get("rounding_article")) {
+            (None | Some("accept"), None) => Rounding::Accept,
+            (Some("row"), Some(article)) if matches!(document, DocumentKind::Invoice | DocumentKind::Quote) => {
+                Rounding::Row(article.clone())
+            }
+            (Some("row"), Some(_)) => {
+                return Err("setting `rounding` = \"row\" needs `document` = \"invoice\" or \"quote\": only their \
+                            rows can be VAT free, and a rounding row must add its amount alone; set rounding = \
+                            \"accept\""
+                    .into());
+            }
+            (Some("row"), None) => {
+                return Err("setting `rounding` = \"row\" needs `rounding_article` (the article number the rounding \
+                            rows are booked on; the flow creates it at 0 % with missing_article = \"create\")"
+                    .into());
+            }
+            (None | Some("accept"), Some(_)) => {
+                return Err("setting `rounding_article` is used only with `rounding` = \"row\"; set that too, or \
+                            drop rounding_article"
+                    .into());
+            }
+            (Some(other), _) => return Err(format!("setting `rounding` = {other:?}; allowed: accept, row")),
+        };
+        let totals_threshold = match e.get("totals_threshold") {
+            None => 0.05,
+            Some(v) => match v.parse::<f64>() {
+                Ok(t) if t.is_finite() && t >= 0.0 => t,
+                _ => {
+                    return Err(format!(
+                        "setting `totals_threshold` must be an amount of 0 or more in the document's currency \
+                         (e.g. \"0.05\"), got {v:?}"
+                    ));
+                }
+            },
+        };
         Ok(Settings {
+            totals_threshold,
+            rounding,
             refunds,
             payments,
             bank_accounts: group(e, "bank_account."),

@@ -53,7 +53,8 @@ impl Progress {
         let (bar, counts) = (self.bar.clone(), self.counts.clone());
         Arc::new(move |event| {
             let slot = match event.outcome.as_str() {
-                "synced" => 0,
+                // Booked, with other totals than the source's.
+                "synced" | "mismatched" => 0,
                 "skipped" => 1,
                 _ => 2,
             };

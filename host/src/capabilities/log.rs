@@ -445,6 +445,7 @@ impl log::Host for LogCapability {
             log::Outcome::Skipped => "skipped",
             log::Outcome::Parked => "parked",
             log::Outcome::Failed => "failed",
+            log::Outcome::Mismatched => "mismatched",
         };
         if !self.audited {
             let claim = format!("reported {} {} as {outcome}: {}", event.record_kind, event.source_id, event.detail);

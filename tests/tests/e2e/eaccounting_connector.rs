@@ -253,12 +253,13 @@ fn document(kind: DocumentKind, customer_id: &str, order: Order, article: &Value
         order,
         terms_of_payment_id: None,
         delivery_method_id: None,
+        rounding: None,
     }
 }
 
 fn create_document(session: &mut Session, document: &SalesDocument) -> Result<String, ContractError> {
     let sink = session.sales_document_sink().unwrap();
-    answer(sink.call_create_document(&mut session.store, document))
+    answer(sink.call_create_document(&mut session.store, document)).map(|created| created.id)
 }
 
 fn message(error: &ContractError) -> String {

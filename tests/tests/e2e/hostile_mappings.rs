@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use trestle_artifacts::Builtins;
 use trestle_emulators::{Emulators, Options};
 use trestle_host::bindings::Trigger;
+use trestle_host::incidents::{Incidents, Thresholds};
 use trestle_host::run::RunReport;
 use trestle_host::tenant::{PreparedTenant, TenantConfig};
 use trestle_host::{ActivityQuery, Host};
@@ -114,7 +115,7 @@ fn nonsense_from_a_mapping_is_parked_and_never_booked() {
 }
 
 #[test]
-fn a_booked_total_that_differs_from_the_shops_is_in_the_run_summary() {
+fn a_booked_total_that_differs_from_the_shops_is_mismatched_in_the_activity_the_summary_and_an_incident() {
     let emulators = emulators(40);
     let host = trestle_e2e::host();
     // Valid orders at 9 % VAT for articles the books code at 21 %, for
@@ -122,10 +123,31 @@ fn a_booked_total_that_differs_from_the_shops_is_in_the_run_summary() {
     let relabelling = tenant(&host, &emulators, trestle_artifacts::HOSTILE_RELABELS_VAT);
     let report = run(&host, &relabelling);
     assert!(report.summary.synced > 0, "{:?}", report.summary);
-    let differing: Vec<&String> =
-        report.summary.notes.iter().filter(|n| n.contains("eAccounting's total is")).collect();
-    assert!(!differing.is_empty(), "the differing totals reach the summary: {:?}", report.summary.notes);
-    assert!(differing.iter().all(|n| n.starts_with("eaccounting: invoice ORD-")), "{differing:?}");
+    let mismatched = host
+        .activity(&ActivityQuery {
+            outcome: Some("mismatched".into()),
+            run_id: Some(report.run_id.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(!mismatched.is_empty(), "the differing totals are mismatched records: {:?}", report.summary.notes);
+    for record in &mismatched {
+        let said = &record.message;
+        assert!(said.contains("booked at") && said.contains("the shop's total is"), "both totals: {said}");
+        assert!(said.contains("likely cause") && said.contains("coding"), "the likely cause: {said}");
+        assert!(
+            invoice_references(&emulators).iter().any(|r| said.contains(&format!("{r}: invoice "))),
+            "booked: {said}"
+        );
+    }
+    let noted = report.summary.notes.iter().filter(|n| n.contains("more than the totals_threshold")).count();
+    assert_eq!(noted, mismatched.len(), "the run summary says each: {:?}", report.summary.notes);
+
+    // The host's incident rule reads the outcome.
+    let incidents = Incidents::new(host.storage().clone()).unwrap();
+    let notices = incidents.after_run("e2e", "orders", &Ok(report), Thresholds { failures_in_a_row: 3 }).unwrap();
+    let opened = notices.iter().find(|n| n.incident.kind == "mismatched").expect("a mismatched incident opens");
+    assert_eq!(opened.event, "opened");
 }
 
 #[test]

@@ -32,7 +32,7 @@ pub struct Args {
     json: bool,
 }
 
-const OUTCOMES: &[&str] = &["synced", "skipped", "parked", "failed"];
+const OUTCOMES: &[&str] = &["synced", "skipped", "parked", "failed", "mismatched"];
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(o) = &args.outcome
