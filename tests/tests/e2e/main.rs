@@ -14,5 +14,6 @@ mod operations;
 mod orders_flow;
 mod payments_flow;
 mod products_flow;
+mod reconcile;
 mod role_contract;
 mod stock_flow;
