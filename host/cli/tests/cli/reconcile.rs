@@ -52,6 +52,10 @@ fn reconcile_exits_0_when_the_sides_agree_1_with_the_drift_and_2_when_it_cannot_
     assert!(item["target_value"].is_string() && item["target_value"] != "41", "{item}");
     assert_eq!(writes(&emulators), before, "reconcile wrote nothing: {:?}", emulators.ccvshop.request_counts());
 
+    let bad_day = trestle(&["reconcile", "--config", "tenant.toml", "--since", "2026-13-01"], dir.path());
+    assert_eq!(bad_day.status.code(), Some(2), "{}", text(&bad_day));
+    assert!(text(&bad_day).contains("--since `2026-13-01` is not a day like 2026-10-01"), "{}", text(&bad_day));
+
     emulators.eaccounting.revoke_grants();
     let cannot = trestle(&["reconcile", "--config", "tenant.toml"], dir.path());
     let said = text(&cannot);
