@@ -32,6 +32,8 @@ wasmtime::component::bindgen!({
 });
 
 pub use exports::trestle::sync::connection::{ConnectorSpec, Setting};
-pub use exports::trestle::sync::flow_run::{DateRange, SkipRequest, Summary, Trigger};
+pub use exports::trestle::sync::flow_run::{
+    DateRange, Drift, DriftKind, Reconciliation, SkipRequest, Summary, Trigger,
+};
 pub use trestle::sync::errors::Error as ContractError;
 pub use trestle::sync::types;

@@ -371,7 +371,9 @@ mod tests {
 
     #[test]
     fn reads_are_told_from_writes_by_the_contracts_verbs() {
-        for read in ["list-orders", "get-sold-product", "find-by-references", "lookup", "kinds"] {
+        for read in
+            ["list-orders", "get-sold-product", "find-by-references", "lookup", "kinds", "list-documents", "get-stock"]
+        {
             assert!(is_read(read), "{read}");
         }
         for write in ["create-document", "update-customer", "upsert-product", "set-stock", "settle-document"] {

@@ -8,15 +8,17 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use rusqlite::params;
+use wasmtime::Store;
 
-use crate::bindings::exports::trestle::sync::flow_run::GuestIndices;
-use crate::bindings::{ContractError, Summary, Trigger};
+use crate::bindings::exports::trestle::sync::flow_run::{Guest as FlowGuest, GuestIndices};
+use crate::bindings::{ContractError, DateRange, Reconciliation, Summary, Trigger};
 use crate::capabilities::log::warnings;
 use crate::capabilities::roles::ServeRoles;
 use crate::capabilities::transforms::MapRecords;
 use crate::connection::{ConnectionSetup, new_run_id, role_interface};
 use crate::engine::{Host, LoadedComponent, StoreSetup};
 use crate::forward::{DryRunStop, RoleRouter};
+use crate::guest_state::GuestState;
 use crate::mapping::MappingSlot;
 use crate::plan::Plan;
 use crate::run_lease::RunLease;
@@ -61,6 +63,15 @@ pub struct PlannedRun {
     pub run_id: String,
     pub summary: Summary,
     pub plan: Plan,
+}
+
+/// What a reconcile found: the flow's comparison of the two sides.
+#[derive(Debug)]
+pub struct ReconciledRun {
+    pub run_id: String,
+    pub reconciliation: Reconciliation,
+    /// The connectors' warnings during the comparison.
+    pub notes: Vec<String>,
 }
 
 impl Host {
@@ -112,6 +123,33 @@ impl Host {
             ),
             Err(e) => (if dry { "dry-run failed" } else { "failed" }, serde_json::json!({ "error": format!("{e:#}") })),
         };
+        self.record_run_end(&run_id, outcome, &summary)?;
+        result.map(|(summary, plan)| (RunReport { run_id, summary, lost_activity: lost }, plan))
+    }
+
+    /// Has the flow compare the two sides (its `reconcile` export), in a dry
+    /// run's setting: the same connections, pacing and reads as a run, every
+    /// write answered by the host and none sent, the flow's state in memory,
+    /// its activity in a log of its own. The `runs` table records that it
+    /// ran and how much drift it found. See docs/2026-12-02-reconcile.md.
+    pub fn reconcile_flow(&self, run: FlowRun, range: Option<DateRange>) -> anyhow::Result<ReconciledRun> {
+        let run_id = new_run_id();
+        let longest = run.limits.clone().unwrap_or_else(|| Limits::defaults(run.flow.kind)).deadline;
+        let _lease = RunLease::acquire(self.storage(), &run.tenant, &run.name, &run_id, longest)?;
+        self.record_run_start(&run_id, &run.tenant, &run.name)?;
+        let log = Storage::in_memory()?;
+        let result =
+            self.in_stores(&run, &run_id, Some(&log), |guest, store| guest.call_reconcile(store, range.as_ref()));
+        let (outcome, summary) = match &result {
+            Ok((r, _, _)) => ("reconcile", serde_json::json!({ "compared": r.compared, "drift": r.drift.len() })),
+            Err(e) => ("reconcile failed", serde_json::json!({ "error": format!("{e:#}") })),
+        };
+        self.record_run_end(&run_id, outcome, &summary)?;
+        let (reconciliation, notes, _) = result?;
+        Ok(ReconciledRun { run_id, reconciliation, notes })
+    }
+
+    fn record_run_end(&self, run_id: &str, outcome: &str, summary: &serde_json::Value) -> anyhow::Result<()> {
         self.storage()
             .conn()
             .execute(
@@ -119,7 +157,7 @@ impl Host {
                 params![run_id, now(), outcome, summary.to_string()],
             )
             .with_context(|| format!("cannot record the end of run {run_id} in {}", self.storage().describe()))?;
-        result.map(|(summary, plan)| (RunReport { run_id, summary, lost_activity: lost }, plan))
+        Ok(())
     }
 
     fn run_flow_inner(
@@ -128,6 +166,22 @@ impl Host {
         run_id: &str,
         dry_log: Option<&Storage>,
     ) -> anyhow::Result<(Summary, Option<Plan>)> {
+        let (mut summary, warnings, plan) =
+            self.in_stores(run, run_id, dry_log, |guest, store| guest.call_run(store, &run.trigger))?;
+        summary.notes.extend(warnings);
+        Ok((summary, plan))
+    }
+
+    /// The flow and its connections in their Stores, wired, and `call` made
+    /// on the flow: its answer, the connectors' warnings, and (in a dry
+    /// run) the writes it planned.
+    fn in_stores<T>(
+        &self,
+        run: &FlowRun,
+        run_id: &str,
+        dry_log: Option<&Storage>,
+        call: impl FnOnce(&FlowGuest, &mut Store<GuestState>) -> wasmtime::Result<Result<T, ContractError>>,
+    ) -> anyhow::Result<(T, Vec<String>, Option<Plan>)> {
         check_bindings(run)?;
         let mut router = if dry_log.is_some() { RoleRouter::planning() } else { RoleRouter::default() };
         for (connection, roles) in &run.connections {
@@ -156,14 +210,14 @@ impl Host {
         let planned = router.plan();
         let (mut store, instance) = self.instantiate(&run.flow, &run.tenant, run_id, setup, Some(Box::new(router)))?;
         let guest = GuestIndices::new(&run.flow.pre)?.load(&mut store, &instance)?;
-        let outcome = guest.call_run(&mut store, &run.trigger).map_err(|e| traps::explain(e, store.data()))?;
+        let outcome = call(&guest, &mut store).map_err(|e| traps::explain(e, store.data()))?;
         store.data().activity().flush();
         let plan = planned.map(|p| std::mem::take(&mut *p.lock().unwrap_or_else(|p| p.into_inner())));
         // The connectors' Stores (and their buffered lines) end with the flow's.
         drop(store);
-        let mut summary = outcome.map_err(|error| anyhow::Error::new(FlowStopped { flow: run.name.clone(), error }))?;
-        summary.notes.extend(self.connector_warnings(run, run_id, dry_log.unwrap_or(self.storage()))?);
-        Ok((summary, plan))
+        let answer = outcome.map_err(|error| anyhow::Error::new(FlowStopped { flow: run.name.clone(), error }))?;
+        let warnings = self.connector_warnings(run, run_id, dry_log.unwrap_or(self.storage()))?;
+        Ok((answer, warnings, plan))
     }
 
     /// What the connectors warned about in this run, as notes of its

@@ -102,6 +102,10 @@ impl product_sink::Guest for CcvShop {
     fn upsert_product(product: Product, mask: product_sink::UpdateMask) -> Result<product_sink::UpsertResult, Error> {
         products::upsert(product, mask)
     }
+
+    fn get_stored_product(sku: String) -> Result<Option<Product>, Error> {
+        products::get(&sku)
+    }
 }
 
 impl category_sink::Guest for CcvShop {
@@ -117,6 +121,10 @@ impl category_sink::Guest for CcvShop {
 impl stock_sink::Guest for CcvShop {
     fn set_stock(sku: String, quantity: f64) -> Result<(), Error> {
         stock::set(&sku, quantity)
+    }
+
+    fn get_stock(sku: String) -> Result<f64, Error> {
+        stock::get(&sku)
     }
 }
 

@@ -16,9 +16,23 @@ pub fn set(sku: &str, quantity: f64) -> Result<(), Error> {
         return Err(Error::Invalid(format!("stock for `{sku}` must be a number, got {quantity}")));
     }
     let client = Client::from_config()?;
-    if let Some(product) = products::find_by_sku(&client, sku)? {
+    let resource = kept_at(&client, sku)?;
+    client.patch(&api(&resource), &json!({ "stock": quantity }))
+}
+
+/// The stock the shop keeps under this SKU now.
+pub fn get(sku: &str) -> Result<f64, Error> {
+    let client = Client::from_config()?;
+    let resource = kept_at(&client, sku)?;
+    let kept = client.get(&api(&resource))?;
+    Node::root(&kept, "CCV Shop stock").f64("stock")
+}
+
+/// The resource (a product or a variant) whose `stock` is the SKU's.
+fn kept_at(client: &Client, sku: &str) -> Result<String, Error> {
+    if let Some(product) = products::find_by_sku(client, sku)? {
         let p = Node::root(&product, "CCV Shop product");
-        let variants = variants::of_product(&client, &p)?;
+        let variants = variants::of_product(client, &p)?;
         if !variants.is_empty() {
             // Not-found in the contract's sense: no stock is kept under this SKU.
             return Err(Error::NotFound(format!(
@@ -27,13 +41,13 @@ pub fn set(sku: &str, quantity: f64) -> Result<(), Error> {
                 variants.len()
             )));
         }
-        return client.patch(&api(&format!("/products/{}", p.u64("id")?)), &json!({ "stock": quantity }));
+        return Ok(format!("/products/{}", p.u64("id")?));
     }
     // Not a product number: a variant's, found in the run's index of the
     // shop's variants (a few paged GETs once, where `/productqueries` would
     // cost one call per SKU at 30 a minute).
-    if let Some(variant) = variants::find(&client, sku)? {
-        return client.patch(&api(&format!("/attributecombinations/{}", variant.id)), &json!({ "stock": quantity }));
+    if let Some(variant) = variants::find(client, sku)? {
+        return Ok(format!("/attributecombinations/{}", variant.id));
     }
     Err(Error::NotFound(format!("CCV Shop has no product or variant with SKU `{sku}`")))
 }

@@ -23,7 +23,8 @@ use trestle_guest::types::{Address, LineKind, Order, OrderLine};
 
 use crate::client::{self, literal};
 use crate::exports::trestle::sync::sales_document_sink::{
-    CreatedDocument, DocumentKind, LineBooking, RoundingRow, SalesDocument,
+    CreatedDocument, Difference, DocumentKind, LineBooking, RoundingRow, SalesDocument, StoredDocument,
+    StoredDocumentPage,
 };
 use crate::json;
 use crate::reference::{self, Kind};
@@ -45,6 +46,8 @@ struct Target {
     reference_field: &'static str,
     /// The field holding the document's total incl. VAT in its currency.
     total_field: &'static str,
+    /// The field holding the document's date.
+    date_field: &'static str,
     /// The schema components of the document and of its rows.
     component: &'static str,
     row_component: &'static str,
@@ -52,14 +55,19 @@ struct Target {
 
 impl Target {
     fn of(kind: DocumentKind) -> Target {
-        let (collection, noun, reference_field, total_field, component, row_component) = match kind {
-            DocumentKind::Quote => ("/quotes", "quote", "CompanyReference", "TotalAmount", "QuoteApi", "QuoteRowApi"),
-            DocumentKind::Order => ("/orders", "order", "OurReference", "Amount", "OrderApi", "OrderRowApi"),
+        let (collection, noun, reference_field, total_field, date_field, component, row_component) = match kind {
+            DocumentKind::Quote => {
+                ("/quotes", "quote", "CompanyReference", "TotalAmount", "QuoteDate", "QuoteApi", "QuoteRowApi")
+            }
+            DocumentKind::Order => {
+                ("/orders", "order", "OurReference", "Amount", "OrderDate", "OrderApi", "OrderRowApi")
+            }
             DocumentKind::InvoiceDraft => (
                 "/customerinvoicedrafts",
                 "invoice draft",
                 "OurReference",
                 "TotalAmount",
+                "InvoiceDate",
                 "CustomerInvoiceDraftApi",
                 "CustomerInvoiceDraftRowApi",
             ),
@@ -69,11 +77,12 @@ impl Target {
                 "OurReference",
                 // TotalAmount is in the company's currency.
                 "TotalAmountInvoiceCurrency",
+                "InvoiceDate",
                 "CustomerInvoiceApi",
                 "CustomerInvoiceRowApi",
             ),
         };
-        Target { kind, collection, noun, reference_field, total_field, component, row_component }
+        Target { kind, collection, noun, reference_field, total_field, date_field, component, row_component }
     }
 
     /// Where the order's custom fields go, and what they may not replace.
@@ -174,27 +183,57 @@ pub fn create(document: &SalesDocument) -> Result<CreatedDocument, Error> {
 /// How the document `id` differs from what `create` would write for
 /// `document` now: its total (beyond a few cents of rounding),
 /// its customer, its number of rows.
-pub fn differences(id: &str, document: &SalesDocument) -> Result<Vec<String>, Error> {
+pub fn differences(id: &str, document: &SalesDocument) -> Result<Vec<Difference>, Error> {
     let target = Target::of(document.kind);
     let stored = client::get(&format!("{}/{id}", target.collection))?;
     let what = format!("eAccounting {} {id}", target.noun);
     let (body, _, _) = body(&target, document)?;
     let mut found = Vec::new();
+    let mut differs = |field: &str, stored: String, wanted: String| {
+        found.push(Difference { field: field.into(), stored, wanted });
+    };
     let total = json::number(&stored, target.total_field, &what)?;
     let expected = document.order.total_incl_vat;
     if (total - expected).abs() > TOTAL_TOLERANCE {
-        found.push(format!("total {total:.2} in eAccounting, {expected:.2} in the shop"));
+        differs("total", format!("{total:.2}"), format!("{expected:.2}"));
     }
     let customer = json::string(&stored, "CustomerId", &what)?;
     if customer != document.customer_id {
-        found.push(format!("customer {customer} in eAccounting, {} for the buyer now", document.customer_id));
+        differs("customer", customer, document.customer_id.clone());
     }
     let rows = json::array(&stored, "Rows", &what)?.len();
     let expected_rows = body["Rows"].as_array().map_or(0, Vec::len);
     if rows != expected_rows {
-        found.push(format!("{rows} rows in eAccounting, {expected_rows} from the shop's order"));
+        differs("rows", rows.to_string(), expected_rows.to_string());
     }
     Ok(found)
+}
+
+/// One page of the documents of this kind with a reference, dated on or
+/// after `dated_since`.
+pub fn list(kind: DocumentKind, dated_since: Option<&str>, cursor: Option<&str>) -> Result<StoredDocumentPage, Error> {
+    let target = Target::of(kind);
+    // Documents without a reference are left out here rather than by the
+    // filter: the API documents no comparison with null.
+    let filter: Vec<(&str, String)> =
+        dated_since.map(|day| ("$filter", format!("{} ge {day}", target.date_field))).into_iter().collect();
+    let page = client::list_page(target.collection, &filter, cursor)?;
+    let what = format!("eAccounting {}", target.noun);
+    let documents = page
+        .items
+        .iter()
+        .filter(|d| d[target.reference_field].as_str().is_some_and(|r| !r.trim().is_empty()))
+        .map(|d| {
+            Ok(StoredDocument {
+                id: json::string(d, "Id", &what)?,
+                reference: json::string(d, target.reference_field, &what)?,
+                customer_id: json::string(d, "CustomerId", &what)?,
+                total: json::number(d, target.total_field, &what)?,
+                date: json::string(d, target.date_field, &what)?.chars().take(10).collect(),
+            })
+        })
+        .collect::<Result<_, Error>>()?;
+    Ok(StoredDocumentPage { documents, next: page.next })
 }
 
 /// What `create` posts for `document`, whether its unit prices include

@@ -49,7 +49,7 @@ use exports::trestle::sync::product_sink::{self, UpdateMask, UpsertResult};
 use exports::trestle::sync::product_source::{self, ProductFilter, ProductPage};
 use exports::trestle::sync::reference_data::{self, ReferenceItem};
 use exports::trestle::sync::sales_document_sink::{
-    self, CreatedDocument, DocumentKind, SalesDocument, Settled, Settlement,
+    self, CreatedDocument, Difference, DocumentKind, SalesDocument, Settled, Settlement, StoredDocumentPage,
 };
 use exports::trestle::sync::stock_source::{self, StockPage};
 use trestle_guest::Error;
@@ -111,8 +111,16 @@ impl sales_document_sink::Guest for Eaccounting {
         documents::create(&document)
     }
 
-    fn find_differences(id: String, document: SalesDocument) -> Result<Vec<String>, Error> {
+    fn find_differences(id: String, document: SalesDocument) -> Result<Vec<Difference>, Error> {
         documents::differences(&id, &document)
+    }
+
+    fn list_documents(
+        kind: DocumentKind,
+        dated_since: Option<String>,
+        cursor: Option<String>,
+    ) -> Result<StoredDocumentPage, Error> {
+        documents::list(kind, dated_since.as_deref(), cursor.as_deref())
     }
 
     fn settle_document(kind: DocumentKind, settlement: Settlement) -> Result<Settled, Error> {
@@ -133,6 +141,10 @@ impl product_source::Guest for Eaccounting {
 impl product_sink::Guest for Eaccounting {
     fn upsert_product(product: Product, mask: UpdateMask) -> Result<UpsertResult, Error> {
         articles::upsert(&product, mask)
+    }
+
+    fn get_stored_product(sku: String) -> Result<Option<Product>, Error> {
+        articles::get_product(&sku)
     }
 }
 

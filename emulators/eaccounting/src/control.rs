@@ -1,6 +1,7 @@
 //! The eAccounting side of `/_emulator`: state dump, reset, revoking grants,
 //! expiring tokens, minting a new consent, and changing an article's stock
-//! or price as a bookkeeper would in the UI, and losing the answers to
+//! or price as a bookkeeper would in the UI, changing or deleting an
+//! invoice (drift for reconcile tests), and losing the answers to
 //! payments. (Counts and faults come from
 //! `emulator_kit::control`.)
 
@@ -98,6 +99,23 @@ impl App {
         customer["ChangedUtc"] = json!(now_utc());
         books.put(Kind::Customers, customer.clone());
         Ok(customer)
+    }
+
+    /// Changes a customer invoice (by id) as a bookkeeper would, to plant
+    /// drift for a test; returns it. `None`: the invoice is deleted.
+    pub fn edit_invoice(&self, id: &str, edit: impl FnOnce(&mut Value) -> Option<()>) -> anyhow::Result<Option<Value>> {
+        let mut books = self.books();
+        let mut invoice = books
+            .find(Kind::CustomerInvoices, id)
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("no customer invoice with id '{id}' in the emulated books"))?;
+        if edit(&mut invoice).is_none() {
+            books.remove(Kind::CustomerInvoices, id);
+            return Ok(None);
+        }
+        invoice["Id"] = json!(id);
+        books.put(Kind::CustomerInvoices, invoice.clone());
+        Ok(Some(invoice))
     }
 
     pub fn state(&self) -> Value {

@@ -156,6 +156,12 @@ impl Handle {
         self.app.edit_customer(id, edit)
     }
 
+    /// Changes a customer invoice (by id) as a bookkeeper would; `edit`
+    /// answering `None` deletes it. Returns it as it is now.
+    pub fn edit_invoice(&self, id: &str, edit: impl FnOnce(&mut Value) -> Option<()>) -> anyhow::Result<Option<Value>> {
+        self.app.edit_invoice(id, edit)
+    }
+
     /// Books, grants and the initial refresh token, as `GET /_emulator/state`.
     pub fn state(&self) -> Value {
         self.app.state()

@@ -18,7 +18,7 @@ trestle_guest::flow_world!(
     }"
 );
 
-use exports::trestle::sync::flow_run::{Guest, Summary, Trigger};
+use exports::trestle::sync::flow_run::{DateRange, Guest, Reconciliation, Summary, Trigger};
 use trestle::sync::customer_source::{self, CustomerPage};
 use trestle_guest::Error;
 
@@ -42,6 +42,11 @@ impl Guest for CustomersFlow {
             _ => return Err(trestle_guest::flow::operations::not_offered("customers")),
         }
         Ok(run.summary())
+    }
+
+    /// Compares nothing (yet): the run itself looks each customer up.
+    fn reconcile(_range: Option<DateRange>) -> Result<Reconciliation, Error> {
+        Ok(Reconciliation { compared: Vec::new(), drift: Vec::new() })
     }
 }
 

@@ -6,7 +6,15 @@
 use trestle_guest::types::Order;
 
 pub fn credit_reference(order_number: &str) -> String {
-    format!("{order_number}-CREDIT")
+    format!("{order_number}{CREDIT}")
+}
+
+const CREDIT: &str = "-CREDIT";
+
+/// The order a cancellation's credit reference names; any other reference
+/// as it is.
+pub fn order_number_of(reference: &str) -> &str {
+    reference.strip_suffix(CREDIT).unwrap_or(reference)
 }
 
 /// The order with every quantity and total turned: booked, it credits the

@@ -16,6 +16,7 @@ mod listing;
 mod payments;
 mod process;
 mod recheck;
+mod reconcile;
 mod refunds;
 mod settings;
 mod totals;
@@ -32,7 +33,7 @@ trestle_guest::flow_world!(
     }"
 );
 
-use exports::trestle::sync::flow_run::{Guest, Summary, Trigger};
+use exports::trestle::sync::flow_run::{DateRange, Guest, Reconciliation, Summary, Trigger};
 use trestle::sync::order_source::{self, OrderDetail, OrderFilter};
 use trestle_guest::Error;
 use trestle_guest::types::Order;
@@ -80,6 +81,11 @@ impl Guest for OrdersFlow {
             }
         }
         Ok(run.summary())
+    }
+
+    fn reconcile(range: Option<DateRange>) -> Result<Reconciliation, Error> {
+        let settings = Settings::from_config().map_err(Error::Invalid)?;
+        reconcile::reconcile(&mut Run::new(settings), range)
     }
 }
 

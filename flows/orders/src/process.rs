@@ -413,7 +413,7 @@ enum Done {
     SkippedByOwner { why: String },
 }
 
-fn kind_name(kind: DocumentKind) -> &'static str {
+pub(crate) fn kind_name(kind: DocumentKind) -> &'static str {
     match kind {
         DocumentKind::Quote => "quote",
         DocumentKind::Order => "order",

@@ -42,7 +42,14 @@ pub fn credit_refunds(run: &mut Run) -> Result<(), Error> {
 }
 
 pub fn reference(order_number: &str, refund_number: &str) -> String {
-    format!("{order_number}-REFUND-{refund_number}")
+    format!("{order_number}{REFUND}{refund_number}")
+}
+
+const REFUND: &str = "-REFUND-";
+
+/// The order a refund's reference names; any other reference as it is.
+pub fn order_number_of(reference: &str) -> &str {
+    reference.rsplit_once(REFUND).map_or(reference, |(order, _)| order)
 }
 
 fn credit_refund(run: &mut Run, refund: &Refund) -> Result<(), Error> {

@@ -1,7 +1,7 @@
 //! What the flow remembers between runs, in the host's state (namespaced to
 //! this tenant and flow): per SKU what was last written and where, which
 //! SKUs are parked and why, what still follows a create, which SKUs are
-//! copies of the target's own records, and the target's id of each
+//! copies of the target's own records or variants there, and the target's id of each
 //! category path.
 
 use serde_json::{Value, json};
@@ -19,6 +19,10 @@ pub struct Written {
 
 fn written_key(sku: &str) -> String {
     format!("product/{sku}")
+}
+
+fn variant_key(sku: &str) -> String {
+    format!("variant/{sku}")
 }
 
 fn parked_key(sku: &str) -> String {
@@ -45,6 +49,17 @@ pub fn record(sku: &str, written: &Written) {
     });
     state::set(&written_key(sku), &value.to_string());
     state::delete(&parked_key(sku));
+    state::delete(&variant_key(sku));
+}
+
+/// The target answered that it keeps this SKU as a variant (nothing was
+/// written); `record` forgets it.
+pub fn record_variant(sku: &str) {
+    state::set(&variant_key(sku), "1");
+}
+
+pub fn is_variant(sku: &str) -> bool {
+    state::get(&variant_key(sku)).is_some()
 }
 
 /// A parked SKU is written on the next run even if its fingerprint matches.

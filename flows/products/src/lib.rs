@@ -9,6 +9,7 @@
 mod ledger;
 mod outgoing;
 mod process;
+mod reconcile;
 mod settings;
 
 trestle_guest::flow_world!(
@@ -24,7 +25,7 @@ trestle_guest::flow_world!(
 
 use std::collections::HashSet;
 
-use exports::trestle::sync::flow_run::{Guest, Summary, Trigger};
+use exports::trestle::sync::flow_run::{DateRange, Guest, Reconciliation, Summary, Trigger};
 use trestle::sync::product_source::{self, ProductFilter};
 use trestle_guest::Error;
 use trestle_guest::types::Product;
@@ -49,6 +50,13 @@ impl Guest for ProductsFlow {
             _ => return Err(trestle_guest::flow::operations::not_offered("products")),
         }
         Ok(run.summary())
+    }
+
+    /// The whole (filtered) catalogue, as a run reads it: products have no
+    /// creation date to range over.
+    fn reconcile(_range: Option<DateRange>) -> Result<Reconciliation, Error> {
+        let settings = Settings::from_config().map_err(Error::Invalid)?;
+        reconcile::reconcile(&settings)
     }
 }
 

@@ -270,6 +270,7 @@ impl Run {
     /// source product changes.
     fn variant(&self, sku: &str, result: UpsertResult, fingerprint: String) -> Done {
         ledger::record(sku, &Written { target_id: result.id.clone(), fingerprint, category_id: None });
+        ledger::record_variant(sku);
         let (_, target) = self.systems();
         let what = result.note.unwrap_or_else(|| format!("variant {}", result.id));
         let reason = format!(
@@ -320,10 +321,7 @@ impl Run {
     }
 
     pub fn systems(&self) -> (&'static str, &'static str) {
-        match self.settings.direction {
-            Direction::BooksToShop => ("books", "shop"),
-            Direction::ShopToBooks => ("shop", "books"),
-        }
+        self.settings.systems()
     }
 
     pub fn skip(&mut self, note: String) {

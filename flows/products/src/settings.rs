@@ -81,6 +81,14 @@ fn rate(key: &str, value: &str) -> Result<f64, String> {
 }
 
 impl Settings {
+    /// The source's and the target's side, for people.
+    pub fn systems(&self) -> (&'static str, &'static str) {
+        match self.direction {
+            Direction::BooksToShop => ("books", "shop"),
+            Direction::ShopToBooks => ("shop", "books"),
+        }
+    }
+
     pub fn from_config() -> Result<Self, String> {
         Self::parse(&config::entries().into_iter().collect())
     }

@@ -8,6 +8,7 @@
 mod ledger;
 mod process;
 mod quantity;
+mod reconcile;
 mod settings;
 
 trestle_guest::flow_world!(
@@ -19,7 +20,7 @@ trestle_guest::flow_world!(
     }"
 );
 
-use exports::trestle::sync::flow_run::{Guest, Summary, Trigger};
+use exports::trestle::sync::flow_run::{DateRange, Guest, Reconciliation, Summary, Trigger};
 use trestle::sync::stock_source;
 use trestle_guest::Error;
 
@@ -67,6 +68,13 @@ impl Guest for StockFlow {
             _ => return Err(trestle_guest::flow::operations::not_offered("stock")),
         }
         Ok(run.summary())
+    }
+
+    /// Every level, as a run reads them: stock has no creation date to
+    /// range over.
+    fn reconcile(_range: Option<DateRange>) -> Result<Reconciliation, Error> {
+        let settings = Settings::from_config().map_err(Error::Invalid)?;
+        reconcile::reconcile(&settings)
     }
 }
 

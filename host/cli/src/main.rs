@@ -57,6 +57,9 @@ enum Command {
         #[arg(long, requires = "dry_run")]
         json: bool,
     },
+    /// Compare both sides and print the drift (exit 1 when there is some, 2 when a flow could not
+    /// compare); writes nothing.
+    Reconcile(commands::reconcile::Args),
     /// Try a parked (or skipped) record again now.
     Unpark(commands::decide::Args),
     /// Leave a parked record out for good, for a reason kept in the activity log; it is not retried.
@@ -117,6 +120,7 @@ fn main() -> std::process::ExitCode {
             commands::run::trigger(record, force, since.as_deref(), until.as_deref())
                 .and_then(|trigger| commands::run::run(&config, flow.as_deref(), trigger, mode))
         }
+        Command::Reconcile(args) => return commands::reconcile::run(args),
         Command::Unpark(args) => commands::decide::unpark(args),
         Command::Skip { args, reason } => commands::decide::skip(args, reason),
         Command::Check { config } => commands::check::run(&config),

@@ -14,6 +14,7 @@ mod operations;
 mod orders_flow;
 mod payments_flow;
 mod products_flow;
+mod reconcile;
 mod role_contract;
 mod stock_flow;
 mod third_connector;

@@ -240,7 +240,12 @@ fn forcing_a_synced_order_creates_no_second_document_and_reports_how_the_books_d
     assert_eq!((differs.synced, differs.skipped), (0, 1), "{differs:?}");
     assert_eq!(invoices_per_reference(&emulators), before, "no second invoice");
     let note = differs.notes.iter().find(|n| n.contains(&reference)).unwrap_or_else(|| panic!("{differs:?}"));
-    assert!(note.contains("differs") && note.contains(&format!("{other} for the buyer now")), "{note}");
+    assert!(
+        note.contains("differs")
+            && note
+                .contains(&format!("customer {} in the books, {other} now", invoice["CustomerId"].as_str().unwrap())),
+        "{note}"
+    );
     let unchanged = invoices(&emulators).into_iter().find(|i| i["Id"] == invoice["Id"]).unwrap();
     assert_eq!(unchanged, invoice, "the booked invoice is not edited");
 }

@@ -39,7 +39,11 @@ impl Run {
             let why = format!(
                 "sent again: {booked} in the books differs from the order ({}); the flow does not edit a document it \
                  wrote (a booked invoice cannot be), so correct it in the books, e.g. by crediting it",
-                differences.join("; ")
+                differences
+                    .iter()
+                    .map(|d| format!("{} {} in the books, {} now", d.field, d.stored, d.wanted))
+                    .collect::<Vec<_>>()
+                    .join("; ")
             );
             self.notes.push(format!("order {} {why}", source.order_number));
             why

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod inspect;
 pub mod logs;
 pub mod purge;
+pub mod reconcile;
 pub mod rekey;
 pub mod run;
 pub mod serve;

@@ -39,7 +39,7 @@ pub fn trigger(
 
 /// `--since` and `--until` as instants: from the start of the first day to
 /// the end of the last, in UTC.
-fn days(since: &str, until: Option<&str>) -> anyhow::Result<DateRange> {
+pub(crate) fn days(since: &str, until: Option<&str>) -> anyhow::Result<DateRange> {
     let day = |flag: &str, text: &str| {
         NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
             .map_err(|e| anyhow::anyhow!("--{flag} `{text}` is not a day like 2026-10-01 ({e})"))

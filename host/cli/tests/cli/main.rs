@@ -15,6 +15,7 @@ mod kill;
 mod manifest;
 mod operations;
 mod purge;
+mod reconcile;
 mod secrets_at_rest;
 mod serve;
 mod serve_stop;
