@@ -18,3 +18,4 @@ mod purge;
 mod secrets_at_rest;
 mod serve;
 mod serve_stop;
+mod tenants;
