@@ -134,12 +134,7 @@ async fn pause(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    caller.tenant(&service, &id)?;
-    let tenants = service.tenants.clone();
-    let tenant = id.clone();
-    blocking(move || tenants.pause(&tenant).map_err(ApiError::internal)).await?;
-    crate::commands::say(&format!("tenant `{id}` paused"));
-    Ok(Json(answer(&service, &id)).into_response())
+    set_paused(service, caller, id, true).await
 }
 
 async fn resume(
@@ -147,11 +142,16 @@ async fn resume(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    set_paused(service, caller, id, false).await
+}
+
+async fn set_paused(service: Arc<Service>, caller: Caller, id: String, paused: bool) -> Result<Response, ApiError> {
     caller.tenant(&service, &id)?;
     let tenants = service.tenants.clone();
     let tenant = id.clone();
-    blocking(move || tenants.resume(&tenant).map_err(ApiError::internal)).await?;
-    crate::commands::say(&format!("tenant `{id}` resumed"));
+    blocking(move || if paused { tenants.pause(&tenant) } else { tenants.resume(&tenant) }.map_err(ApiError::internal))
+        .await?;
+    crate::commands::say(&format!("tenant `{id}` {}", if paused { "paused" } else { "resumed" }));
     Ok(Json(answer(&service, &id)).into_response())
 }
 
