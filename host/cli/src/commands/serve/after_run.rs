@@ -21,8 +21,11 @@ pub struct AfterRun {
     /// Log lines name the tenant (a service of many).
     name_tenants: bool,
     /// Each tenant's alert channels, for the config they were made from.
-    alerts: Mutex<BTreeMap<String, (Arc<ServedTenant>, Arc<Alerts>)>>,
+    alerts: Mutex<BTreeMap<String, MadeFor>>,
 }
+
+/// A tenant's alerts and the served config they were made from.
+type MadeFor = (Arc<ServedTenant>, Arc<Alerts>);
 
 impl AfterRun {
     pub fn new(host: Host, metrics: Arc<Metrics>, name_tenants: bool) -> Self {
