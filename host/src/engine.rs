@@ -44,7 +44,11 @@ struct HostInner {
     base_linker: Linker<GuestState>,
     stop_clock: Arc<AtomicBool>,
     pacer: Arc<Pacer>,
+    loaded: std::sync::Mutex<LoadedComponents>,
 }
+
+/// Loaded components by kind, name and content hash, while anyone holds them.
+type LoadedComponents = std::collections::HashMap<(ComponentKind, String, String), std::sync::Weak<LoadedComponent>>;
 
 impl Drop for HostInner {
     fn drop(&mut self) {
@@ -81,7 +85,15 @@ impl Host {
         let stop_clock = Arc::new(AtomicBool::new(false));
         start_epoch_clock(&engine, stop_clock.clone())?;
         Ok(Host {
-            inner: Arc::new(HostInner { engine, storage, cache, base_linker, stop_clock, pacer: Arc::default() }),
+            inner: Arc::new(HostInner {
+                engine,
+                storage,
+                cache,
+                base_linker,
+                stop_clock,
+                pacer: Arc::default(),
+                loaded: Default::default(),
+            }),
         })
     }
 
@@ -99,8 +111,34 @@ impl Host {
     }
 
     /// Compiles (or finds in the cache) and pre-links a component. Imports
-    /// the kind may not have are refused here, naming the import.
+    /// the kind may not have are refused here, naming the import. One
+    /// loaded already (same kind, name and bytes) and still held is shared:
+    /// a thousand tenants on the same connectors hold one copy of each.
     pub fn load(&self, name: &str, kind: ComponentKind, bytes: &[u8]) -> anyhow::Result<Arc<LoadedComponent>> {
+        let hash = ComponentCache::content_hash(bytes);
+        let key = (kind, name.to_string(), hash.clone());
+        let held = |loaded: &mut LoadedComponents| loaded.get(&key).and_then(std::sync::Weak::upgrade);
+        if let Some(loaded) = held(&mut self.loaded()) {
+            return Ok(loaded);
+        }
+        let loaded = self.load_new(name, kind, bytes, hash)?;
+        let mut all = self.loaded();
+        all.retain(|_, held| held.strong_count() > 0);
+        all.insert(key, Arc::downgrade(&loaded));
+        Ok(loaded)
+    }
+
+    fn loaded(&self) -> std::sync::MutexGuard<'_, LoadedComponents> {
+        self.inner.loaded.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn load_new(
+        &self,
+        name: &str,
+        kind: ComponentKind,
+        bytes: &[u8],
+        hash: String,
+    ) -> anyhow::Result<Arc<LoadedComponent>> {
         let (component, cache) = self.inner.cache.load(&self.inner.engine, name, bytes)?;
         let linker = self.linker_for(kind, &component)?;
         check_imports(&self.inner.engine, name, kind, &component)?;
@@ -108,7 +146,6 @@ impl Host {
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("{} `{name}` cannot be linked", kind.as_str()))?;
-        let hash = ComponentCache::content_hash(bytes);
         let mut loaded =
             LoadedComponent { name: name.into(), kind, hash, cache, component, pre, manifest: Manifest::mapping() };
         loaded.manifest = match self.inner.cache.manifest(&loaded.hash) {

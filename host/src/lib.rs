@@ -4,7 +4,9 @@
 //!
 //! Embedders create one [`Host`], [`Host::load`] components from bytes or
 //! files, and run them with [`run::FlowRun`] or [`connection::check`];
-//! everything they did can be read back with [`Host::activity`].
+//! everything they did can be read back with [`Host::activity`]. A host
+//! serving many tenants, each on its own schedule, embeds
+//! [`tenants::Tenants`].
 
 pub mod bindings;
 pub mod cache;
@@ -25,6 +27,7 @@ pub mod sample;
 pub mod sealing;
 pub mod storage;
 pub mod tenant;
+pub mod tenants;
 pub mod traps;
 
 pub use capabilities::config::ComponentConfig;

@@ -128,6 +128,11 @@ impl Incidents {
         rules::stall(&waiting, &open).into_iter().map(|d| self.apply(tenant, flow, d)).collect()
     }
 
+    /// The flow's records parked now (their last outcome), longest waiting first.
+    pub fn parked(&self, tenant: &str, flow: &str) -> anyhow::Result<Vec<WaitingRecord>> {
+        self.waiting_since_before(tenant, flow, "9999")
+    }
+
     /// The tenant's open incidents, oldest first.
     pub fn open(&self, tenant: &str) -> anyhow::Result<Vec<Incident>> {
         let conn = self.storage.conn();

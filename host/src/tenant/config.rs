@@ -79,6 +79,19 @@ pub struct ServeConfig {
     /// `https://sync.example`), part of what is signed; default: `http://`
     /// and the request's Host header.
     pub public_url: Option<String>,
+    /// Time between scheduled runs of this tenant when served with others
+    /// (`trestle serve --tenants`): e.g. "15m"; default `--every`.
+    pub every: Option<String>,
+}
+
+impl ServeConfig {
+    /// `every` read, or why it cannot be.
+    pub fn every(&self) -> anyhow::Result<Option<std::time::Duration>> {
+        self.every
+            .as_deref()
+            .map(|e| crate::tenant::interval::parse_interval(e).map_err(|why| anyhow::anyhow!("`serve.every`: {why}")))
+            .transpose()
+    }
 }
 
 // No deny_unknown_fields: every key besides `connector` is a setting, and
@@ -215,6 +228,7 @@ impl TenantConfig {
     fn validate(&self) -> anyhow::Result<()> {
         bounds::check("limits", ComponentKind::Flow, &self.limits)?;
         self.alerts.validate()?;
+        self.serve.every()?;
         if let Some(m) = &self.mapping {
             bounds::check("mapping.limits", ComponentKind::Mapping, &m.limits)?;
         }

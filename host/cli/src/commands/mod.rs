@@ -44,9 +44,25 @@ pub fn forget_old_payloads(host: &Host, tenant: &TenantConfig) {
     }
 }
 
+/// How far config paths may reach, as the operator allows.
+pub fn path_scope() -> PathScope {
+    PATH_SCOPE.get().copied().unwrap_or_default()
+}
+
 /// Reads a tenant config with the paths the operator allows.
 pub fn load_config(config: &Path) -> anyhow::Result<TenantConfig> {
-    TenantConfig::load_with(config, PATH_SCOPE.get().copied().unwrap_or_default())
+    TenantConfig::load_with(config, path_scope())
+}
+
+/// A host on `database`, its component cache beside it, sealing state
+/// with the operator's keys if they are set.
+pub fn open_host(database: &Path) -> anyhow::Result<Host> {
+    let cache_dir = database.parent().map(|d| d.join("cache"));
+    let host = Host::new(HostOptions { database: Some(database.to_path_buf()), cache_dir })?;
+    if let Some(keys) = StateKeys::from_env()? {
+        host.storage().seal_state_with(keys)?;
+    }
+    Ok(host)
 }
 
 /// Loads a tenant config and everything it names, on a host whose database
@@ -54,11 +70,7 @@ pub fn load_config(config: &Path) -> anyhow::Result<TenantConfig> {
 pub fn open_tenant(config: &Path) -> anyhow::Result<(Host, PreparedTenant)> {
     let tenant = load_config(config)?;
     let database = tenant.database.clone().expect("load() always sets the database path");
-    let cache_dir = database.parent().map(|d| d.join("cache"));
-    let host = Host::new(HostOptions { database: Some(database), cache_dir })?;
-    if let Some(keys) = StateKeys::from_env()? {
-        host.storage().seal_state_with(keys)?;
-    }
+    let host = open_host(&database)?;
     let prepared = PreparedTenant::prepare(&host, &Builtins, tenant)?;
     Ok((host, prepared))
 }

@@ -19,3 +19,4 @@ mod reconcile;
 mod secrets_at_rest;
 mod serve;
 mod serve_stop;
+mod tenants;

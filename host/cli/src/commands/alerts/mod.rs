@@ -54,11 +54,6 @@ impl Alerts {
         })
     }
 
-    /// The register the alerts keep, for pages that show it.
-    pub fn incidents(&self) -> &Incidents {
-        &self.incidents
-    }
-
     /// After a run of `flow` (or a failed start): open or close its
     /// incidents, then tell.
     pub fn after_run(&self, flow: &str, result: &anyhow::Result<RunReport>) {

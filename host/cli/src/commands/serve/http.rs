@@ -1,11 +1,13 @@
-//! The service's HTTP side. `POST /webhooks/{connection}` hands a delivery
-//! to the connection's connector (its `webhook-source` role), which checks
-//! the signature and names the records concerned; each record queues a
-//! record run of every flow that takes its kind from that connection (see
-//! `trestle_host::tenant::webhooks`), answered 202 at once.
-//! `POST /webhooks/{connector}/{flow}` is the address earlier versions
-//! registered: the same, for one flow, from its connection whose connector
-//! has that name. `GET /health` shows each flow's last run.
+//! The service's HTTP side. `POST /t/{tenant}/webhooks/{connection}` hands
+//! a delivery to the tenant's connection's connector (its `webhook-source`
+//! role), which checks the signature and names the records concerned; each
+//! record queues a record run of every flow that takes its kind from that
+//! connection (see `trestle_host::tenant::webhooks`), answered 202 at once.
+//! `POST /t/{tenant}/webhooks/{connector}/{flow}` is the address earlier
+//! versions registered: the same, for one flow, from its connection whose
+//! connector has that name. A service of one tenant (`--config`) takes
+//! both at `/webhooks/...` too. `GET /health` shows each flow's last run;
+//! the API is under `/api/` (`api`).
 
 use std::sync::Arc;
 
@@ -16,34 +18,29 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
-use trestle_host::Host;
 use trestle_host::bindings::ContractError;
 use trestle_host::bindings::exports::trestle::sync::webhook_source::{Change, Delivery};
-use trestle_host::run::describe_contract_error;
-use trestle_host::tenant::{PreparedTenant, WebhookRoutes};
-
 use trestle_host::incidents::Incidents;
+use trestle_host::run::describe_contract_error;
+use trestle_host::tenants::{Job, Queued, ServedTenant, TenantDirectory, Tenants, Work};
 
+use super::api::Auth;
 use super::metrics::Metrics;
-use super::worker::{Job, Queued, Work, Worker};
 
 pub struct Service {
-    pub host: Host,
-    pub tenant: Arc<PreparedTenant>,
-    pub worker: Arc<Worker>,
-    /// Keys a webhook delivery must be signed with.
-    pub webhook_keys: Vec<String>,
+    pub tenants: Tenants,
+    /// The tenant of `--config`, whose webhooks come to `/webhooks/...`.
+    pub single: Option<String>,
+    /// The directory of `--tenants`, which the API writes to.
+    pub directory: Option<Arc<TenantDirectory>>,
     /// The operator turned verification off (`--accept-unsigned-webhooks`);
     /// otherwise a delivery without a matching signature is refused, and
     /// with no keys configured every delivery is.
     pub accept_unsigned: bool,
-    /// Which flows a record from which connection starts.
-    pub routes: WebhookRoutes,
-    /// The service's address as the sender calls it, without a trailing `/`.
-    pub public_url: Option<String>,
     pub every_seconds: u64,
     pub metrics: Arc<Metrics>,
     pub incidents: Incidents,
+    pub api: Auth,
 }
 
 /// A webhook body is a short notification; more is refused (413) unread.
@@ -58,17 +55,36 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
-        .route("/webhooks/{connection}", post(connection_webhook).layer(limit))
-        .route("/webhooks/{connector}/{flow}", post(flow_webhook).layer(limit))
+        .route("/webhooks/{connection}", post(single_connection_webhook).layer(limit))
+        .route("/webhooks/{connector}/{flow}", post(single_flow_webhook).layer(limit))
+        .route("/t/{tenant}/webhooks/{connection}", post(connection_webhook).layer(limit))
+        .route("/t/{tenant}/webhooks/{connector}/{flow}", post(flow_webhook).layer(limit))
+        .nest("/api", super::api::router())
         .with_state(service)
 }
 
 async fn health(State(service): State<Arc<Service>>) -> Json<Value> {
+    let tenants = &service.tenants;
+    if let Some(id) = &service.single {
+        return Json(json!({
+            "tenant": id,
+            "every_seconds": service.every_seconds,
+            "webhooks_verified": !service.accept_unsigned,
+            "flows": tenants.status(id),
+        }));
+    }
+    let each: serde_json::Map<String, Value> = tenants
+        .list()
+        .into_iter()
+        .map(|t| {
+            let flows = tenants.status(&t.id);
+            (t.id.clone(), json!({ "paused": t.paused, "next_run": t.next_run, "flows": flows }))
+        })
+        .collect();
     Json(json!({
-        "tenant": service.tenant.config.tenant,
-        "every_seconds": service.every_seconds,
+        "workers": tenants.options().workers,
         "webhooks_verified": !service.accept_unsigned,
-        "flows": service.worker.status(),
+        "tenants": each,
     }))
 }
 
@@ -76,11 +92,11 @@ async fn health(State(service): State<Arc<Service>>) -> Json<Value> {
 /// stops or when the database does not answer (a load balancer then sends
 /// webhooks elsewhere).
 async fn ready(State(service): State<Arc<Service>>) -> Response {
-    if service.worker.stopping() {
+    if service.tenants.stopping() {
         return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "ready": false, "reason": "stopping" })))
             .into_response();
     }
-    match service.incidents.open(&service.tenant.config.tenant) {
+    match service.incidents.open(service.single.as_deref().unwrap_or_default()) {
         Ok(_) => Json(json!({ "ready": true })).into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "ready": false, "reason": format!("{e:#}") })))
             .into_response(),
@@ -88,18 +104,19 @@ async fn ready(State(service): State<Arc<Service>>) -> Response {
 }
 
 async fn metrics(State(service): State<Arc<Service>>) -> Response {
-    let tenant = &service.tenant.config.tenant;
-    for (flow, status) in service.worker.status() {
-        service.metrics.waiting(tenant, &flow, status.queued);
-        service.metrics.open_incidents(tenant, &flow, 0);
-    }
-    if let Ok(open) = service.incidents.open(tenant) {
-        let mut per_flow = std::collections::BTreeMap::<String, usize>::new();
-        for incident in open {
-            *per_flow.entry(incident.flow).or_default() += 1;
+    for tenant in service.tenants.ids() {
+        for (flow, status) in service.tenants.status(&tenant) {
+            service.metrics.waiting(&tenant, &flow, status.queued);
+            service.metrics.open_incidents(&tenant, &flow, 0);
         }
-        for (flow, n) in per_flow {
-            service.metrics.open_incidents(tenant, &flow, n);
+        if let Ok(open) = service.incidents.open(&tenant) {
+            let mut per_flow = std::collections::BTreeMap::<String, usize>::new();
+            for incident in open {
+                *per_flow.entry(incident.flow).or_default() += 1;
+            }
+            for (flow, n) in per_flow {
+                service.metrics.open_incidents(&tenant, &flow, n);
+            }
         }
     }
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], service.metrics.encode())
@@ -128,22 +145,92 @@ struct Incoming {
     body: Bytes,
 }
 
-async fn connection_webhook(
+/// The tenant a delivery is for: the one named in the path, or the one of
+/// `--config` at `/webhooks/...`.
+fn served(service: &Service, tenant: Option<&str>) -> Result<Arc<ServedTenant>, Refusal> {
+    let id = match (tenant, &service.single) {
+        (Some(id), _) => id,
+        (None, Some(id)) => id.as_str(),
+        (None, None) => {
+            return Err(Refusal(
+                StatusCode::NOT_FOUND,
+                "this service serves many tenants: webhooks go to /t/{tenant}/webhooks/{connection}".into(),
+            ));
+        }
+    };
+    service
+        .tenants
+        .get(id)
+        .ok_or_else(|| Refusal(StatusCode::NOT_FOUND, format!("this service serves no tenant `{id}`")))
+}
+
+async fn single_connection_webhook(
     State(service): State<Arc<Service>>,
     Path(connection): Path<String>,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let takers: Vec<&str> = service
-        .tenant
+    match served(&service, None) {
+        Ok(tenant) => connection_delivery(&service, tenant, connection, Incoming { uri, headers, body }).await,
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+async fn connection_webhook(
+    State(service): State<Arc<Service>>,
+    Path((tenant, connection)): Path<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match served(&service, Some(&tenant)) {
+        Ok(tenant) => connection_delivery(&service, tenant, connection, Incoming { uri, headers, body }).await,
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+async fn single_flow_webhook(
+    State(service): State<Arc<Service>>,
+    Path((connector, flow)): Path<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match served(&service, None) {
+        Ok(tenant) => flow_delivery(&service, tenant, &connector, flow, Incoming { uri, headers, body }).await,
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+async fn flow_webhook(
+    State(service): State<Arc<Service>>,
+    Path((tenant, connector, flow)): Path<(String, String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match served(&service, Some(&tenant)) {
+        Ok(tenant) => flow_delivery(&service, tenant, &connector, flow, Incoming { uri, headers, body }).await,
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+async fn connection_delivery(
+    service: &Service,
+    tenant: Arc<ServedTenant>,
+    connection: String,
+    incoming: Incoming,
+) -> Response {
+    let takers: Vec<&str> = tenant
+        .prepared
         .connections
         .iter()
         .filter(|(_, c)| c.component.manifest.connector.as_ref().is_some_and(|m| m.webhooks))
         .map(|(name, _)| name.as_str())
         .collect();
     if !takers.contains(&connection.as_str()) {
-        let known = service.tenant.connections.contains_key(&connection);
+        let known = tenant.prepared.connections.contains_key(&connection);
         return refuse(
             StatusCode::NOT_FOUND,
             format!(
@@ -157,14 +244,14 @@ async fn connection_webhook(
             ),
         );
     }
-    let changes = match receive(&service, &connection, Incoming { uri, headers, body }).await {
+    let changes = match receive(service, &tenant, &connection, incoming).await {
         Ok(changes) => changes,
         Err(refusal) => return refusal.into_response(),
     };
     let mut runs = Vec::new();
     let mut ignored = Vec::new();
     for change in changes {
-        let flows = service.routes.flows_for(&connection, &change.kind);
+        let flows = tenant.routes.flows_for(&connection, &change.kind);
         if flows.is_empty() {
             super::say(&format!("{connection}: webhook for {} {}: no flow takes it", change.kind, change.id));
             ignored.push(json!({ "kind": change.kind, "record": change.id, "why": format!(
@@ -172,7 +259,7 @@ async fn connection_webhook(
             ) }));
         }
         for flow in flows {
-            match queue(&service, flow, &change) {
+            match queue(service, &tenant, flow, &change) {
                 Ok(note) => runs.push(json!({ "flow": flow, "kind": change.kind, "record": change.id, "run": note })),
                 Err(refusal) => return refusal.into_response(),
             }
@@ -181,17 +268,17 @@ async fn connection_webhook(
     (StatusCode::ACCEPTED, Json(json!({ "connection": connection, "runs": runs, "ignored": ignored }))).into_response()
 }
 
-async fn flow_webhook(
-    State(service): State<Arc<Service>>,
-    Path((connector, flow)): Path<(String, String)>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+async fn flow_delivery(
+    service: &Service,
+    tenant: Arc<ServedTenant>,
+    connector: &str,
+    flow: String,
+    incoming: Incoming,
 ) -> Response {
-    let Some(config) = service.tenant.config.flows.get(&flow) else {
+    let Some(config) = tenant.prepared.config.flows.get(&flow) else {
         return refuse(
             StatusCode::NOT_FOUND,
-            format!("the tenant config has no flow `{flow}`; it has: {}", service.worker.flows().join(", ")),
+            format!("the tenant config has no flow `{flow}`; it has: {}", tenant.flows().join(", ")),
         );
     };
     // The flow's connection whose connector has that name; of those, the
@@ -200,14 +287,14 @@ async fn flow_webhook(
         .roles
         .values()
         .filter(|c| {
-            service
-                .tenant
+            tenant
+                .prepared
                 .connections
                 .get(*c)
                 .is_some_and(|s| s.component.manifest.connector.as_ref().is_some_and(|m| m.name == connector))
         })
         .collect();
-    let Some(connection) = bound.iter().find(|c| !service.routes.kinds_from(&flow, c).is_empty()) else {
+    let Some(connection) = bound.iter().find(|c| !tenant.routes.kinds_from(&flow, c).is_empty()) else {
         return refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
             format!(
@@ -218,18 +305,18 @@ async fn flow_webhook(
         );
     };
     let connection = connection.to_string();
-    let changes = match receive(&service, &connection, Incoming { uri, headers, body }).await {
+    let changes = match receive(service, &tenant, &connection, incoming).await {
         Ok(changes) => changes,
         Err(refusal) => return refusal.into_response(),
     };
-    let kinds = service.routes.kinds_from(&flow, &connection);
+    let kinds = tenant.routes.kinds_from(&flow, &connection);
     let Some(change) = changes.into_iter().find(|c| kinds.contains(&c.kind.as_str())) else {
         return refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
             format!("the webhook names no record flow `{flow}` takes ({})", kinds.join(", ")),
         );
     };
-    match queue(&service, &flow, &change) {
+    match queue(service, &tenant, &flow, &change) {
         Ok(note) => {
             (StatusCode::ACCEPTED, Json(json!({ "flow": flow, "record": change.id, "run": note }))).into_response()
         }
@@ -240,8 +327,13 @@ async fn flow_webhook(
 /// The connector's reading of the delivery: the records it concerns, or the
 /// refusal to answer (401 for a signature, 400 for a body, 502 when the
 /// connector could not tell).
-async fn receive(service: &Arc<Service>, connection: &str, incoming: Incoming) -> Result<Vec<Change>, Refusal> {
-    if !service.accept_unsigned && service.webhook_keys.is_empty() {
+async fn receive(
+    service: &Service,
+    tenant: &Arc<ServedTenant>,
+    connection: &str,
+    incoming: Incoming,
+) -> Result<Vec<Change>, Refusal> {
+    if !service.accept_unsigned && tenant.webhook_keys.is_empty() {
         return Err(Refusal(
             StatusCode::UNAUTHORIZED,
             "this service takes only signed webhooks and has no keys to verify them: set [serve] webhook_keys to \
@@ -249,22 +341,23 @@ async fn receive(service: &Arc<Service>, connection: &str, incoming: Incoming) -
                 .into(),
         ));
     }
-    let address = address(service, &incoming.uri, &incoming.headers);
+    let address = address(tenant, &incoming.uri, &incoming.headers);
     let headers = incoming
         .headers
         .iter()
         .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
         .collect();
     let delivery = Delivery { address: address.clone(), headers, body: incoming.body.to_vec() };
-    let keys = (!service.accept_unsigned).then(|| service.webhook_keys.clone());
-    let (host, setup, tenant) =
-        (service.host.clone(), service.tenant.connections[connection].clone(), service.tenant.config.tenant.clone());
+    let keys = (!service.accept_unsigned).then(|| tenant.webhook_keys.clone());
+    let (host, tenant, connection_name) = (service.tenants.host().clone(), tenant.clone(), connection.to_string());
     // The connector may call its API (a product's SKU from its id): off the
     // async threads.
-    let answer = tokio::task::spawn_blocking(move || setup.receive_webhook(&host, &tenant, &delivery, keys.as_deref()))
-        .await
-        .map_err(anyhow::Error::from)
-        .and_then(|r| r);
+    let answer = tokio::task::spawn_blocking(move || {
+        tenant.prepared.connections[&connection_name].receive_webhook(&host, tenant.id(), &delivery, keys.as_deref())
+    })
+    .await
+    .map_err(anyhow::Error::from)
+    .and_then(|r| r);
     let changes = match answer {
         Ok(Ok(changes)) => changes,
         Ok(Err(ContractError::Auth(why))) => {
@@ -298,9 +391,10 @@ async fn receive(service: &Arc<Service>, connection: &str, incoming: Incoming) -
 }
 
 /// Queues a record run of `flow` for `change`; says how, or refuses.
-fn queue(service: &Service, flow: &str, change: &Change) -> Result<&'static str, Refusal> {
+fn queue(service: &Service, tenant: &ServedTenant, flow: &str, change: &Change) -> Result<&'static str, Refusal> {
     let record = &change.id;
-    let note = match service.worker.enqueue(Job { flow: flow.to_string(), work: Work::Record(record.clone()) }) {
+    let job = Job { tenant: tenant.id().to_string(), flow: flow.to_string(), work: Work::Record(record.clone()) };
+    let note = match service.tenants.enqueue(job) {
         Queued::Added => "queued",
         Queued::FoldedIntoWaiting => "already waiting",
         Queued::Full => {
@@ -312,6 +406,19 @@ fn queue(service: &Service, flow: &str, change: &Change) -> Result<&'static str,
                 ),
             ));
         }
+        Queued::Paused => {
+            return Err(Refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "tenant `{}` is paused; record {record} is not queued (its scheduled runs catch it up once it \
+                     is resumed)",
+                    tenant.id()
+                ),
+            ));
+        }
+        Queued::UnknownTenant | Queued::UnknownFlow => {
+            return Err(Refusal(StatusCode::NOT_FOUND, format!("tenant `{}` was removed meanwhile", tenant.id())));
+        }
     };
     super::say(&format!("{flow}: webhook for {} {record}: {note}", change.kind));
     Ok(note)
@@ -319,9 +426,9 @@ fn queue(service: &Service, flow: &str, change: &Change) -> Result<&'static str,
 
 /// The address the sender signed: the configured public URL, else `http://`
 /// and the Host header, followed by the request's path and query.
-fn address(service: &Service, uri: &Uri, headers: &HeaderMap) -> String {
-    let base = match &service.public_url {
-        Some(url) => url.clone(),
+fn address(tenant: &ServedTenant, uri: &Uri, headers: &HeaderMap) -> String {
+    let base = match &tenant.prepared.config.serve.public_url {
+        Some(url) => url.trim_end_matches('/').to_string(),
         None => {
             let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
             format!("http://{host}")
@@ -332,7 +439,7 @@ fn address(service: &Service, uri: &Uri, headers: &HeaderMap) -> String {
 }
 
 /// A record id the host queues and logs: short, and made of id characters.
-fn check_record_id(id: &str) -> Result<(), String> {
+pub(crate) fn check_record_id(id: &str) -> Result<(), String> {
     if id.is_empty() || id.len() > MAX_RECORD_ID || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
     {
         return Err(format!(

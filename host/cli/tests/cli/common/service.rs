@@ -28,11 +28,16 @@ pub fn free_port() -> u16 {
 impl Service {
     /// Serves `config` on `port`, a scheduled run `every` ("1s", "1h").
     pub fn start(dir: &Path, config: &Path, port: u16, every: &str, env: &[(&str, &str)]) -> Self {
+        Self::start_with(dir, &["--config", config.to_str().unwrap(), "--every", every], port, env)
+    }
+
+    /// `trestle serve ARGS` on `port`.
+    pub fn start_with(dir: &Path, args: &[&str], port: u16, env: &[(&str, &str)]) -> Self {
         let log = dir.join("serve.log");
         let out = std::fs::File::create(&log).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_trestle"))
-            .args(["serve", "--config", config.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}")])
-            .args(["--every", every])
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(args)
             .envs(env.iter().copied())
             .current_dir(dir)
             .stdout(out.try_clone().unwrap())
