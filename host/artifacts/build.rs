@@ -151,6 +151,10 @@ fn build(root: &Path, target_dir: &Path, package: &str, features: &str) {
     if !features.is_empty() {
         cmd.args(["--features", features]);
     }
+    // Guests ship without DWARF (the workspace's release line tables made
+    // them 2.7-5.5 MB, hashed and read on every start); the name section
+    // stays, so a trap still names the guest's functions.
+    cmd.env("CARGO_PROFILE_RELEASE_DEBUG", "false").env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo");
     // The outer build's flags and wrappers are for the host, not for wasm.
     for var in [
         "CARGO_ENCODED_RUSTFLAGS",

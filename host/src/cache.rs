@@ -35,7 +35,6 @@ const STALE_TEMP_AGE: Duration = Duration::from_secs(600);
 
 pub struct ComponentCache {
     dir: Option<CacheDir>,
-    engine_key: String,
 }
 
 struct CacheDir {
@@ -52,7 +51,7 @@ pub enum CacheOutcome {
 
 impl ComponentCache {
     /// `dir = None` compiles every time (tests that want a clean slate).
-    pub fn new(engine: &Engine, dir: Option<PathBuf>) -> anyhow::Result<Self> {
+    pub fn new(dir: Option<PathBuf>) -> anyhow::Result<Self> {
         let dir = match dir {
             Some(path) => {
                 std::fs::create_dir_all(&path)
@@ -63,22 +62,30 @@ impl ComponentCache {
             }
             None => None,
         };
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        engine.precompile_compatibility_hash().hash(&mut hasher);
-        Ok(Self { dir, engine_key: format!("{:016x}", hasher.finish()) })
+        Ok(Self { dir })
     }
 
     pub fn content_hash(bytes: &[u8]) -> String {
         hex::encode(Sha256::digest(bytes))
     }
 
-    /// Loads the compiled form of `bytes`, compiling and storing it on a miss
-    /// or when the stored entry does not verify.
-    pub fn load(&self, engine: &Engine, name: &str, bytes: &[u8]) -> anyhow::Result<(Component, CacheOutcome)> {
+    /// Loads the compiled form of `bytes` (whose `content_hash` is `hash`)
+    /// for `engine`, compiling and storing it on a miss or when the stored
+    /// entry does not verify.
+    pub fn load(
+        &self,
+        engine: &Engine,
+        name: &str,
+        hash: &str,
+        bytes: &[u8],
+    ) -> anyhow::Result<(Component, CacheOutcome)> {
         let Some(dir) = &self.dir else {
             return Ok((compile(engine, name, bytes)?, CacheOutcome::Compiled));
         };
-        let entry = format!("{}-{}.cwasm", Self::content_hash(bytes), self.engine_key);
+        // The host's engines differ (fuel, reservation): each has its entries.
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        let entry = format!("{hash}-{:016x}.cwasm", hasher.finish());
         let path = dir.path.join(&entry);
         if let Some(code) = dir.verified(&entry, &path) {
             // SAFETY: `code` is exactly what `Component::serialize` produced

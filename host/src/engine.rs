@@ -1,14 +1,13 @@
-//! The host: one wasmtime Engine with a pooling allocator and an epoch clock,
-//! the component cache, the database, and the linkers for each kind of
-//! component. Cheap to clone; embedders keep one per process.
+//! The host: the engines (trusted and metered, `engines.rs`), the component
+//! cache, the database, and the linkers for each kind of component. Cheap
+//! to clone; embedders keep one per process.
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 use wasmtime::component::{Component, Instance, InstancePre, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::{Engine, Store};
 
 use crate::bindings;
 use crate::cache::{CacheOutcome, ComponentCache};
@@ -16,9 +15,10 @@ use crate::capabilities::log::{ActivityEntry, ActivityQuery};
 use crate::capabilities::pacing::Pacer;
 use crate::capabilities::roles::ServeRoles;
 use crate::capabilities::{config, http, log, roles, sandbox, state, transforms};
+use crate::engines::Engines;
 pub use crate::guest_state::StoreSetup;
 use crate::guest_state::{GuestState, StoreOwner};
-use crate::limits::{ComponentKind, EPOCH_TICK, MAX_MEMORY_BYTES, POOL_INSTANCES};
+use crate::limits::ComponentKind;
 use crate::manifest::{Manifest, roles_of};
 use crate::storage::Storage;
 use crate::traps;
@@ -38,23 +38,18 @@ pub struct Host {
 }
 
 struct HostInner {
-    engine: Engine,
+    engines: Engines,
     storage: Storage,
     cache: ComponentCache,
-    base_linker: Linker<GuestState>,
-    stop_clock: Arc<AtomicBool>,
+    /// WASI and `log`, which every kind gets: one per engine.
+    trusted_linker: Linker<GuestState>,
+    metered_linker: Linker<GuestState>,
     pacer: Arc<Pacer>,
     loaded: std::sync::Mutex<LoadedComponents>,
 }
 
 /// Loaded components by kind, name and content hash, while anyone holds them.
 type LoadedComponents = std::collections::HashMap<(ComponentKind, String, String), std::sync::Weak<LoadedComponent>>;
-
-impl Drop for HostInner {
-    fn drop(&mut self) {
-        self.stop_clock.store(true, Ordering::Relaxed);
-    }
-}
 
 /// A component compiled and pre-linked, ready for a fresh Store per run.
 pub struct LoadedComponent {
@@ -71,34 +66,30 @@ pub struct LoadedComponent {
 
 impl Host {
     pub fn new(options: HostOptions) -> anyhow::Result<Self> {
-        let engine = Engine::new(&engine_config()?)
-            .map_err(anyhow::Error::from)
-            .context("cannot start the WebAssembly engine")?;
+        let engines = Engines::start()?;
         let storage = match &options.database {
             Some(path) => Storage::open(path)?,
             None => Storage::in_memory()?,
         };
-        let cache = ComponentCache::new(&engine, options.cache_dir.clone())?;
-        let mut base_linker = Linker::new(&engine);
-        sandbox::link(&mut base_linker).context("linking WASI")?;
-        log::link(&mut base_linker, |s: &mut GuestState| &mut s.log).context("linking trestle:sync/log")?;
-        let stop_clock = Arc::new(AtomicBool::new(false));
-        start_epoch_clock(&engine, stop_clock.clone())?;
+        let cache = ComponentCache::new(options.cache_dir.clone())?;
+        let trusted_linker = base_linker(engines.of(ComponentKind::Connector))?;
+        let metered_linker = base_linker(engines.of(ComponentKind::Mapping))?;
         Ok(Host {
             inner: Arc::new(HostInner {
-                engine,
+                engines,
                 storage,
                 cache,
-                base_linker,
-                stop_clock,
+                trusted_linker,
+                metered_linker,
                 pacer: Arc::default(),
                 loaded: Default::default(),
             }),
         })
     }
 
-    pub fn engine(&self) -> &Engine {
-        &self.inner.engine
+    /// The engine components of this kind run on.
+    pub fn engine(&self, kind: ComponentKind) -> &Engine {
+        self.inner.engines.of(kind)
     }
 
     /// The rate budgets of every connection this host runs.
@@ -139,9 +130,10 @@ impl Host {
         bytes: &[u8],
         hash: String,
     ) -> anyhow::Result<Arc<LoadedComponent>> {
-        let (component, cache) = self.inner.cache.load(&self.inner.engine, name, bytes)?;
+        let engine = self.engine(kind);
+        let (component, cache) = self.inner.cache.load(engine, name, &hash, bytes)?;
         let linker = self.linker_for(kind, &component)?;
-        check_imports(&self.inner.engine, name, kind, &component)?;
+        check_imports(engine, name, kind, &component)?;
         let pre = linker
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
@@ -165,7 +157,7 @@ impl Host {
     /// imports, a connector's spec, a flow's record kinds. In a Store of its
     /// own with no network and a throwaway database.
     fn read_manifest(&self, loaded: &LoadedComponent) -> anyhow::Result<Manifest> {
-        let engine = &self.inner.engine;
+        let engine = self.engine(loaded.kind);
         if loaded.kind == ComponentKind::Mapping {
             return Ok(Manifest::mapping());
         }
@@ -197,7 +189,8 @@ impl Host {
     /// The base linker (WASI and `log`, which every kind gets) and what the
     /// kind adds.
     fn linker_for(&self, kind: ComponentKind, component: &Component) -> anyhow::Result<Linker<GuestState>> {
-        let mut linker = self.inner.base_linker.clone();
+        let mut linker =
+            if kind.metered() { self.inner.metered_linker.clone() } else { self.inner.trusted_linker.clone() };
         match kind {
             ComponentKind::Mapping => {}
             ComponentKind::Connector => {
@@ -209,7 +202,7 @@ impl Host {
                 state::link(&mut linker, |s| &mut s.state)?;
                 config::link(&mut linker, |s| &mut s.config)?;
                 transforms::link(&mut linker, |s| &mut s.transforms)?;
-                roles::link(&self.inner.engine, &mut linker, component, |s| &mut s.roles)?;
+                roles::link(self.engine(kind), &mut linker, component, |s| &mut s.roles)?;
             }
         }
         Ok(linker)
@@ -228,9 +221,18 @@ impl Host {
         let owner = StoreOwner { component: &loaded.name, kind: loaded.kind, tenant, run_id };
         let data = GuestState::prepare(owner, &self.inner.storage, setup, roles)?;
         let (fuel, deadline) = (data.limits().fuel, data.limits().deadline_ticks());
-        let mut store = Store::new(&self.inner.engine, data);
+        let mut store = Store::new(self.engine(loaded.kind), data);
         store.limiter(|s| &mut s.sandbox.limiter);
-        store.set_fuel(fuel.unwrap_or(u64::MAX))?;
+        if loaded.kind.metered() {
+            store.set_fuel(fuel.unwrap_or(u64::MAX))?;
+        } else if let Some(fuel) = fuel {
+            anyhow::bail!(
+                "{} `{}` was given a fuel limit of {fuel}, but only mapping modules are metered by fuel: \
+                 limit connectors and flows by time (deadline_ms)",
+                loaded.kind.as_str(),
+                loaded.name
+            );
+        }
         store.set_epoch_deadline(deadline);
         let instance = match loaded.pre.instantiate(&mut store) {
             Ok(i) => i,
@@ -311,41 +313,10 @@ fn mapping_may_not_import(import: &str) -> Option<&'static str> {
     })
 }
 
-fn engine_config() -> anyhow::Result<Config> {
-    let mut config = Config::new();
-    config.wasm_component_model(true);
-    config.epoch_interruption(true);
-    // One engine for all kinds: tenant modules get finite fuel, ours
-    // effectively unlimited.
-    config.consume_fuel(true);
-    config.max_wasm_stack(512 * 1024);
-    let mut pool = PoolingAllocationConfig::default();
-    pool.total_component_instances(POOL_INSTANCES)
-        .total_core_instances(POOL_INSTANCES * 8)
-        .total_memories(POOL_INSTANCES * 2)
-        .total_tables(POOL_INSTANCES * 8)
-        .max_core_instances_per_component(32)
-        .max_memories_per_component(4)
-        .max_tables_per_component(16)
-        .table_elements(50_000)
-        .max_memory_size(MAX_MEMORY_BYTES);
-    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-    // Address space per memory: enough for the largest limit plus guard.
-    config.memory_reservation(MAX_MEMORY_BYTES as u64);
-    Ok(config)
-}
-
-/// Ticks the engine's epoch so Store deadlines (counted in ticks) expire.
-fn start_epoch_clock(engine: &Engine, stop: Arc<AtomicBool>) -> anyhow::Result<()> {
-    let weak = engine.weak();
-    std::thread::Builder::new().name("trestle-epoch".into()).spawn(move || {
-        while !stop.load(Ordering::Relaxed) {
-            std::thread::sleep(EPOCH_TICK);
-            match weak.upgrade() {
-                Some(engine) => engine.increment_epoch(),
-                None => break,
-            }
-        }
-    })?;
-    Ok(())
+/// The linker every kind starts from on `engine`: WASI and `log`.
+fn base_linker(engine: &Engine) -> anyhow::Result<Linker<GuestState>> {
+    let mut linker = Linker::new(engine);
+    sandbox::link(&mut linker).context("linking WASI")?;
+    log::link(&mut linker, |s: &mut GuestState| &mut s.log).context("linking trestle:sync/log")?;
+    Ok(linker)
 }

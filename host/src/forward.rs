@@ -28,7 +28,14 @@ const MAX_RATE_WAIT: Duration = Duration::from_secs(65);
 pub struct ConnectorInstance {
     pub store: Store<GuestState>,
     pub instance: Instance,
-    funcs: HashMap<(Arc<str>, Arc<str>), Func>,
+    funcs: HashMap<(Arc<str>, Arc<str>), Forwarded>,
+}
+
+/// A connector's function and its name in the activity log.
+#[derive(Clone)]
+struct Forwarded {
+    func: Func,
+    what: Arc<str>,
 }
 
 impl ConnectorInstance {
@@ -36,9 +43,9 @@ impl ConnectorInstance {
         Self { store, instance, funcs: HashMap::new() }
     }
 
-    fn func(&mut self, interface: &Arc<str>, name: &Arc<str>) -> wasmtime::Result<Func> {
+    fn func(&mut self, interface: &Arc<str>, name: &Arc<str>) -> wasmtime::Result<Forwarded> {
         if let Some(f) = self.funcs.get(&(interface.clone(), name.clone())) {
-            return Ok(*f);
+            return Ok(f.clone());
         }
         let connector = self.store.data().name().to_string();
         let iface = self
@@ -53,8 +60,10 @@ impl ConnectorInstance {
             .instance
             .get_func(&mut self.store, idx)
             .ok_or_else(|| wasmtime::format_err!("{interface}#{name} of connector {connector} is not a function"))?;
-        self.funcs.insert((interface.clone(), name.clone()), func);
-        Ok(func)
+        let what = Arc::from(format!("{connector}.{}#{name}", short_role(interface)));
+        let forwarded = Forwarded { func, what };
+        self.funcs.insert((interface.clone(), name.clone()), forwarded.clone());
+        Ok(forwarded)
     }
 }
 
@@ -143,7 +152,7 @@ impl ServeRoles for RoleRouter {
             }
             None => None,
         };
-        let func = connector.func(interface, name)?;
+        let func = connector.func(interface, name)?.func;
         let ty = func.ty(&connector.store);
         let names: Vec<String> = ty.params().map(|(n, _)| n.to_string()).collect();
         let result_types: Vec<_> = ty.results().collect();
@@ -154,7 +163,7 @@ impl ServeRoles for RoleRouter {
     }
 }
 
-/// One call to a connector, timed, recorded, and retried when the connector
+/// One call to a connector, timed, counted (`ActivityWriter::call`), and retried when the connector
 /// says it was rate limited or (calls safe to repeat) failed for now.
 fn forward(
     connector: &mut ConnectorInstance,
@@ -163,8 +172,7 @@ fn forward(
     params: &[Val],
     results: &mut [Val],
 ) -> wasmtime::Result<()> {
-    let func = connector.func(interface, name)?;
-    let what = format!("{}.{}#{}", connector.store.data().name(), short_role(interface), name);
+    let Forwarded { func, what } = connector.func(interface, name)?;
     let repeatable = is_safe_to_repeat(name);
     let mut attempt = 0;
     loop {

@@ -13,6 +13,7 @@ pub mod cache;
 pub mod capabilities;
 pub mod connection;
 pub mod engine;
+mod engines;
 pub mod forward;
 pub mod guest_state;
 pub mod incidents;

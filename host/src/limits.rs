@@ -25,6 +25,12 @@ impl ComponentKind {
             ComponentKind::Mapping => "mapping module",
         }
     }
+
+    /// Tenants' code, metered by fuel; ours runs unmetered (its time limit
+    /// still holds).
+    pub fn metered(self) -> bool {
+        self == ComponentKind::Mapping
+    }
 }
 
 /// The limits one Store runs under.

@@ -6,6 +6,7 @@
 //! it. A Store holds a `LogCapability`: its writer, and whether what it
 //! reports is the audit.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -64,8 +65,23 @@ pub struct ActivityWriter {
     used_bytes: usize,
     used_lines: usize,
     dropped: Dropped,
+    calls: BTreeMap<String, CallTally>,
     pending: Vec<Entry>,
 }
+
+/// The forwarded calls of one function in one run, written as one row
+/// when the run ends: a row per call cost more than many calls.
+#[derive(Debug, Default)]
+struct CallTally {
+    calls: u64,
+    failed: u64,
+    total: Duration,
+    longest: Duration,
+}
+
+/// A forwarded call taking this long gets a row of its own, as a failed
+/// one does: where a run's time went stays visible.
+pub const SLOW_CALL: Duration = Duration::from_secs(1);
 
 /// What one component may write in one run. Rows are budgeted as well as
 /// bytes: an empty line costs a row however short it is.
@@ -105,6 +121,7 @@ impl ActivityWriter {
             used_bytes: 0,
             used_lines: 0,
             dropped: Dropped::default(),
+            calls: BTreeMap::new(),
             pending: Vec::new(),
         }
     }
@@ -161,18 +178,49 @@ impl ActivityWriter {
         Ok(())
     }
 
-    /// A call the host forwarded on the component's behalf.
+    /// A call the host forwarded on the component's behalf: counted for
+    /// the run's row of `what`, and a row of its own if it failed or was
+    /// slow.
     pub fn call(&mut self, what: &str, took: Duration, error: Option<&str>) {
+        let tally = match self.calls.get_mut(what) {
+            Some(tally) => tally,
+            None => self.calls.entry(what.to_string()).or_default(),
+        };
+        tally.calls += 1;
+        tally.failed += u64::from(error.is_some());
+        tally.total += took;
+        tally.longest = tally.longest.max(took);
+        let message = match error {
+            None if took < SLOW_CALL => return,
+            None => format!("{what} ok, slow: {} ms", took.as_millis()),
+            Some(e) => format!("{what} failed: {}", self.redactor.redact(e)),
+        };
+        let level = if error.is_some() { "warn" } else { "info" };
         self.push(Entry {
             kind: "call",
-            level: if error.is_some() { "warn".into() } else { "debug".into() },
-            message: match error {
-                None => format!("{what} ok"),
-                Some(e) => format!("{what} failed: {}", self.redactor.redact(e)),
-            },
-            duration_us: Some(took.as_micros().min(i64::MAX as u128) as i64),
+            level: level.into(),
+            message,
+            duration_us: Some(micros(took)),
             ..Entry::default()
         });
+    }
+
+    /// One row per function called in this run: how often, how long in
+    /// all and at most.
+    fn report_calls(&mut self) {
+        for (what, t) in std::mem::take(&mut self.calls) {
+            let failed = if t.failed == 0 { String::new() } else { format!(", {} failed", t.failed) };
+            let message = format!(
+                "{what}: {} call{} in this run{failed}, {:.1} ms in all, longest {:.1} ms",
+                t.calls,
+                if t.calls == 1 { "" } else { "s" },
+                t.total.as_secs_f64() * 1e3,
+                t.longest.as_secs_f64() * 1e3
+            );
+            // Its failures have rows (level warn) of their own.
+            let duration_us = Some(micros(t.total));
+            self.push(Entry { kind: "call", level: "debug".into(), message, duration_us, ..Entry::default() });
+        }
     }
 
     /// Something the host did or refused on the component's behalf.
@@ -275,8 +323,13 @@ impl ActivityWriter {
     }
 }
 
+fn micros(d: Duration) -> i64 {
+    d.as_micros().min(i64::MAX as u128) as i64
+}
+
 impl Drop for ActivityWriter {
     fn drop(&mut self) {
+        self.report_calls();
         self.report_dropped();
         self.flush();
     }
@@ -508,6 +561,36 @@ mod tests {
         assert!(!format!("{all:?}").contains("hunter22"));
         let synced = query(&storage, &ActivityQuery { outcome: Some("synced".into()), ..Default::default() }).unwrap();
         assert_eq!(synced[0].target_id.as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn calls_are_one_row_per_function_and_failed_or_slow_calls_keep_their_own() {
+        let storage = Storage::in_memory().unwrap();
+        let mut w = writer(&storage, 10_000);
+        for _ in 0..1000 {
+            w.call("shop.order-source#get-order", Duration::from_micros(20), None);
+        }
+        w.call("shop.order-source#get-order", Duration::from_millis(3), Some("transient: signed with hunter22"));
+        w.call("books.customer-sink#create-customer", SLOW_CALL * 2, None);
+        drop(w);
+        let calls = query(&storage, &ActivityQuery { kind: Some("call".into()), ..Default::default() }).unwrap();
+        let messages: Vec<(&str, &str)> = calls.iter().map(|c| (c.level.as_str(), c.message.as_str())).collect();
+        assert_eq!(
+            messages,
+            [
+                ("warn", "shop.order-source#get-order failed: transient: signed with [redacted]"),
+                ("info", "books.customer-sink#create-customer ok, slow: 2000 ms"),
+                (
+                    "debug",
+                    "books.customer-sink#create-customer: 1 call in this run, 2000.0 ms in all, longest 2000.0 ms"
+                ),
+                (
+                    "debug",
+                    "shop.order-source#get-order: 1001 calls in this run, 1 failed, 23.0 ms in all, longest 3.0 ms"
+                ),
+            ]
+        );
+        assert_eq!(calls[3].duration_us, Some(23_000), "the row's duration is the calls' total");
     }
 
     fn event(detail: String) -> RecordEvent {

@@ -31,10 +31,10 @@ pub const MAPPING: [Bound; 9] = [
 
 /// The ranges for connectors and flows (a flow's whole run is one call).
 /// What a record may hold (`lines`, `custom_fields`, `text_kib`) limits
-/// what a mapping returns: those keys have no range here.
-pub const CONNECTORS_AND_FLOWS: [Bound; 6] = [
+/// what a mapping returns: those keys have no range here. Nor has `fuel`:
+/// our components run on the unmetered engine (engines.rs).
+pub const CONNECTORS_AND_FLOWS: [Bound; 5] = [
     Bound { key: "deadline_ms", min: 1_000, max: 86_400_000 },
-    Bound { key: "fuel", min: 1_000_000, max: 1_000_000_000_000 },
     Bound { key: "memory_mib", min: 16, max: MAX_MEMORY_MIB },
     Bound { key: "log_kib", min: 64, max: 1_048_576 },
     Bound { key: "log_lines", min: 100, max: 10_000_000 },
@@ -70,6 +70,12 @@ pub fn check(table: &str, kind: ComponentKind, o: &LimitOverrides) -> anyhow::Re
     for (key, value) in given {
         let Some(value) = value else { continue };
         let Some(bound) = bounds.iter().find(|b| b.key == key) else {
+            if key == "fuel" {
+                anyhow::bail!(
+                    "`{table}.fuel`: only mapping modules are metered by fuel (set it under [mapping.limits]); \
+                     connectors and flows are limited by time: deadline_ms"
+                );
+            }
             anyhow::bail!("`{table}.{key}` limits what a mapping module returns: set it under [mapping.limits]");
         };
         if !(bound.min..=bound.max).contains(&value) {
@@ -106,6 +112,9 @@ mod tests {
         let misplaced = LimitOverrides { lines: Some(5), ..Default::default() };
         let err = check("limits", ComponentKind::Flow, &misplaced).unwrap_err().to_string();
         assert!(err.contains("`limits.lines` limits what a mapping module returns"), "{err}");
+        let fuel = LimitOverrides { fuel: Some(5_000_000), ..Default::default() };
+        let err = check("limits", ComponentKind::Connector, &fuel).unwrap_err().to_string();
+        assert!(err.contains("only mapping modules are metered by fuel") && err.contains("deadline_ms"), "{err}");
     }
 
     #[test]
