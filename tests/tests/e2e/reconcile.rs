@@ -102,11 +102,13 @@ fn reconcile_finds_no_drift_after_a_clean_sync_and_each_planted_drift_with_both_
             Some(())
         })
         .unwrap();
-    let altered_total = altered["TotalAmount"].as_f64().unwrap() + 10.0;
+    let altered_total = altered["TotalAmountInvoiceCurrency"].as_f64().unwrap() + 10.0;
     emulators
         .eaccounting
         .edit_invoice(&id(altered), |i| {
+            // A bookkeeper's change moves the total in both currencies (EUR books).
             i["TotalAmount"] = json!(altered_total);
+            i["TotalAmountInvoiceCurrency"] = json!(altered_total);
             Some(())
         })
         .unwrap();
@@ -133,13 +135,16 @@ fn reconcile_finds_no_drift_after_a_clean_sync_and_each_planted_drift_with_both_
     assert_eq!((gone.source_value.is_some(), gone.target_value.as_deref()), (true, None), "{gone:?}");
     drift_of(&orders, &reference(moved), DriftKind::MissingInTarget);
     let stray = drift_of(&orders, "ORD-999999", DriftKind::MissingInSource);
-    assert_eq!(stray.target_value.as_deref(), Some(format!("{:.2}", moved["TotalAmount"].as_f64().unwrap()).as_str()));
+    assert_eq!(
+        stray.target_value.as_deref(),
+        Some(format!("{:.2}", moved["TotalAmountInvoiceCurrency"].as_f64().unwrap()).as_str())
+    );
     let total = drift_of(&orders, &reference(altered), DriftKind::Differs);
     assert_eq!(total.field.as_deref(), Some("total"));
     assert_eq!(total.target_value.as_deref(), Some(format!("{altered_total:.2}").as_str()), "{total:?}");
     assert_eq!(
         total.source_value.as_deref(),
-        Some(format!("{:.2}", altered["TotalAmount"].as_f64().unwrap()).as_str()),
+        Some(format!("{:.2}", altered["TotalAmountInvoiceCurrency"].as_f64().unwrap()).as_str()),
         "{total:?}"
     );
     assert_eq!(orders.len(), 4, "only what was planted: {orders:#?}");
