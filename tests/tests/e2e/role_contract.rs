@@ -10,3 +10,8 @@ fn ccvshop() {
 fn eaccounting() {
     trestle_e2e::contract::holds_for(trestle_artifacts::EACCOUNTING_CONNECTOR);
 }
+
+#[test]
+fn feedshop() {
+    trestle_e2e::contract::holds_for(trestle_artifacts::FEEDSHOP_CONNECTOR);
+}
