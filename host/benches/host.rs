@@ -173,15 +173,9 @@ fn probe_run(host: &Host, extra_calls: u32) {
 fn whole_stack(host: &Host, orders: usize) -> (u32, f64) {
     let e = Emulators::start(Options { orders, products: 60, rate_limits: false, ..Options::default() }).unwrap();
     let config = format!(
-        "tenant = \"whole-stack\"\n{}\n[flows.orders]\n\
-         roles = {{ order-source = \"shop\", customer-sink = \"books\", sales-document-sink = \"books\", \
-         product-source = \"books\", product-sink = \"books\" }}\n\
-         [flows.orders.settings]\ndocument = \"invoice\"\nmissing_article = \"create\"\n\
-         [flows.orders.settings.article]\nshipping = {{ 21 = \"SHIPPING\", default = \"SHIPPING\" }}\n\
-         payment-fee = {{ 21 = \"PAYMENT-FEE\", default = \"PAYMENT-FEE\" }}\n\
-         discount = {{ 21 = \"DISCOUNT\", default = \"DISCOUNT\" }}\ncoupon = {{ 21 = \"DISCOUNT\", default = \"DISCOUNT\" }}\n\
-         extra-cost = {{ 21 = \"EXTRA-COST\", default = \"EXTRA-COST\" }}\n",
+        "tenant = \"whole-stack\"\n{}\n{}",
         e.connection_settings().tenant_connections(),
+        trestle_emulators::orders_flow(),
     );
     let tenant = PreparedTenant::prepare(host, &Builtins, TenantConfig::parse(&config).unwrap()).unwrap();
     let started = Instant::now();

@@ -19,17 +19,7 @@ use trestle_host::{ActivityQuery, Host, HostOptions};
 /// pair of emulators.
 fn tenant(host: &Host, emulators: &Emulators, name: &str) -> PreparedTenant {
     let s = emulators.connection_settings();
-    let config = format!(
-        "tenant = \"{name}\"\n{}\n[flows.orders]\n\
-         roles = {{ order-source = \"shop\", customer-sink = \"books\", sales-document-sink = \"books\", \
-         product-source = \"books\", product-sink = \"books\" }}\n\
-         [flows.orders.settings]\ndocument = \"invoice\"\nmissing_article = \"create\"\n\
-         [flows.orders.settings.article]\nshipping = {{ 21 = \"SHIPPING\", default = \"SHIPPING\" }}\n\
-         payment-fee = {{ 21 = \"PAYMENT-FEE\", default = \"PAYMENT-FEE\" }}\n\
-         discount = {{ 21 = \"DISCOUNT\", default = \"DISCOUNT\" }}\ncoupon = {{ 21 = \"DISCOUNT\", default = \"DISCOUNT\" }}\n\
-         extra-cost = {{ 21 = \"EXTRA-COST\", default = \"EXTRA-COST\" }}\n",
-        s.tenant_connections(),
-    );
+    let config = format!("tenant = \"{name}\"\n{}\n{}", s.tenant_connections(), trestle_emulators::orders_flow(),);
     PreparedTenant::prepare(host, &Builtins, TenantConfig::parse(&config).unwrap()).unwrap()
 }
 

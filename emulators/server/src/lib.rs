@@ -5,10 +5,12 @@
 //! except the ones the generator leaves out on purpose (one in fifty items,
 //! so at least 50 products are needed to get one).
 
+mod orders_flow;
 mod settings;
 
 use anyhow::Context;
 
+pub use orders_flow::{COST_ARTICLES, orders_flow};
 pub use settings::ConnectionSettings;
 
 /// What both emulators are started with; `Default` is the demo setup on free ports.

@@ -407,15 +407,6 @@ fn tenant_with(host: &Host, emulators: &Emulators, books_settings: &[(&str, &str
 
 const CUSTOMERS_FLOW: &str = "[flows.customers]\nroles = { customer-source = \"shop\", customer-sink = \"books\" }\n";
 
-const ORDERS_FLOW: &str = "[flows.orders]\n\
-    roles = { order-source = \"shop\", customer-sink = \"books\", sales-document-sink = \"books\", \
-    product-source = \"books\", product-sink = \"books\" }\n\
-    [flows.orders.settings]\ndocument = \"invoice\"\nmissing_article = \"create\"\n\
-    [flows.orders.settings.article]\nshipping = { 21 = \"SHIPPING\", default = \"SHIPPING\" }\n\
-    payment-fee = { 21 = \"PAYMENT-FEE\", default = \"PAYMENT-FEE\" }\n\
-    discount = { 21 = \"DISCOUNT\", default = \"DISCOUNT\" }\ncoupon = { 21 = \"DISCOUNT\", default = \"DISCOUNT\" }\n\
-    extra-cost = { 21 = \"EXTRA-COST\", default = \"EXTRA-COST\" }\n";
-
 fn run_flow(host: &Host, tenant: &PreparedTenant, flow: &str) -> RunReport {
     let run = tenant.flow_run(host, &Builtins, flow, Trigger::Scheduled).unwrap();
     host.run_flow(run).unwrap_or_else(|e| panic!("the {flow} run failed: {e:#}"))
@@ -536,7 +527,8 @@ fn a_customers_run_right_after_the_orders_run_writes_only_what_changed() {
     let emulators =
         Emulators::start(Options { orders: 60, products: 40, rate_limits: false, ..Options::default() }).unwrap();
     let host = host();
-    let tenant = tenant_with(&host, &emulators, &[], &format!("{ORDERS_FLOW}\n{CUSTOMERS_FLOW}"));
+    let tenant =
+        tenant_with(&host, &emulators, &[], &format!("{}\n{CUSTOMERS_FLOW}", trestle_emulators::orders_flow()));
     let orders = run_flow(&host, &tenant, "orders");
     assert_eq!(orders.summary.parked, 0, "{:?}", orders.summary.notes);
     let before = books_customers(&emulators);
@@ -598,7 +590,8 @@ fn one_buyer_is_one_books_customer_however_the_address_is_spelled() {
             .clone();
 
         let host = host();
-        let tenant = tenant_with(&host, &emulators, &[], &format!("{ORDERS_FLOW}\n{CUSTOMERS_FLOW}"));
+        let tenant =
+            tenant_with(&host, &emulators, &[], &format!("{}\n{CUSTOMERS_FLOW}", trestle_emulators::orders_flow()));
         let first = run_flow(&host, &tenant, "customers");
         assert_eq!(first.summary.parked, 0, "{strings:?}: {:?}", first.summary.notes);
         let customers = books_customers(&emulators);

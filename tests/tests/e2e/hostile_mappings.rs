@@ -17,17 +17,9 @@ use trestle_host::{ActivityQuery, Host};
 /// tenant's mapping module.
 fn tenant(host: &Host, emulators: &Emulators, mapping: &str) -> PreparedTenant {
     let config = format!(
-        "tenant = \"e2e\"\n{}\n[mapping]\nmodule = {mapping:?}\n\n[flows.orders]\n\
-         roles = {{ order-source = \"shop\", customer-sink = \"books\", sales-document-sink = \"books\", \
-         product-source = \"books\", product-sink = \"books\" }}\n\
-         [flows.orders.settings]\ndocument = \"invoice\"\nmissing_article = \"create\"\n\
-         [flows.orders.settings.article]\n\
-         shipping = {{ 21 = \"SHIPPING\", default = \"SHIPPING\" }}\n\
-         payment-fee = {{ 21 = \"PAYMENT-FEE\", default = \"PAYMENT-FEE\" }}\n\
-         discount = {{ 21 = \"DISCOUNT\", default = \"DISCOUNT\" }}\n\
-         coupon = {{ 21 = \"DISCOUNT\", default = \"DISCOUNT\" }}\n\
-         extra-cost = {{ 21 = \"EXTRA-COST\", default = \"EXTRA-COST\" }}\n",
+        "tenant = \"e2e\"\n{}\n[mapping]\nmodule = {mapping:?}\n\n{}",
         emulators.connection_settings().tenant_connections(),
+        trestle_emulators::orders_flow(),
     );
     let config = TenantConfig::parse(&config).expect("the test's tenant config is valid");
     PreparedTenant::prepare(host, &Builtins, config).unwrap_or_else(|e| panic!("{e:#}"))

@@ -7,16 +7,11 @@ use std::collections::BTreeMap;
 use rusqlite::types::ValueRef;
 use serde_json::Value;
 use trestle_artifacts::Builtins;
-use trestle_emulators::{Emulators, Options};
+use trestle_emulators::{COST_ARTICLES, Emulators, Options};
 use trestle_host::bindings::Trigger;
 use trestle_host::bindings::{DateRange, SkipRequest, Summary};
 use trestle_host::tenant::{PreparedTenant, TenantConfig};
 use trestle_host::{ActivityEntry, ActivityQuery, Host};
-
-const ARTICLES: &str = "shipping = { 21 = \"SHIPPING\", default = \"SHIPPING\" }\n\
-    payment-fee = { 21 = \"PAYMENT-FEE\", default = \"PAYMENT-FEE\" }\n\
-    discount = { 21 = \"DISCOUNT\", default = \"DISCOUNT\" }\ncoupon = { 21 = \"DISCOUNT\", default = \"DISCOUNT\" }\n\
-    extra-cost = { 21 = \"EXTRA-COST\", default = \"EXTRA-COST\" }\n";
 
 /// The shop's orders into the books as invoices, articles created from the
 /// shop's products; `settings` are extra lines for the flow's settings.
@@ -34,7 +29,7 @@ fn tenant_with(host: &Host, emulators: &Emulators, missing: &str, page_size: u32
          roles = {{ order-source = \"shop\", customer-sink = \"books\", sales-document-sink = \"books\", \
          product-source = \"books\", product-sink = \"books\" }}\n\
          [flows.orders.settings]\ndocument = \"invoice\"\nmissing_article = \"{missing}\"\n{settings}\n\
-         [flows.orders.settings.article]\n{ARTICLES}",
+         [flows.orders.settings.article]\n{COST_ARTICLES}",
         s.tenant_connections(),
     );
     let config = TenantConfig::parse(&config).expect("the test's tenant config is valid");

@@ -6,19 +6,11 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 use trestle_artifacts::Builtins;
-use trestle_emulators::{Emulators, Options};
+use trestle_emulators::{COST_ARTICLES, Emulators, Options};
 use trestle_host::Host;
 use trestle_host::bindings::Trigger;
 use trestle_host::run::RunReport;
 use trestle_host::tenant::{PreparedTenant, TenantConfig};
-
-/// One article for each kind of cost and discount line, for the shop's 21 %
-/// and for the lines of other rates (0 % on intra-community and export
-/// orders, where invoice rows are VAT free).
-const COST_ARTICLES: &str = "shipping = { 21 = \"SHIPPING\", default = \"SHIPPING\" }\n\
-    payment-fee = { 21 = \"PAYMENT-FEE\", default = \"PAYMENT-FEE\" }\n\
-    discount = { 21 = \"DISCOUNT\", default = \"DISCOUNT\" }\ncoupon = { 21 = \"DISCOUNT\", default = \"DISCOUNT\" }\n\
-    extra-cost = { 21 = \"EXTRA-COST\", default = \"EXTRA-COST\" }\n";
 
 /// A tenant syncing the emulated shop into the emulated books; `settings`
 /// are extra lines for `[flows.orders.settings]`.

@@ -9,15 +9,10 @@ use std::collections::BTreeMap;
 use eaccounting_emulator::ArticleChange;
 use serde_json::{Value, json};
 use trestle_artifacts::Builtins;
-use trestle_emulators::{Emulators, Options};
+use trestle_emulators::{COST_ARTICLES, Emulators, Options};
 use trestle_host::Host;
 use trestle_host::bindings::{Drift, DriftKind, Trigger};
 use trestle_host::tenant::{PreparedTenant, TenantConfig};
-
-const ARTICLES: &str = "shipping = { 21 = \"SHIPPING\", default = \"SHIPPING\" }\n\
-    payment-fee = { 21 = \"PAYMENT-FEE\", default = \"PAYMENT-FEE\" }\n\
-    discount = { 21 = \"DISCOUNT\", default = \"DISCOUNT\" }\ncoupon = { 21 = \"DISCOUNT\", default = \"DISCOUNT\" }\n\
-    extra-cost = { 21 = \"EXTRA-COST\", default = \"EXTRA-COST\" }\n";
 
 /// Orders shop -> books as invoices, products and stock books -> shop.
 fn tenant(host: &Host, emulators: &Emulators) -> PreparedTenant {
@@ -29,7 +24,7 @@ fn tenant(host: &Host, emulators: &Emulators) -> PreparedTenant {
          [flows.orders]\nroles = {{ order-source = \"shop\", customer-sink = \"books\", sales-document-sink = \
          \"books\", product-source = \"books\", product-sink = \"books\" }}\n\
          [flows.orders.settings]\ndocument = \"invoice\"\nmissing_article = \"create\"\n\
-         [flows.orders.settings.article]\n{ARTICLES}",
+         [flows.orders.settings.article]\n{COST_ARTICLES}",
         emulators.connection_settings().tenant_connections(),
     );
     let config = TenantConfig::parse(&config).expect("the test's tenant config is valid");

@@ -69,17 +69,11 @@ fn register_webhook(emulators: &Emulators, event: &str, address: &str) -> String
 
 fn write_config(dir: &Path, emulators: &Emulators) -> PathBuf {
     let config = format!(
-        "tenant = \"serve\"\n{}\n[mapping]\nmodule = \"country-codes\"\n\n[flows.orders]\n\
-         roles = {{ order-source = \"shop\", customer-sink = \"books\", sales-document-sink = \"books\", \
-         product-source = \"books\", product-sink = \"books\" }}\n\
-         [flows.orders.settings]\ndocument = \"invoice\"\nmissing_article = \"create\"\n\
-         [flows.orders.settings.article]\nshipping = {{ 21 = \"SHIPPING\", default = \"SHIPPING\" }}\n\
-         payment-fee = {{ 21 = \"PAYMENT-FEE\", default = \"PAYMENT-FEE\" }}\n\
-         discount = {{ 21 = \"DISCOUNT\", default = \"DISCOUNT\" }}\ncoupon = {{ 21 = \"DISCOUNT\", default = \"DISCOUNT\" }}\n\
-         extra-cost = {{ 21 = \"EXTRA-COST\", default = \"EXTRA-COST\" }}\n\n\
+        "tenant = \"serve\"\n{}\n[mapping]\nmodule = \"country-codes\"\n\n{}\n\
          [flows.stock]\nroles = {{ stock-source = \"books\", stock-sink = \"shop\" }}\n\n\
          [serve]\nwebhook_keys = [{{ env = \"TRESTLE_TEST_WEBHOOK_KEY\" }}]\n",
         emulators.connection_settings().tenant_connections(),
+        trestle_emulators::orders_flow(),
     );
     let path = dir.join("tenant.toml");
     std::fs::write(&path, config).unwrap();
