@@ -35,3 +35,13 @@ pub fn parked_reason(order_number: &str, booked: &str) -> String {
          edited: credit it in the books, or set cancelled_after_booking = \"credit\""
     )
 }
+
+/// A full credit would credit the refund a second time; what is left to
+/// credit is the owner's call (docs/2026-12-02-refunds.md).
+pub fn parked_after_refund(order_number: &str, booked: &str, refund: &str) -> String {
+    format!(
+        "order {order_number} was cancelled in the shop after {booked} was booked and its refund {refund} was \
+         credited; a full credit would credit that refund twice: credit what is left in the books by hand, then \
+         skip this record"
+    )
+}

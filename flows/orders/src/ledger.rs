@@ -122,6 +122,17 @@ pub fn record_cancellation(source_id: &str, outcome: &str) {
     state::set(&format!("cancelled/{source_id}"), outcome);
 }
 
+/// Orders a refund was credited on (marked before its credit is created, so
+/// a run killed in between still knows): a cancellation must not credit
+/// them in full again.
+pub fn refunded(source_id: &str) -> Option<String> {
+    state::get(&format!("refunded/{source_id}"))
+}
+
+pub fn record_refunded(source_id: &str, refund_number: &str) {
+    state::set(&format!("refunded/{source_id}"), refund_number);
+}
+
 /// How a shop refund was handled: the credit invoice's id once it and its
 /// refund payment are in the books. Handled once.
 pub fn refund(refund_id: &str) -> Option<String> {

@@ -345,8 +345,12 @@ impl Run {
                 }
             };
             let booked = format!("{} {invoice}", kind_name(self.settings.document));
-            if self.settings.cancelled == Cancelled::Park {
-                let reason = cancellations::parked_reason(&source.order_number, &booked);
+            let refunded = ledger::refunded(&source_id);
+            if self.settings.cancelled == Cancelled::Park || refunded.is_some() {
+                let reason = match &refunded {
+                    Some(refund) => cancellations::parked_after_refund(&source.order_number, &booked, refund),
+                    None => cancellations::parked_reason(&source.order_number, &booked),
+                };
                 ledger::record_cancellation(&source_id, "parked");
                 self.notes.push(reason.clone());
                 report(&source, Outcome::Parked, Some(invoice), reason, None);

@@ -72,6 +72,7 @@ fn credit_refund(run: &mut Run, refund: &Refund) -> Result<(), Error> {
         report_as("refund", &source, Outcome::Skipped, Some(invoice), why, None);
         return Ok(());
     }
+    ledger::record_refunded(&refund.order_id, &refund.number);
     let what = format!("refund {} of {:.2} {}", refund.number, refund.total_incl_vat, refund.currency);
     match book(run, &source, refund) {
         Ok(Booked::Done { credit, repaid, check }) => {

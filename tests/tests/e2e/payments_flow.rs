@@ -474,6 +474,37 @@ fn a_partial_a_full_and_an_amount_refund_each_give_one_credit_invoice_paid_back_
 }
 
 #[test]
+fn an_order_refunded_then_cancelled_is_not_credited_a_second_time_but_parked_for_the_owner() {
+    let emulators =
+        Emulators::start(Options { orders: 30, products: 40, rate_limits: false, ..Options::default() }).unwrap();
+    let host = trestle_e2e::host();
+    let settings = format!(
+        "{}\ncancelled_statuses = \"8\"\nrecheck_days = 100000\ncancelled_after_booking = \"credit\"",
+        refund_settings(&emulators)
+    );
+    let tenant = prepare(&host, &config(&emulators, &settings));
+    run(&host, &tenant);
+    let (order_number, order) = paid_gross_orders(&emulators).remove(0);
+    let row = &order["rows"][0];
+    let refunded_row = RefundedRow { orderrow_id: row["id"].as_u64().unwrap(), count: 1.0 };
+    let shop_credit = plant_refund(&emulators, &order, Refund::Rows(vec![refunded_row]));
+    run(&host, &tenant);
+    assert_credited_once(&emulators, &order_number, &shop_credit);
+    let before = (invoices(&emulators).len(), payment_count(&emulators));
+
+    emulators.ccvshop.set_order_status(order["id"].as_u64().unwrap(), 8).unwrap();
+    let report = run(&host, &tenant);
+    let said = format!("order {order_number} was cancelled in the shop after invoice");
+    let note = report.summary.notes.iter().find(|n| n.contains(&said)).unwrap_or_else(|| panic!("{report:?}"));
+    assert!(note.contains("credit what is left in the books by hand"), "{note}");
+    assert!(!invoices(&emulators).contains_key(&format!("{order_number}-CREDIT")), "no full credit on top");
+    assert_eq!((invoices(&emulators).len(), payment_count(&emulators)), before, "nothing more is written");
+    assert_credited_once(&emulators, &order_number, &shop_credit);
+    run(&host, &tenant);
+    assert_eq!((invoices(&emulators).len(), payment_count(&emulators)), before, "a rerun writes nothing either");
+}
+
+#[test]
 fn refunds_through_faults_and_lost_answers_are_credited_and_paid_back_once() {
     let emulators =
         Emulators::start(Options { orders: 40, products: 40, rate_limits: false, ..Options::default() }).unwrap();
