@@ -24,6 +24,7 @@ mod client;
 mod clock;
 mod codings;
 mod company;
+mod credits;
 mod custom_fields;
 mod customer_fields;
 mod customer_match;
@@ -109,6 +110,15 @@ impl sales_document_sink::Guest for Eaccounting {
 
     fn create_document(document: SalesDocument) -> Result<CreatedDocument, Error> {
         documents::create(&document)
+    }
+
+    fn create_credit(
+        kind: DocumentKind,
+        id: String,
+        reference: String,
+        dated: String,
+    ) -> Result<CreatedDocument, Error> {
+        credits::create(kind, &id, &reference, &dated)
     }
 
     fn find_differences(id: String, document: SalesDocument) -> Result<Vec<Difference>, Error> {

@@ -12,7 +12,7 @@ use emulator_kit::seed::Person;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::errors::ApiResult;
+use crate::errors::{ApiError, ApiResult};
 use crate::model::{Customer, NewRefund, User, find_mut};
 use crate::resources::orders::{self, NewOrder};
 use crate::resources::{invoices, products};
@@ -34,6 +34,24 @@ impl Shared {
 
     pub fn set_order_status(&self, id: u64, status: u8) -> ApiResult<()> {
         orders::set_status(self, &mut self.shop(), id, status)
+    }
+
+    /// Changes how many of an order row were sold, as an edit of the order
+    /// in the back office would (after it was placed, even once completed);
+    /// the order's totals follow its rows. Raises no webhook event.
+    pub fn set_order_row_count(&self, order_id: u64, row_id: u64, count: f64) -> ApiResult<()> {
+        if !(count.is_finite() && count > 0.0) {
+            return Err(ApiError::validation(format!("row count {count} must be greater than 0")));
+        }
+        let mut shop = self.shop();
+        let order = find_mut(&mut shop.orders, "order", order_id)?;
+        let row = order
+            .rows
+            .iter_mut()
+            .find(|r| r.id == row_id)
+            .ok_or_else(|| ApiError::validation(format!("order {order_id} has no row {row_id}")))?;
+        row.count = count;
+        Ok(())
     }
 
     /// A refund on a completed order: a credit invoice; returns its id.
@@ -77,8 +95,15 @@ struct StatusChange {
     status: u8,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RowChange {
+    count: f64,
+}
+
 /// `GET /_emulator/state`, `POST /_emulator/reset`, `POST /_emulator/orders`,
 /// `POST /_emulator/orders/{id}/paid`, `PUT /_emulator/orders/{id}/status`,
+/// `PATCH /_emulator/orders/{id}/rows/{row}` (`{"count": 3}`),
 /// `PATCH /_emulator/products/{id}`, `GET /_emulator/webhooks/deliveries`.
 pub fn routes(app: AppState) -> Router {
     Router::new()
@@ -102,6 +127,14 @@ pub fn routes(app: AppState) -> Router {
             put(|State(app): State<AppState>, Path(id): Path<u64>, Json(change): Json<StatusChange>| async move {
                 app.set_order_status(id, change.status).map(|()| StatusCode::NO_CONTENT)
             }),
+        )
+        .route(
+            "/_emulator/orders/{id}/rows/{row}",
+            patch(
+                |State(app): State<AppState>, Path((id, row)): Path<(u64, u64)>, Json(change): Json<RowChange>| async move {
+                    app.set_order_row_count(id, row, change.count).map(|()| StatusCode::NO_CONTENT)
+                },
+            ),
         )
         .route(
             "/_emulator/orders/{id}/refunds",

@@ -73,6 +73,12 @@ impl Handle {
         Ok(self.app.set_order_status(order_id, status)?)
     }
 
+    /// Changes how many of an order row were sold, as an edit of the order
+    /// in the back office would; the order's totals follow.
+    pub fn set_order_row_count(&self, order_id: u64, row_id: u64, count: f64) -> anyhow::Result<()> {
+        Ok(self.app.set_order_row_count(order_id, row_id, count)?)
+    }
+
     /// Refunds on a completed order as the back office would (a credit
     /// invoice under `/invoices`); returns the credit invoice's id.
     pub fn refund_order(&self, order_id: u64, refund: &NewRefund) -> anyhow::Result<u64> {

@@ -142,3 +142,47 @@ pub fn refund(refund_id: &str) -> Option<String> {
 pub fn record_refund(refund_id: &str, outcome: &str) {
     state::set(&format!("refund/{refund_id}"), outcome);
 }
+
+/// What the shop's order came to when it was last booked (see `changes`),
+/// to tell an order changed after booking.
+pub fn booked(source_id: &str) -> Option<String> {
+    state::get(&format!("booked/{source_id}"))
+}
+
+pub fn record_booked(source_id: &str, digest: &str) {
+    state::set(&format!("booked/{source_id}"), digest);
+}
+
+/// The change of a booked order last reported to the owner (its digest), so
+/// each change is reported once.
+pub fn change_reported(source_id: &str) -> Option<String> {
+    state::get(&format!("change-reported/{source_id}"))
+}
+
+pub fn record_change_reported(source_id: &str, digest: &str) {
+    state::set(&format!("change-reported/{source_id}"), digest);
+}
+
+/// How often a changed order was booked anew (credit + new document); 0 for
+/// one booked once.
+pub fn rebookings(source_id: &str) -> u32 {
+    state::get(&format!("rebooked/{source_id}")).and_then(|n| n.parse().ok()).unwrap_or(0)
+}
+
+pub fn record_rebookings(source_id: &str, count: u32) {
+    state::set(&format!("rebooked/{source_id}"), &count.to_string());
+}
+
+/// A rebooking under way (what it started from), kept until its new
+/// document is recorded: a run that dies half-way finishes it as it began.
+pub fn rebooking(source_id: &str) -> Option<String> {
+    state::get(&format!("rebooking/{source_id}"))
+}
+
+pub fn start_rebooking(source_id: &str, started: &str) {
+    state::set(&format!("rebooking/{source_id}"), started);
+}
+
+pub fn finish_rebooking(source_id: &str) {
+    state::delete(&format!("rebooking/{source_id}"));
+}

@@ -10,6 +10,7 @@
 mod articles;
 mod bookings;
 mod cancellations;
+mod changes;
 mod customers;
 mod ledger;
 mod listing;
@@ -145,6 +146,7 @@ fn sync_new_orders(run: &mut Run) -> Result<Handled, Error> {
     loop {
         let page = listing::read(&filter, cursor.as_deref(), &parked, &run.settings.cancelled_statuses)?;
         run.cancelled_after_booking(page.cancelled)?;
+        run.changed_after_booking(page.changed)?;
         if run.handle_batch(page.new)? == Handled::Stop {
             return Ok(Handled::Stop);
         }

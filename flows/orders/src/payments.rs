@@ -135,7 +135,8 @@ impl Unaccounted {
     }
 }
 
-fn today() -> String {
+/// Today in UTC, YYYY-MM-DD.
+pub fn today() -> String {
     let now = wall_clock::now();
     DateTime::<Utc>::from_timestamp(now.seconds as i64, 0).unwrap_or_default().format("%Y-%m-%d").to_string()
 }

@@ -19,8 +19,9 @@ use trestle_guest::types::Order;
 use crate::customers::{self, Resolved};
 use crate::settings::{Cancelled, Payments, Rounding, Settings};
 use crate::totals::{self, Check};
-use crate::{articles, bookings, cancellations, ledger, payments, trestle};
+use crate::{articles, bookings, cancellations, changes, ledger, payments, refunds, trestle};
 
+mod changed;
 mod owner;
 
 #[derive(Debug, PartialEq, Eq)]
@@ -263,6 +264,7 @@ impl Run {
         // or a crash between create and record may have written it already.
         if let Some(target_id) = self.existing_document(&source.order_number)? {
             self.expect_payment(source, &target_id);
+            ledger::record_booked(&source.source_id, &changes::digest(source));
             ledger::record_synced(&source.source_id, &target_id);
             return Ok(Done::Skipped { target_id, why: "already in the books (found by our reference)".into() });
         }
@@ -272,6 +274,7 @@ impl Run {
         // Before the record: a run that dies between the two finds the
         // document by our reference and still awaits its payment.
         self.expect_payment(source, &target_id);
+        ledger::record_booked(&source.source_id, &changes::digest(source));
         ledger::record_synced(&source.source_id, &target_id);
         let customer_note = match customer {
             Resolved::Known(_) => "existing customer",
@@ -328,8 +331,9 @@ impl Run {
     }
 
     /// Booked orders the shop lists as cancelled, each handled once: parked
-    /// for the owner with the reason, or credited in full, as the settings
-    /// say. A failed credit is tried again on the next run.
+    /// for the owner with the reason, or credited, as the settings say: in
+    /// full, or what is left of it after the refunds the flow credited. A
+    /// failed credit is tried again on the next run.
     pub fn cancelled_after_booking(&mut self, source_ids: Vec<String>) -> Result<(), Error> {
         for source_id in source_ids {
             let Some(invoice) = ledger::synced(&source_id).filter(|_| ledger::cancellation(&source_id).is_none())
@@ -345,22 +349,46 @@ impl Run {
                 }
             };
             let booked = format!("{} {invoice}", kind_name(self.settings.document));
-            let refunded = ledger::refunded(&source_id);
-            if self.settings.cancelled == Cancelled::Park || refunded.is_some() {
-                let reason = match &refunded {
-                    Some(refund) => cancellations::parked_after_refund(&source.order_number, &booked, refund),
+            if self.settings.cancelled == Cancelled::Park {
+                let reason = match ledger::refunded(&source_id) {
+                    Some(refund) => cancellations::parked_after_refund(&source.order_number, &booked, &refund),
                     None => cancellations::parked_reason(&source.order_number, &booked),
                 };
                 ledger::record_cancellation(&source_id, "parked");
+                self.parked += 1;
                 self.notes.push(reason.clone());
                 report(&source, Outcome::Parked, Some(invoice), reason, None);
                 continue;
             }
-            match self.credit(&source) {
+            let credited = match ledger::refunded(&source_id) {
+                None => Vec::new(),
+                Some(_) => match refunds::credited_refunds(&source, &self.settings)? {
+                    refunds::Credited::All(refunds) => refunds,
+                    refunds::Credited::Waiting(number) => {
+                        self.notes.push(format!(
+                            "order {} was cancelled in the shop after {booked} was booked; its refund {number} is \
+                             not in the books yet, so what is left to credit is not known: tried again on the next \
+                             run",
+                            source.order_number
+                        ));
+                        continue;
+                    }
+                },
+            };
+            let left = cancellations::less_refunds(source.clone(), &credited);
+            if left.total_incl_vat.abs() < 0.005 {
+                ledger::record_cancellation(&source_id, "refunded in full");
+                self.skipped += 1;
+                let why = format!("cancelled in the shop after {booked} was booked; its refunds credited all of it");
+                report(&source, Outcome::Skipped, Some(invoice), why, None);
+                continue;
+            }
+            match self.credit(&source, &left) {
                 Ok((credit, check)) => {
                     ledger::record_cancellation(&source_id, &credit);
                     self.synced += 1;
-                    let mut detail = format!("cancelled in the shop: credit invoice {credit} credits {booked}");
+                    let what = if credited.is_empty() { "credits" } else { "credits what the refunds left of" };
+                    let mut detail = format!("cancelled in the shop: credit invoice {credit} {what} {booked}");
                     if let Some(said) = check.detail(&source.currency, self.settings.totals_threshold) {
                         detail = format!("{detail}; {said}");
                     }
@@ -382,23 +410,24 @@ impl Run {
         Ok(())
     }
 
-    /// A credit invoice for the whole order, found by its reference before
-    /// it is created; with the refund of what the shop received, when the
-    /// books hold the original's payment. An awaited payment of an unpaid
-    /// order is awaited no more.
-    fn credit(&mut self, source: &Order) -> Result<(String, Check), Error> {
+    /// A credit invoice for `left` (the order, less what refunds credited
+    /// already), found by its reference before it is created; with the
+    /// refund of what the shop received for it, when the books hold the
+    /// original's payment. An awaited payment of an unpaid order is awaited
+    /// no more.
+    fn credit(&mut self, source: &Order, left: &Order) -> Result<(String, Check), Error> {
         let reference = cancellations::credit_reference(&source.order_number);
         let (credit, check) = match self.existing_document(&reference)? {
             Some(id) => (id, Check::Unchecked),
             None => {
-                let order = cancellations::credit_of(transforms::map_order(source).map_err(Error::Invalid)?);
+                let order = cancellations::credit_of(transforms::map_order(left).map_err(Error::Invalid)?);
                 let (document, _) = self.document_for(order, reference.clone())?;
                 self.create(source, &document)?
             }
         };
         let paid_in_books = ledger::awaited_payment(&source.source_id).is_none();
         if source.paid && paid_in_books && self.settings.payments == Payments::Register {
-            payments::refund(source, &credit, &reference, source.total_incl_vat, &self.settings)?;
+            payments::refund(source, &credit, &reference, left.total_incl_vat, &self.settings)?;
         } else {
             ledger::payment_settled(&source.source_id);
         }

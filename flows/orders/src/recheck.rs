@@ -31,6 +31,7 @@ pub fn sweep(run: &mut Run, filter: &OrderFilter) -> Result<Handled, Error> {
     loop {
         let page = listing::read(filter, cursor.as_deref(), &parked, &run.settings.cancelled_statuses)?;
         run.cancelled_after_booking(page.cancelled)?;
+        run.changed_after_booking(page.changed)?;
         if run.handle_batch(page.new)? == Handled::Stop {
             return Ok(Handled::Stop);
         }

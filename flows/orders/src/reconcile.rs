@@ -15,7 +15,7 @@ use trestle_guest::types::Order;
 
 use crate::exports::trestle::sync::flow_run::{DateRange, Drift, DriftKind, Reconciliation};
 use crate::process::{Run, kind_name};
-use crate::{cancellations, ledger, refunds, trestle};
+use crate::{cancellations, changes, ledger, refunds, trestle};
 
 pub fn reconcile(run: &mut Run, range: Option<DateRange>) -> Result<Reconciliation, Error> {
     let mut filter = crate::filter(&run.settings);
@@ -31,12 +31,12 @@ pub fn reconcile(run: &mut Run, range: Option<DateRange>) -> Result<Reconciliati
     loop {
         let page = order_source::list_orders(&filter, cursor.as_deref())?;
         let booked: Vec<Order> = page.orders.into_iter().filter(|o| should_be_booked(run, o)).collect();
-        let references: Vec<String> = booked.iter().map(|o| o.order_number.clone()).collect();
+        let references: Vec<String> = booked.iter().map(changes::current_reference).collect();
         let found: HashMap<String, String> =
             sales_document_sink::find_by_references(kind, &references)?.into_iter().collect();
-        for order in booked {
+        for (order, reference) in booked.into_iter().zip(references) {
             in_shop.insert(order.order_number.clone());
-            match found.get(&order.order_number) {
+            match found.get(&reference) {
                 None => drift.push(not_in_books(&order, noun)),
                 Some(id) => drift.extend(differences(run, order, id)?),
             }
@@ -127,11 +127,11 @@ fn differences(run: &mut Run, source: Order, id: &str) -> Result<Vec<Drift>, Err
         .collect())
 }
 
-/// The order a reference is of: credits of a refund or a cancellation
-/// carry the order number with a suffix.
+/// The order a reference is of: credits of a refund or a cancellation,
+/// and the documents of a change, carry the order number with a suffix.
 fn order_of(reference: &str) -> &str {
     let refunded = refunds::order_number_of(reference);
-    cancellations::order_number_of(refunded)
+    changes::order_number_of(cancellations::order_number_of(refunded))
 }
 
 /// Whether the shop has an order with this number, whatever its status or

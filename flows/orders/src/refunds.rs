@@ -19,7 +19,7 @@ use trestle_guest::flow::parking;
 use trestle_guest::types::Order;
 
 use crate::process::{Run, report_as, report_payment};
-use crate::settings::{Payments, Refunds};
+use crate::settings::{Payments, Refunds, Settings};
 use crate::totals::Check;
 use crate::{cancellations, ledger, payments, recheck, trestle};
 
@@ -37,6 +37,41 @@ pub fn credit_refunds(run: &mut Run) -> Result<(), Error> {
         match page.next {
             Some(next) => cursor = Some(next),
             None => return Ok(()),
+        }
+    }
+}
+
+/// How a refund is marked that a cancellation's credit took in.
+const BY_CANCELLATION: &str = "credited by the cancellation";
+
+pub enum Credited {
+    /// The order's refunds this flow credited.
+    All(Vec<Refund>),
+    /// A refund of the order (its number) is being credited and is not in
+    /// the books yet.
+    Waiting(String),
+}
+
+/// The refunds of `order` that are credited in the books by this flow:
+/// what a cancellation must not credit again. Read from the order's
+/// creation on (a refund is never older than its order).
+pub fn credited_refunds(order: &Order, settings: &Settings) -> Result<Credited, Error> {
+    let mut credited = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = order_source::list_refunds(Some(&order.created_at), cursor.as_deref())?;
+        for refund in page.refunds.into_iter().filter(|r| r.order_id == order.source_id) {
+            match ledger::refund(&refund.source_id) {
+                Some(outcome) if outcome == BY_CANCELLATION => {}
+                Some(_) => credited.push(refund),
+                None if settings.refunds == Refunds::Credit => return Ok(Credited::Waiting(refund.number)),
+                // Left to the owner.
+                None => {}
+            }
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(Credited::All(credited)),
         }
     }
 }
@@ -67,7 +102,7 @@ fn credit_refund(run: &mut Run, refund: &Refund) -> Result<(), Error> {
         }
     };
     if ledger::cancellation(&refund.order_id).is_some_and(|c| c != "parked") {
-        ledger::record_refund(&refund.source_id, "credited by the cancellation");
+        ledger::record_refund(&refund.source_id, BY_CANCELLATION);
         let why = format!("refund {} not booked: the order's cancellation was credited in full already", refund.number);
         report_as("refund", &source, Outcome::Skipped, Some(invoice), why, None);
         return Ok(());

@@ -44,6 +44,16 @@ pub enum Cancelled {
     Credit,
 }
 
+/// What becomes of a booked order the shop changes afterwards (see
+/// `changes`): a booked document is never edited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Changed {
+    /// Reported for the owner once per change, with both totals.
+    Report,
+    /// Its invoice credited in full and the order booked anew.
+    Rebook,
+}
+
 /// What becomes of the shop's refunds on booked invoices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refunds {
@@ -104,6 +114,8 @@ pub struct Settings {
     /// orders are not watched for cancellations.
     pub cancelled_statuses: Vec<String>,
     pub cancelled: Cancelled,
+    /// Only invoices are rebooked: other documents are not booked.
+    pub changed: Changed,
     /// Only invoices are credited: for other documents always `Leave`.
     pub refunds: Refunds,
     /// How far a booked total may be from the shop's and be a rounding
@@ -128,6 +140,7 @@ const KEYS: &[&str] = &[
     "payments",
     "cancelled_statuses",
     "cancelled_after_booking",
+    "changed_after_booking",
     "refunds",
     "totals_threshold",
     "rounding",
@@ -280,6 +293,19 @@ impl Settings {
                 return Err(format!("setting `cancelled_after_booking` = {other:?}; allowed: park, credit"));
             }
         };
+        let changed = match e.get("changed_after_booking").map(String::as_str).unwrap_or("report") {
+            "report" => Changed::Report,
+            "rebook" if document == DocumentKind::Invoice => Changed::Rebook,
+            "rebook" => {
+                return Err("setting `changed_after_booking` = \"rebook\" needs `document` = \"invoice\": only a \
+                            booked invoice is credited and booked anew; quotes, orders and drafts can be corrected \
+                            in the books"
+                    .into());
+            }
+            other => {
+                return Err(format!("setting `changed_after_booking` = {other:?}; allowed: report, rebook"));
+            }
+        };
         let payments = match (e.get("payments").map(String::as_str), document) {
             (None, DocumentKind::Invoice) | (Some("register"), DocumentKind::Invoice) => Payments::Register,
             (None | Some("leave"), _) => Payments::Leave,
@@ -344,6 +370,7 @@ impl Settings {
             bank_accounts: group(e, "bank_account."),
             cancelled_statuses: list("cancelled_statuses"),
             cancelled,
+            changed,
             document,
             paid_only: flag(e, "paid_only", true)?,
             statuses,

@@ -5,6 +5,7 @@
 //! and minutes of linking (docs/2026-12-02-one-test-binary.md).
 
 mod ccvshop_connector;
+mod changed_orders;
 mod customers_flow;
 mod eaccounting_connector;
 mod flow_entries;

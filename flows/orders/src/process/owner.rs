@@ -9,7 +9,7 @@ use trestle_guest::bindings::trestle::sync::transforms;
 use super::{Run, kind_name, report};
 use trestle::sync::order_source;
 
-use crate::{ledger, selected_order, trestle};
+use crate::{changes, ledger, selected_order, trestle};
 
 impl Run {
     /// Syncs the order again although it is recorded as synced, and never
@@ -21,7 +21,7 @@ impl Run {
     /// written anew.
     pub fn resync(&mut self, id: &str) -> Result<(), Error> {
         let Some(source) = selected_order(self, id)? else { return Ok(()) };
-        let Some(target_id) = self.existing_document(&source.order_number)? else {
+        let Some(target_id) = self.existing_document(&changes::current_reference(&source))? else {
             ledger::forget_synced(&source.source_id);
             ledger::unskip(&source.source_id);
             self.handle_batch(vec![source])?;
