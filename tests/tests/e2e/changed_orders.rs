@@ -6,10 +6,7 @@
 //! the host against both emulators over real sockets.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
 
-use eaccounting_emulator::PaymentAnswerConfig;
-use emulator_kit::FaultConfig;
 use serde_json::Value;
 use trestle_artifacts::Builtins;
 use trestle_emulators::{Emulators, Options};
@@ -17,8 +14,8 @@ use trestle_host::bindings::Trigger;
 use trestle_host::{Host, HostOptions};
 
 use super::payments_flow::{
-    config, invoices, money, paid_gross_orders, payment_count, payment_settings, payments, prepare, run, shop_orders,
-    start_child,
+    Count, config, invoices, kill_while_held, money, paid_gross_orders, payment_count, payment_settings, payments,
+    prepare, run, runs_through_faults, shop_orders,
 };
 
 fn emulators(orders: usize) -> Emulators {
@@ -118,9 +115,39 @@ fn a_changed_order_is_credited_in_full_and_booked_anew_once_per_change_with_its_
     let count = invoices(&emulators).len();
 
     sell_one_more(&emulators, &number);
+    // A dry run first: it says what it would write and writes nothing.
+    let books = emulators.eaccounting.state();
+    let planned = host.plan_flow(tenant.flow_run(&host, &Builtins, "orders", Trigger::Scheduled).unwrap()).unwrap();
+    assert_eq!(emulators.eaccounting.state(), books, "a dry run writes nothing");
+    let calls: Vec<String> = planned
+        .plan
+        .records
+        .iter()
+        .flat_map(|r| &r.writes)
+        .map(|w| {
+            format!(
+                "{} {}",
+                w.call,
+                w.args["reference"].as_str().or(w.args["document"]["reference"].as_str()).unwrap_or("")
+            )
+        })
+        .collect();
+    for call in [
+        format!("sales-document-sink.create-credit {number}-CHANGE-1-CREDIT"),
+        format!("sales-document-sink.create-document {number}-CHANGE-1"),
+    ] {
+        assert!(calls.contains(&call), "the plan holds {call}: {calls:?}");
+    }
+
     let report = run(&host, &tenant);
     assert_eq!(report.summary.parked, 0, "{:?}", report.summary.notes);
     assert_eq!(invoices(&emulators)[&number], original, "the booked invoice is never edited");
+    let found = host.reconcile_flow(tenant.flow_run(&host, &Builtins, "orders", Trigger::Scheduled).unwrap(), None);
+    let drift = found.unwrap().reconciliation.drift;
+    assert!(
+        !drift.iter().any(|d| d.key == number || d.key.starts_with(&format!("{number}-"))),
+        "shop and books agree on {number}: {drift:?}"
+    );
     assert_rebooked_once(&emulators, &host, &number, 1, &original, true);
     let first = invoices(&emulators)[&format!("{number}-CHANGE-1")].clone();
     assert!(money(&first["TotalAmount"]) > money(&original["TotalAmount"]), "one more is sold");
@@ -180,29 +207,8 @@ fn rebookings_through_faults_and_lost_answers_are_written_once() {
             (number, booked)
         })
         .collect();
-    let faults = FaultConfig {
-        error_rate: 0.1,
-        drop_rate: 0.1,
-        burst_every: 30,
-        burst_length: 3,
-        seed: 18,
-        ..FaultConfig::default()
-    };
-    emulators.eaccounting.set_faults(faults.clone()).unwrap();
-    emulators.ccvshop.set_faults(FaultConfig { seed: 19, ..faults }).unwrap();
-    emulators.eaccounting.set_payment_answers(PaymentAnswerConfig { lose: 2 });
-    let mut failed = 0;
-    for _ in 0..8 {
-        if let Ok(report) = host.run_flow(tenant.flow_run(&host, &Builtins, "orders", Trigger::Scheduled).unwrap()) {
-            failed += report.summary.notes.iter().filter(|n| n.contains("tried again on the next run")).count();
-        }
-    }
-    emulators.eaccounting.set_faults(FaultConfig::default()).unwrap();
-    emulators.ccvshop.set_faults(FaultConfig::default()).unwrap();
-    run(&host, &tenant);
-    run(&host, &tenant);
+    let failed = runs_through_faults(&emulators, &host, &tenant, 18, 2);
     assert!(failed > 0, "the faults met the rebookings' writes");
-    assert_eq!(emulators.eaccounting.payment_answers().lose, 0, "every lost answer was tried");
     for (number, booked) in &picked {
         assert_rebooked_once(&emulators, &host, number, 1, booked, true);
     }
@@ -223,28 +229,12 @@ fn a_kill_right_after_the_credit_or_its_payment_never_rebooks_twice() {
     }
     // The credit's POST, then (for another order) its refund payment's POST:
     // each is carried out and never answered, and the run is killed there.
-    type Count = fn(&Emulators) -> usize;
     let holds: [(&str, Count); 2] =
         [("POST /v2/customerinvoices", |e| invoices(e).len()), ("POST /v2/customerinvoices/", payment_count)];
     for ((number, _), (hold, written)) in paid_gross_orders(&emulators).into_iter().zip(holds) {
         let booked = invoices(&emulators)[&number].clone();
         sell_one_more(&emulators, &number);
-        let before = written(&emulators);
-        emulators
-            .eaccounting
-            .set_faults(FaultConfig { hold_after_write: Some(hold.into()), ..FaultConfig::default() })
-            .unwrap();
-        let mut child = start_child(&db, &config);
-        let deadline = Instant::now() + Duration::from_secs(300);
-        while written(&emulators) == before {
-            assert!(Instant::now() < deadline, "the child never wrote ({hold})");
-            assert!(child.try_wait().unwrap().is_none(), "the child ended before it could be killed ({hold})");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-
-        emulators.eaccounting.set_faults(FaultConfig::default()).unwrap();
+        kill_while_held(&emulators, &db, &config, hold, written);
         let host = open();
         run(&host, &prepare(&host, &config));
         assert_rebooked_once(&emulators, &host, &number, 1, &booked, true);

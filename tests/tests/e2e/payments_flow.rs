@@ -311,6 +311,65 @@ pub(super) fn start_child(db: &Path, config: &str) -> Child {
         .unwrap()
 }
 
+/// How many of one kind of write the books hold.
+pub(super) type Count = fn(&Emulators) -> usize;
+
+/// Runs the flow in a child process while the books hold the first write
+/// that matches `hold` (carried out, never answered), and kills the child
+/// (SIGKILL) there, once `written` shows the write in the books.
+pub(super) fn kill_while_held(emulators: &Emulators, db: &Path, config: &str, hold: &str, written: Count) {
+    let before = written(emulators);
+    let faults = FaultConfig { hold_after_write: Some(hold.into()), ..FaultConfig::default() };
+    emulators.eaccounting.set_faults(faults).unwrap();
+    let mut child = start_child(db, config);
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while written(emulators) == before {
+        assert!(Instant::now() < deadline, "the child never wrote ({hold})");
+        assert!(child.try_wait().unwrap().is_none(), "the child ended before it could be killed ({hold})");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    emulators.eaccounting.set_faults(FaultConfig::default()).unwrap();
+}
+
+/// Eight runs against faults on both sides (seeded by `seed`), the books
+/// losing the answers of `lose` payments they took, then two runs without:
+/// whatever each left half done is finished. Returns how many writes the
+/// runs under faults said were tried again.
+pub(super) fn runs_through_faults(
+    emulators: &Emulators,
+    host: &Host,
+    tenant: &PreparedTenant,
+    seed: u64,
+    lose: u32,
+) -> usize {
+    let faults = FaultConfig {
+        error_rate: 0.1,
+        drop_rate: 0.1,
+        burst_every: 30,
+        burst_length: 3,
+        seed,
+        ..FaultConfig::default()
+    };
+    emulators.eaccounting.set_faults(faults.clone()).unwrap();
+    emulators.ccvshop.set_faults(FaultConfig { seed: seed + 1, ..faults }).unwrap();
+    emulators.eaccounting.set_payment_answers(PaymentAnswerConfig { lose });
+    // A listing the host could not ride out stops a run; the next carries on.
+    let mut failed_writes = 0;
+    for _ in 0..8 {
+        if let Ok(report) = host.run_flow(tenant.flow_run(host, &Builtins, "orders", Trigger::Scheduled).unwrap()) {
+            failed_writes += report.summary.notes.iter().filter(|n| n.contains("tried again on the next run")).count();
+        }
+    }
+    emulators.eaccounting.set_faults(FaultConfig::default()).unwrap();
+    emulators.ccvshop.set_faults(FaultConfig::default()).unwrap();
+    run(host, tenant);
+    run(host, tenant);
+    assert_eq!(emulators.eaccounting.payment_answers().lose, 0, "every lost answer was tried");
+    failed_writes
+}
+
 #[test]
 fn a_kill_between_the_payment_and_its_record_never_pays_twice() {
     let emulators =
@@ -322,20 +381,9 @@ fn a_kill_between_the_payment_and_its_record_never_pays_twice() {
 
     // The books take the first payment and never answer: the run waits
     // there, between the payment and its record, and is killed.
-    let hold = FaultConfig { hold_after_write: Some("POST /v2/customerinvoices/".into()), ..FaultConfig::default() };
-    emulators.eaccounting.set_faults(hold).unwrap();
-    let mut child = start_child(&db, &config);
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while payment_count(&emulators) == 0 {
-        assert!(Instant::now() < deadline, "the child never paid");
-        assert!(child.try_wait().unwrap().is_none(), "the child ended before it could be killed");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    kill_while_held(&emulators, &db, &config, "POST /v2/customerinvoices/", payment_count);
     assert_eq!(payment_count(&emulators), 1);
 
-    emulators.eaccounting.set_faults(FaultConfig::default()).unwrap();
     let host = Host::new(HostOptions { database: Some(db), cache_dir: Some(trestle_e2e::cache_dir()) }).unwrap();
     run(&host, &prepare(&host, &config));
     assert_paid_exactly_once(&emulators);
@@ -569,40 +617,14 @@ fn refunds_through_faults_and_lost_answers_are_credited_and_paid_back_once() {
             (number.clone(), plant_refund(&emulators, order, refund))
         })
         .collect();
-    let faults = FaultConfig {
-        error_rate: 0.1,
-        drop_rate: 0.1,
-        burst_every: 30,
-        burst_length: 3,
-        seed: 16,
-        ..FaultConfig::default()
-    };
-    emulators.eaccounting.set_faults(faults.clone()).unwrap();
-    emulators.ccvshop.set_faults(FaultConfig { seed: 17, ..faults }).unwrap();
-    // The books take these refund payments, but their answers never arrive.
-    emulators.eaccounting.set_payment_answers(PaymentAnswerConfig { lose: 2 });
-    // Every run meets faults (a listing the host could not ride out stops
-    // one; the next carries on); whatever each left half done, none may
-    // credit or pay back twice.
-    let mut failed_writes = 0;
-    for _ in 0..8 {
-        if let Ok(report) = host.run_flow(tenant.flow_run(&host, &Builtins, "orders", Trigger::Scheduled).unwrap()) {
-            failed_writes += report.summary.notes.iter().filter(|n| n.contains("tried again on the next run")).count();
-        }
-    }
-    emulators.eaccounting.set_faults(FaultConfig::default()).unwrap();
-    emulators.ccvshop.set_faults(FaultConfig::default()).unwrap();
-    run(&host, &tenant);
-    run(&host, &tenant);
+    // The books take 2 refund payments whose answers never arrive; none
+    // may be credited or paid back twice.
+    let failed_writes = runs_through_faults(&emulators, &host, &tenant, 16, 2);
     assert!(failed_writes > 0, "the faults met the refunds' writes");
-    assert_eq!(emulators.eaccounting.payment_answers().lose, 0, "every lost answer was tried");
     for (order_number, shop_credit) in &credits {
         assert_credited_once(&emulators, order_number, shop_credit);
     }
 }
-
-/// How many of one kind of write the books hold.
-type Count = fn(&Emulators) -> usize;
 
 #[test]
 fn a_kill_right_after_the_credit_invoice_or_the_refund_payment_never_books_either_twice() {
@@ -625,22 +647,7 @@ fn a_kill_right_after_the_credit_invoice_or_the_refund_payment_never_books_eithe
         [("POST /v2/customerinvoices", |e| invoices(e).len()), ("POST /v2/customerinvoices/", payment_count)];
     for ((number, order), (hold, written)) in picked.iter().zip(holds) {
         let shop_credit = plant_refund(&emulators, order, Refund::Full);
-        let before = written(&emulators);
-        emulators
-            .eaccounting
-            .set_faults(FaultConfig { hold_after_write: Some(hold.into()), ..FaultConfig::default() })
-            .unwrap();
-        let mut child = start_child(&db, &config);
-        let deadline = Instant::now() + Duration::from_secs(300);
-        while written(&emulators) == before {
-            assert!(Instant::now() < deadline, "the child never wrote ({hold})");
-            assert!(child.try_wait().unwrap().is_none(), "the child ended before it could be killed ({hold})");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-
-        emulators.eaccounting.set_faults(FaultConfig::default()).unwrap();
+        kill_while_held(&emulators, &db, &config, hold, written);
         let host = open();
         run(&host, &prepare(&host, &config));
         assert_credited_once(&emulators, number, &shop_credit);
