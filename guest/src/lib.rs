@@ -10,6 +10,7 @@
 pub mod errors;
 pub mod flow;
 pub mod http;
+pub mod settings;
 
 /// Re-exported so guest crates need no direct dependency on it.
 pub use wit_bindgen;

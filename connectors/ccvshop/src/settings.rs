@@ -1,9 +1,9 @@
 //! The connector's settings: what a shop owner fills in, how it is checked,
 //! and how it is described to them.
 
-use trestle_guest::{Error, config};
-
-use crate::exports::trestle::sync::connection::{Setting, SettingKind};
+use trestle_guest::Error;
+use trestle_guest::settings::value as read;
+use trestle_guest::types::Setting;
 
 /// Where the API lives under the shop's own domain.
 pub const API_PREFIX: &str = "/api/rest/v1";
@@ -57,10 +57,6 @@ impl Settings {
     }
 }
 
-fn read(key: &str) -> Option<String> {
-    config::get(key).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
-}
-
 fn missing_key(setting: &str, what: &str) -> Error {
     Error::Auth(format!(
         "the setting `{setting}` is missing: create an API key in CCV Shop (My web shop > Settings > API settings) and enter its {what}"
@@ -86,26 +82,17 @@ fn origin_of(base_url: &str) -> Result<String, Error> {
 
 /// The settings as the connector's spec lists them.
 pub fn declared() -> Vec<Setting> {
-    let setting = |name: &str, description: &str, required: bool, secret: bool, default: Option<&str>| Setting {
-        name: name.into(),
-        description: description.into(),
-        required,
-        secret,
-        // The connector connects to these; the host allows their origins.
-        kind: if name.ends_with("base_url") { SettingKind::Url } else { SettingKind::Text },
-        default_value: default.map(str::to_string),
-    };
     vec![
-        setting(
+        Setting::new(
             "base_url",
             "Your shop's address, e.g. https://myshop.ccvshop.nl (the API is under /api/rest/v1).",
-            true,
-            false,
-            None,
-        ),
-        setting("public_key", "Public key of an API key (My web shop > Settings > API settings).", true, false, None),
-        setting("secret_key", "Secret key of that API key; it signs every request and answer.", true, true, None),
-        setting("page_size", "Records per request, 1 to 250.", false, false, Some("50")),
-        setting("language", "Two-letter language for translated texts (nl, en, de, ...).", false, false, None),
+        )
+        .required(),
+        Setting::new("public_key", "Public key of an API key (My web shop > Settings > API settings).").required(),
+        Setting::new("secret_key", "Secret key of that API key; it signs every request and answer.")
+            .required()
+            .secret(),
+        Setting::new("page_size", "Records per request, 1 to 250.").default("50"),
+        Setting::new("language", "Two-letter language for translated texts (nl, en, de, ...)."),
     ]
 }

@@ -3,9 +3,8 @@
 
 use std::rc::Rc;
 
-use trestle_guest::{Error, config};
-
-use crate::exports::trestle::sync::connection::{Setting, SettingKind};
+use trestle_guest::types::Setting;
+use trestle_guest::{Error, settings};
 
 pub const DEFAULT_API_BASE_URL: &str = "https://eaccountingapi.vismaonline.com/v2";
 pub const DEFAULT_IDENTITY_BASE_URL: &str = "https://identity.vismaonline.com";
@@ -32,50 +31,29 @@ pub struct Settings {
 }
 
 pub fn described() -> Vec<Setting> {
-    let setting = |name: &str, description: &str, required: bool, secret: bool, default: Option<&str>| Setting {
-        name: name.into(),
-        description: description.into(),
-        required,
-        secret,
-        // The connector connects to these; the host allows their origins.
-        kind: if name.ends_with("base_url") { SettingKind::Url } else { SettingKind::Text },
-        default_value: default.map(str::to_string),
-    };
     vec![
-        setting("api_base_url", "eAccounting API base URL, including /v2", false, false, Some(DEFAULT_API_BASE_URL)),
-        setting(
-            "identity_base_url",
-            "Visma identity server (the prefix of /connect/token)",
-            false,
-            false,
-            Some(DEFAULT_IDENTITY_BASE_URL),
-        ),
-        setting("client_id", "OAuth client id registered with Visma", true, false, None),
-        setting("client_secret", "OAuth client secret registered with Visma", true, true, None),
-        setting(
+        Setting::new("api_base_url", "eAccounting API base URL, including /v2").default(DEFAULT_API_BASE_URL),
+        Setting::new("identity_base_url", "Visma identity server (the prefix of /connect/token)")
+            .default(DEFAULT_IDENTITY_BASE_URL),
+        Setting::new("client_id", "OAuth client id registered with Visma").required(),
+        Setting::new("client_secret", "OAuth client secret registered with Visma").required().secret(),
+        Setting::new(
             "refresh_token",
             "Initial refresh token; normally stored by `trestle connect eaccounting` instead. \
              After first use the rotated token in the connection's state takes over.",
-            false,
-            true,
-            None,
-        ),
-        setting(
+        )
+        .secret(),
+        Setting::new(
             "company",
             "Name or organisation number of the company the connection must reach; check() refuses another one",
-            false,
-            false,
-            None,
         ),
-        setting("page_size", "Items per page when listing", false, false, Some(&DEFAULT_PAGE_SIZE.to_string())),
-        setting(
+        Setting::new("page_size", "Items per page when listing").default(&DEFAULT_PAGE_SIZE.to_string()),
+        Setting::new(
             "update_contact",
             "Whether updating a company customer writes the shop's buyer over the contact person and e-mail \
              address the books already have (true or false)",
-            false,
-            false,
-            Some("false"),
-        ),
+        )
+        .default("false"),
     ]
 }
 
@@ -94,7 +72,7 @@ pub fn get() -> Result<Rc<Settings>, Error> {
 }
 
 fn read() -> Result<Settings, Error> {
-    let optional = |name: &str| config::get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let optional = settings::value;
     let required = |name: &str| {
         optional(name).ok_or_else(|| {
             Error::Invalid(format!(

@@ -4,22 +4,13 @@
 use serde_json::Value;
 use trestle_guest::errors::{from_status, malformed, retry_after_ms};
 use trestle_guest::http::Request;
-use trestle_guest::{Error, config};
-
-use crate::exports::trestle::sync::connection::{Setting, SettingKind};
+use trestle_guest::types::Setting;
+use trestle_guest::{Error, settings};
 
 pub fn declared() -> Vec<Setting> {
-    let setting = |name: &str, description: &str, secret, kind| Setting {
-        name: name.into(),
-        description: description.into(),
-        required: true,
-        secret,
-        kind,
-        default_value: None,
-    };
     vec![
-        setting("base_url", "The shop's address, e.g. https://shop.example", false, SettingKind::Url),
-        setting("api_key", "The feed's API key (the shop's admin shows it under Feed)", true, SettingKind::Text),
+        Setting::new("base_url", "The shop's address, e.g. https://shop.example").required(),
+        Setting::new("api_key", "The feed's API key (the shop's admin shows it under Feed)").required().secret(),
     ]
 }
 
@@ -30,7 +21,7 @@ pub struct Client {
 
 impl Client {
     pub fn from_config() -> Result<Self, Error> {
-        let read = |key: &str| config::get(key).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let read = settings::value;
         let origin = read("base_url")
             .ok_or_else(|| Error::Invalid("the setting `base_url` is missing: enter the shop's address".into()))?;
         let api_key = read("api_key")

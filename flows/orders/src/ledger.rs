@@ -2,16 +2,13 @@
 //! this tenant): where each order went, which are parked and why, what is
 //! known of customers and articles, and the page cursor.
 
+pub use trestle_guest::flow::parked::{all as parked, park, reason as parked_reason, skip, skipped, unpark, unskip};
 use trestle_guest::state;
 
 const CURSOR: &str = "cursor";
 
 fn order_key(source_id: &str) -> String {
     format!("order/{source_id}")
-}
-
-fn parked_key(source_id: &str) -> String {
-    format!("parked/{source_id}")
 }
 
 pub fn cursor() -> Option<String> {
@@ -29,50 +26,13 @@ pub fn synced(source_id: &str) -> Option<String> {
 
 pub fn record_synced(source_id: &str, target_id: &str) {
     state::set(&order_key(source_id), target_id);
-    state::delete(&parked_key(source_id));
+    unpark(source_id);
 }
 
 /// Recorded as synced no more: the document it went to is gone from the
 /// target, so it is written anew.
 pub fn forget_synced(source_id: &str) {
     state::delete(&order_key(source_id));
-}
-
-pub fn park(source_id: &str, reason: &str) {
-    state::set(&parked_key(source_id), reason);
-}
-
-pub fn unpark(source_id: &str) {
-    state::delete(&parked_key(source_id));
-}
-
-pub fn parked_reason(source_id: &str) -> Option<String> {
-    state::get(&parked_key(source_id))
-}
-
-fn skipped_key(source_id: &str) -> String {
-    format!("skipped/{source_id}")
-}
-
-/// The owner chose to leave a parked order out, for `reason`: it is not
-/// retried, nor synced when a listing shows it again.
-pub fn skip(source_id: &str, reason: &str) {
-    state::set(&skipped_key(source_id), reason);
-    state::delete(&parked_key(source_id));
-}
-
-/// Why the owner left this order out, if they did.
-pub fn skipped(source_id: &str) -> Option<String> {
-    state::get(&skipped_key(source_id))
-}
-
-pub fn unskip(source_id: &str) {
-    state::delete(&skipped_key(source_id));
-}
-
-/// Source ids of the parked orders, oldest key first.
-pub fn parked() -> Vec<String> {
-    state::keys("parked/").into_iter().filter_map(|k| k.strip_prefix("parked/").map(str::to_string)).collect()
 }
 
 /// A value remembered for a key (customer ids by e-mail, known articles).

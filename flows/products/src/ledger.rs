@@ -5,6 +5,7 @@
 //! category path.
 
 use serde_json::{Value, json};
+pub use trestle_guest::flow::parked::{all as parked, park, unpark};
 use trestle_guest::state;
 
 /// What was last written for one SKU.
@@ -23,10 +24,6 @@ fn written_key(sku: &str) -> String {
 
 fn variant_key(sku: &str) -> String {
     format!("variant/{sku}")
-}
-
-fn parked_key(sku: &str) -> String {
-    format!("parked/{sku}")
 }
 
 fn category_key(path: &[String]) -> String {
@@ -48,7 +45,7 @@ pub fn record(sku: &str, written: &Written) {
         "id": written.target_id, "fingerprint": written.fingerprint, "category": written.category_id,
     });
     state::set(&written_key(sku), &value.to_string());
-    state::delete(&parked_key(sku));
+    unpark(sku);
     state::delete(&variant_key(sku));
 }
 
@@ -63,20 +60,8 @@ pub fn is_variant(sku: &str) -> bool {
 }
 
 /// A parked SKU is written on the next run even if its fingerprint matches.
-pub fn park(sku: &str, reason: &str) {
-    state::set(&parked_key(sku), reason);
-}
-
-pub fn unpark(sku: &str) {
-    state::delete(&parked_key(sku));
-}
-
-pub fn parked() -> Vec<String> {
-    state::keys("parked/").into_iter().filter_map(|k| k.strip_prefix("parked/").map(str::to_string)).collect()
-}
-
 pub fn is_parked(sku: &str) -> bool {
-    state::get(&parked_key(sku)).is_some()
+    trestle_guest::flow::parked::reason(sku).is_some()
 }
 
 /// What follows a create and must not be lost to a failure in between:

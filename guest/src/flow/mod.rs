@@ -4,5 +4,6 @@ pub mod countries;
 pub mod fingerprint;
 pub mod notes;
 pub mod operations;
+pub mod parked;
 pub mod parking;
 pub mod settings;
