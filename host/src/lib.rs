@@ -22,6 +22,7 @@ pub mod manifest;
 pub mod mapping;
 pub mod plan;
 pub mod retention;
+pub mod roles;
 pub mod run;
 mod run_lease;
 pub mod sample;

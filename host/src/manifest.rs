@@ -15,14 +15,14 @@ use wasmtime::component::Component;
 use wasmtime::component::types::ComponentItem;
 
 use crate::bindings::exports::trestle::sync::connection::{Auth, ConnectorSpec, SettingKind};
+use crate::roles::CONNECTOR_ROLES;
 
 /// Bumped when the manifest's shape changes, so a cached one of an older
 /// shape is rebuilt rather than misread.
 pub const FORMAT: u32 = 1;
 
-/// The contract's package; roles are its interfaces minus the capabilities.
+/// The contract's package.
 const PACKAGE: &str = "trestle:sync/";
-const NOT_ROLES: &[&str] = &["connection", "flow-run", "state", "config", "log", "transforms", "types", "errors"];
 /// The role whose export makes a connector take webhooks.
 pub const WEBHOOK_ROLE: &str = "webhook-source";
 
@@ -211,7 +211,7 @@ pub fn roles_of(engine: &Engine, component: &Component, imports: bool) -> Vec<St
 /// anything that is not a role.
 fn role_name(interface: &str) -> Option<String> {
     let short = interface.strip_prefix(PACKAGE)?.split('@').next()?;
-    (!NOT_ROLES.contains(&short)).then(|| short.to_string())
+    CONNECTOR_ROLES.contains(&short).then(|| short.to_string())
 }
 
 #[cfg(test)]

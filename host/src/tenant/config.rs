@@ -26,6 +26,7 @@
 //! email = { smtp = "smtps://mail.example", from = "sync@shop.example", to = ["owner@shop.example"] }
 //! ```
 
+pub use crate::roles::ROLES;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -155,20 +156,6 @@ pub struct MappingConfig {
     #[serde(default)]
     pub limits: LimitOverrides,
 }
-
-/// Roles the contract defines.
-pub const ROLES: &[&str] = &[
-    "order-source",
-    "customer-source",
-    "customer-sink",
-    "sales-document-sink",
-    "product-source",
-    "product-sink",
-    "category-sink",
-    "stock-source",
-    "stock-sink",
-    "reference-data",
-];
 
 /// Keys of a `[connections.NAME]` table the host reads itself; every
 /// other key is a setting of the connector.
