@@ -7,6 +7,7 @@
 //! [`flow_world!`], which map the shared imports onto the bindings here, so
 //! that all guests share one set of record and error types.
 
+pub mod custom_fields;
 pub mod errors;
 pub mod flow;
 pub mod http;

@@ -6,7 +6,9 @@ use trestle_guest::types::Category;
 
 use crate::client::{Client, api, query};
 use crate::json::Node;
-use crate::{custom_fields, paging, products};
+use trestle_guest::custom_fields;
+
+use crate::{paging, products};
 
 struct Entry {
     id: u64,
@@ -85,7 +87,8 @@ pub fn ensure(category: Category) -> Result<String, Error> {
             if let Some(description) = &category.description {
                 body["description"] = description.clone().into();
             }
-            custom_fields::merge(&mut body, &category.custom_fields)?;
+            let what = format!("category {}", category.path.join(" > "));
+            custom_fields::merge(&mut body, custom_fields::parse(&category.custom_fields, &what)?);
         }
         let created = client.post(&api("/categories"), &body)?;
         let id = Node::root(&created, "the category CCV Shop created").u64("id")?;

@@ -22,7 +22,6 @@ mod categories;
 mod client;
 mod connection;
 mod creates;
-mod custom_fields;
 mod customers;
 mod errors;
 mod json;

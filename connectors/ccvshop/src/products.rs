@@ -13,7 +13,9 @@ use crate::exports::trestle::sync::product_sink::{UpdateMask, UpsertOutcome, Ups
 use crate::exports::trestle::sync::product_source::{ProductFilter, ProductPage};
 use crate::json::Node;
 use crate::money::round2;
-use crate::{creates, custom_fields, paging, variants};
+use trestle_guest::custom_fields;
+
+use crate::{creates, paging, variants};
 
 /// CCV products carry no currency; the shop prices everything in euro.
 const CURRENCY: &str = "EUR";
@@ -243,7 +245,7 @@ fn create(client: &Client, product: &Product) -> Result<UpsertResult, Error> {
         .map(|(k, v)| (k.to_string(), v))
         .collect::<Map<_, _>>(),
     );
-    custom_fields::merge(&mut body, &product.custom_fields)?;
+    custom_fields::merge(&mut body, custom_fields::parse(&product.custom_fields, &format!("product {}", product.sku))?);
     creates::mark(&product.sku);
     let created = client.post(&api("/products"), &body)?;
     // The spec says the shop sometimes answers without the new resource.
@@ -298,7 +300,7 @@ fn update(client: &Client, product: &Product, mask: UpdateMask, current: &Value)
     if mask.contains(UpdateMask::ACTIVE) {
         set_if_changed("active", json!(product.active), json!(c.bool("is_active")?));
     }
-    for (field, value) in custom_fields::parse(&product.custom_fields)? {
+    for (field, value) in custom_fields::parse(&product.custom_fields, &format!("product {}", product.sku))? {
         let old = current.get(&field).cloned().unwrap_or(Value::Null);
         set_if_changed(&field, value, old);
     }

@@ -55,11 +55,7 @@ thread_local! {
 /// allows it, overriding what the connector put there: that is how a
 /// tenant reaches fields the canonical model does not name.
 pub fn merge(payload: &mut Value, fields: &[(String, String)], target: &Target, what: &str) -> Result<(), Error> {
-    for (field, value) in accepted(fields, target, what)? {
-        if let Some(object) = payload.as_object_mut() {
-            object.insert(field, value);
-        }
-    }
+    trestle_guest::custom_fields::merge(payload, accepted(fields, target, what)?);
     Ok(())
 }
 
@@ -75,11 +71,7 @@ pub fn accepted(fields: &[(String, String)], target: &Target, what: &str) -> Res
                 target.noun
             )));
         }
-        let value: Value = serde_json::from_str(text).map_err(|e| {
-            Error::Invalid(format!(
-                "{what}: custom field `{field}` must hold a JSON value (a string needs quotes), got {text:?}: {e}"
-            ))
-        })?;
+        let value = trestle_guest::custom_fields::value(field, text, what)?;
         if target.component.is_writable(field) {
             kept.push((field.clone(), value));
         } else {
