@@ -18,9 +18,12 @@ trestle_guest::flow_world!(
     }"
 );
 
+trestle_guest::pages!(CustomerPage);
+
 use exports::trestle::sync::flow_run::{DateRange, Guest, Reconciliation, Summary, Trigger};
 use trestle::sync::customer_source::{self, CustomerPage};
 use trestle_guest::Error;
+use trestle_guest::flow::pages::{Step, read_all};
 
 use crate::process::Run;
 use crate::settings::Settings;
@@ -55,12 +58,13 @@ impl Guest for CustomersFlow {
 /// fingerprints in the ledger make the unchanged ones cost no call to the
 /// books. A run that stops half-way loses nothing; the next starts over.
 fn sync_all(run: &mut Run) -> Result<(), Error> {
-    for_each_page(|page| {
+    read_all(None, customer_source::list_customers, |page| {
         for customer in page.customers {
             run.handle(customer)?;
         }
-        Ok(true)
-    })
+        Ok(Step::Continue)
+    })?;
+    Ok(())
 }
 
 /// The customer-source role has no look-up by id, so the list is paged
@@ -69,35 +73,18 @@ fn sync_all(run: &mut Run) -> Result<(), Error> {
 /// refused here exactly when a full run would refuse it.
 fn sync_one(run: &mut Run, id: &str) -> Result<(), Error> {
     let mut found = false;
-    for_each_page(|page| {
+    read_all(None, customer_source::list_customers, |page| {
         for customer in page.customers {
             if customer.source_id == id {
                 found = true;
                 run.handle(customer)?;
-                return Ok(false);
+                return Ok(Step::Stop);
             }
             run.claim_email(&customer);
         }
-        Ok(true)
+        Ok(Step::Continue)
     })?;
     if found { Ok(()) } else { Err(Error::NotFound(format!("the shop has no customer with id {id}"))) }
-}
-
-/// Calls `visit` with each page of the shop's customers until it returns
-/// false or the list ends.
-fn for_each_page(mut visit: impl FnMut(CustomerPage) -> Result<bool, Error>) -> Result<(), Error> {
-    let mut cursor = None;
-    loop {
-        let page = customer_source::list_customers(cursor.as_deref())?;
-        let next = page.next.clone();
-        if !visit(page)? {
-            return Ok(());
-        }
-        match next {
-            Some(next) => cursor = Some(next),
-            None => return Ok(()),
-        }
-    }
 }
 
 export!(CustomersFlow);

@@ -34,12 +34,21 @@ trestle_guest::flow_world!(
     }"
 );
 
+trestle_guest::pages!(
+    listing::Page,
+    order_source::OrderPage,
+    order_source::RefundPage,
+    trestle::sync::sales_document_sink::StoredDocumentPage,
+);
+
 use exports::trestle::sync::flow_run::{DateRange, Guest, Reconciliation, Summary, Trigger};
 use trestle::sync::order_source::{self, OrderDetail, OrderFilter};
 use trestle_guest::Error;
 use trestle_guest::types::Order;
 
-use crate::process::{Handled, Run};
+use trestle_guest::flow::pages::{Step, read_all};
+
+use crate::process::Run;
 use crate::settings::Settings;
 
 struct OrdersFlow;
@@ -72,9 +81,9 @@ impl Guest for OrdersFlow {
             }
             Trigger::Scheduled => {
                 let recent = filter(&run.settings);
-                if run.retry_parked()? == Handled::Continue
-                    && sync_new_orders(&mut run)? == Handled::Continue
-                    && recheck::recent_orders(&mut run, recent)? == Handled::Continue
+                if run.retry_parked()? == Step::Continue
+                    && sync_new_orders(&mut run)? == Step::Continue
+                    && recheck::recent_orders(&mut run, recent)? == Step::Continue
                 {
                     run.settle_awaited()?;
                     refunds::credit_refunds(&mut run)?;
@@ -138,26 +147,35 @@ fn filter(settings: &Settings) -> OrderFilter {
 /// skipped or parked; the last page's cursor is kept, so orders added to it
 /// later are seen by the next run (the ones it already has cost nothing but
 /// the listing).
-fn sync_new_orders(run: &mut Run) -> Result<Handled, Error> {
+fn sync_new_orders(run: &mut Run) -> Result<Step, Error> {
     let filter = filter(&run.settings);
-    // Parked orders were retried at the start of the run.
+    handle_pages(run, &filter, ledger::cursor(), true)
+}
+
+/// Every page the filter selects from `cursor` on: the booked orders it
+/// shows cancelled or changed, then the ones the flow does not have yet.
+/// With `keep`, the cursor past each page done is stored for the next run.
+pub(crate) fn handle_pages(
+    run: &mut Run,
+    filter: &OrderFilter,
+    cursor: Option<String>,
+    keep: bool,
+) -> Result<Step, Error> {
+    // Parked orders are retried at the start of a scheduled run.
     let parked = ledger::parked();
-    let mut cursor = ledger::cursor();
-    loop {
-        let page = listing::read(&filter, cursor.as_deref(), &parked, &run.settings.cancelled_statuses)?;
+    let cancelled = run.settings.cancelled_statuses.clone();
+    let read = |cursor: Option<&str>| listing::read(filter, cursor, &parked, &cancelled);
+    read_all(cursor, read, |page| {
         run.cancelled_after_booking(page.cancelled)?;
         run.changed_after_booking(page.changed)?;
-        if run.handle_batch(page.new)? == Handled::Stop {
-            return Ok(Handled::Stop);
+        if run.handle_batch(page.new)? == Step::Stop {
+            return Ok(Step::Stop);
         }
-        match page.next {
-            Some(next) => {
-                ledger::set_cursor(&next);
-                cursor = Some(next);
-            }
-            None => return Ok(Handled::Continue),
+        if let (true, Some(next)) = (keep, &page.next) {
+            ledger::set_cursor(next);
         }
-    }
+        Ok(Step::Continue)
+    })
 }
 
 export!(OrdersFlow);

@@ -13,6 +13,7 @@ use trestle_guest::Error;
 use trestle_guest::bindings::trestle::sync::log::{self, Outcome, RecordEvent};
 use trestle_guest::bindings::trestle::sync::transforms;
 use trestle_guest::flow::notes::Notes;
+use trestle_guest::flow::pages::Step;
 use trestle_guest::flow::parking;
 use trestle_guest::types::Order;
 
@@ -23,13 +24,6 @@ use crate::{articles, bookings, cancellations, changes, ledger, payments, refund
 
 mod changed;
 mod owner;
-
-#[derive(Debug, PartialEq, Eq)]
-pub enum Handled {
-    Continue,
-    /// The run's order limit is reached.
-    Stop,
-}
 
 pub struct Run {
     pub settings: Settings,
@@ -80,7 +74,7 @@ impl Run {
 
     /// Parked orders first: each is fetched again (it may have been fixed in
     /// the shop) and handled like a new one.
-    pub fn retry_parked(&mut self) -> Result<Handled, Error> {
+    pub fn retry_parked(&mut self) -> Result<Step, Error> {
         let mut orders = Vec::new();
         for source_id in ledger::parked() {
             match order_source::get_order(&source_id) {
@@ -97,14 +91,14 @@ impl Run {
 
     /// A batch of orders (a page): the ones not in the id map are looked up
     /// in the books together, then each is handled.
-    pub fn handle_batch(&mut self, orders: Vec<Order>) -> Result<Handled, Error> {
+    pub fn handle_batch(&mut self, orders: Vec<Order>) -> Result<Step, Error> {
         self.look_up(&orders)?;
         for order in orders {
-            if self.handle(order)? == Handled::Stop {
-                return Ok(Handled::Stop);
+            if self.handle(order)? == Step::Stop {
+                return Ok(Step::Stop);
             }
         }
-        Ok(Handled::Continue)
+        Ok(Step::Continue)
     }
 
     /// One call for every unsynced order of the batch. If the books cannot
@@ -151,10 +145,10 @@ impl Run {
         report(order, Outcome::Skipped, None, why, None);
     }
 
-    fn handle(&mut self, order: Order) -> Result<Handled, Error> {
+    fn handle(&mut self, order: Order) -> Result<Step, Error> {
         let handled = self.synced + self.skipped + self.parked;
         if self.settings.max_orders > 0 && handled >= self.settings.max_orders {
-            return Ok(Handled::Stop);
+            return Ok(Step::Stop);
         }
         match self.sync(&order) {
             Ok(Done::Synced { target_id, detail, payload, check }) => {
@@ -168,7 +162,7 @@ impl Run {
             Ok(Done::SkippedByOwner { why }) => {
                 self.skipped += 1;
                 report(&order, Outcome::Skipped, None, why, None);
-                return Ok(Handled::Continue);
+                return Ok(Step::Continue);
             }
             Err(e @ (Error::Auth(_) | Error::Fatal(_))) => return Err(e),
             Err(e) => {
@@ -178,11 +172,11 @@ impl Run {
                 self.parked += 1;
                 self.notes.push(format!("order {} parked: {reason}", order.order_number));
                 report(&order, Outcome::Parked, None, reason, None);
-                return Ok(Handled::Continue);
+                return Ok(Step::Continue);
             }
         }
         self.settle(&order)?;
-        Ok(Handled::Continue)
+        Ok(Step::Continue)
     }
 
     fn expect_payment(&self, order: &Order, document_id: &str) {

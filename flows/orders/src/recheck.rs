@@ -10,12 +10,14 @@ use trestle::sync::order_source::OrderFilter;
 use trestle_guest::Error;
 use trestle_guest::bindings::wasi::clocks::wall_clock;
 
-use crate::process::{Handled, Run};
-use crate::{ledger, listing, trestle};
+use trestle_guest::flow::pages::Step;
 
-pub fn recent_orders(run: &mut Run, mut filter: OrderFilter) -> Result<Handled, Error> {
+use crate::process::Run;
+use crate::trestle;
+
+pub fn recent_orders(run: &mut Run, mut filter: OrderFilter) -> Result<Step, Error> {
     if run.settings.recheck_days == 0 {
-        return Ok(Handled::Continue);
+        return Ok(Step::Continue);
     }
     filter.created_since = window_start(run.settings.recheck_days, filter.created_since.as_deref());
     sweep(run, &filter)
@@ -24,22 +26,8 @@ pub fn recent_orders(run: &mut Run, mut filter: OrderFilter) -> Result<Handled, 
 /// Every page the filter selects, from the first; the orders already
 /// synced, skipped or parked cost nothing but the listing, and no cursor is
 /// kept.
-pub fn sweep(run: &mut Run, filter: &OrderFilter) -> Result<Handled, Error> {
-    // Parked orders are retried at the start of a scheduled run.
-    let parked = ledger::parked();
-    let mut cursor = None;
-    loop {
-        let page = listing::read(filter, cursor.as_deref(), &parked, &run.settings.cancelled_statuses)?;
-        run.cancelled_after_booking(page.cancelled)?;
-        run.changed_after_booking(page.changed)?;
-        if run.handle_batch(page.new)? == Handled::Stop {
-            return Ok(Handled::Stop);
-        }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return Ok(Handled::Continue),
-        }
-    }
+pub fn sweep(run: &mut Run, filter: &OrderFilter) -> Result<Step, Error> {
+    crate::handle_pages(run, filter, None, false)
 }
 
 /// The later of `days` ago (0: no window) and the settings' own start.

@@ -11,6 +11,7 @@ use trestle::sync::order_source::{self, OrderDetail, OrderFilter};
 use trestle::sync::sales_document_sink;
 use trestle_guest::Error;
 use trestle_guest::bindings::trestle::sync::transforms;
+use trestle_guest::flow::pages::{Step, read_all};
 use trestle_guest::types::Order;
 
 use crate::exports::trestle::sync::flow_run::{DateRange, Drift, DriftKind, Reconciliation};
@@ -27,9 +28,8 @@ pub fn reconcile(run: &mut Run, range: Option<DateRange>) -> Result<Reconciliati
     let noun = kind_name(kind);
     let mut drift = Vec::new();
     let mut in_shop = HashSet::new();
-    let mut cursor = None;
-    loop {
-        let page = order_source::list_orders(&filter, cursor.as_deref())?;
+    let read = |cursor: Option<&str>| order_source::list_orders(&filter, cursor);
+    read_all(None, read, |page| {
         let booked: Vec<Order> = page.orders.into_iter().filter(|o| should_be_booked(run, o)).collect();
         let references: Vec<String> = booked.iter().map(changes::current_reference).collect();
         let found: HashMap<String, String> =
@@ -41,17 +41,13 @@ pub fn reconcile(run: &mut Run, range: Option<DateRange>) -> Result<Reconciliati
                 Some(id) => drift.extend(differences(run, order, id)?),
             }
         }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
+        Ok(Step::Continue)
+    })?;
     // Documents dated before the orders' range cannot be theirs.
     let dated_since: Option<String> = filter.created_since.as_deref().map(|s| s.chars().take(10).collect());
     let mut documents = 0;
-    let mut cursor = None;
-    loop {
-        let page = sales_document_sink::list_documents(kind, dated_since.as_deref(), cursor.as_deref())?;
+    let read = |cursor: Option<&str>| sales_document_sink::list_documents(kind, dated_since.as_deref(), cursor);
+    read_all(None, read, |page| {
         for document in page.documents {
             documents += 1;
             let order_number = order_of(&document.reference);
@@ -70,11 +66,8 @@ pub fn reconcile(run: &mut Run, range: Option<DateRange>) -> Result<Reconciliati
                 });
             }
         }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
+        Ok(Step::Continue)
+    })?;
     Ok(Reconciliation {
         compared: vec![format!("{} orders in the shop", in_shop.len()), format!("{documents} {noun}s in the books")],
         drift,

@@ -15,6 +15,7 @@ use trestle::sync::order_source::{self, Refund};
 use trestle_guest::Error;
 use trestle_guest::bindings::trestle::sync::log::Outcome;
 use trestle_guest::bindings::trestle::sync::transforms;
+use trestle_guest::flow::pages::{Step, read_all};
 use trestle_guest::flow::parking;
 use trestle_guest::types::Order;
 
@@ -28,17 +29,14 @@ pub fn credit_refunds(run: &mut Run) -> Result<(), Error> {
         return Ok(());
     }
     let since = recheck::window_start(run.settings.recheck_days, run.settings.created_since.as_deref());
-    let mut cursor = None;
-    loop {
-        let page = order_source::list_refunds(since.as_deref(), cursor.as_deref())?;
+    let read = |cursor: Option<&str>| order_source::list_refunds(since.as_deref(), cursor);
+    read_all(None, read, |page| {
         for refund in page.refunds {
             credit_refund(run, &refund)?;
         }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return Ok(()),
-        }
-    }
+        Ok(Step::Continue)
+    })?;
+    Ok(())
 }
 
 /// How a refund is marked that a cancellation's credit took in.
@@ -57,23 +55,24 @@ pub enum Credited {
 /// creation on (a refund is never older than its order).
 pub fn credited_refunds(order: &Order, settings: &Settings) -> Result<Credited, Error> {
     let mut credited = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = order_source::list_refunds(Some(&order.created_at), cursor.as_deref())?;
+    let mut waiting = None;
+    let read = |cursor: Option<&str>| order_source::list_refunds(Some(&order.created_at), cursor);
+    read_all(None, read, |page| {
         for refund in page.refunds.into_iter().filter(|r| r.order_id == order.source_id) {
             match ledger::refund(&refund.source_id) {
                 Some(outcome) if outcome == BY_CANCELLATION => {}
                 Some(_) => credited.push(refund),
-                None if settings.refunds == Refunds::Credit => return Ok(Credited::Waiting(refund.number)),
+                None if settings.refunds == Refunds::Credit => {
+                    waiting = Some(refund.number);
+                    return Ok(Step::Stop);
+                }
                 // Left to the owner.
                 None => {}
             }
         }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return Ok(Credited::All(credited)),
-        }
-    }
+        Ok(Step::Continue)
+    })?;
+    Ok(waiting.map_or(Credited::All(credited), Credited::Waiting))
 }
 
 pub fn reference(order_number: &str, refund_number: &str) -> String {

@@ -25,9 +25,12 @@ trestle_guest::flow_world!(
 
 use std::collections::HashSet;
 
+trestle_guest::pages!(ProductPage);
+
 use exports::trestle::sync::flow_run::{DateRange, Guest, Reconciliation, Summary, Trigger};
-use trestle::sync::product_source::{self, ProductFilter};
+use trestle::sync::product_source::{self, ProductFilter, ProductPage};
 use trestle_guest::Error;
+use trestle_guest::flow::pages::{Step, read_all};
 use trestle_guest::types::Product;
 
 use crate::process::Run;
@@ -71,18 +74,17 @@ fn sync_catalogue(run: &mut Run) -> Result<(), Error> {
         expression: run.settings.expression.clone(),
     };
     let mut seen = HashSet::new();
-    let mut cursor = None;
-    loop {
-        let page = product_source::list_products(&filter, cursor.as_deref())?;
-        for product in page.products {
-            run.handle(&product)?;
-            seen.insert(product.sku);
-        }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
+    read_all(
+        None,
+        |cursor| product_source::list_products(&filter, cursor),
+        |page| {
+            for product in page.products {
+                run.handle(&product)?;
+                seen.insert(product.sku);
+            }
+            Ok(Step::Continue)
+        },
+    )?;
     let (source, _) = run.systems();
     for sku in ledger::parked().into_iter().filter(|sku| !seen.contains(sku)) {
         ledger::unpark(&sku);

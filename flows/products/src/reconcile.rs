@@ -7,6 +7,7 @@
 use trestle::sync::product_sink::{self, UpdateMask};
 use trestle::sync::product_source::{self, ProductFilter};
 use trestle_guest::Error;
+use trestle_guest::flow::pages::{Step, read_all};
 use trestle_guest::types::Product;
 
 use crate::exports::trestle::sync::flow_run::{Drift, DriftKind, Reconciliation};
@@ -25,36 +26,35 @@ pub fn reconcile(settings: &Settings) -> Result<Reconciliation, Error> {
     };
     let mut drift = Vec::new();
     let mut compared = 0;
-    let mut cursor = None;
-    loop {
-        let page = product_source::list_products(&filter, cursor.as_deref())?;
-        for source in page.products.iter().filter(|p| written_by_the_flow(p, settings)) {
-            // One the run would park (its mapping refuses it) is not drift.
-            let Ok(wanted) = outgoing::build(source, settings) else { continue };
-            let stored = product_sink::get_stored_product(&wanted.sku)?;
-            // Kept as a variant of another product: a run writes nothing either.
-            if stored.is_none() && ledger::is_variant(&wanted.sku) {
-                continue;
+    read_all(
+        None,
+        |cursor| product_source::list_products(&filter, cursor),
+        |page| {
+            for source in page.products.iter().filter(|p| written_by_the_flow(p, settings)) {
+                // One the run would park (its mapping refuses it) is not drift.
+                let Ok(wanted) = outgoing::build(source, settings) else { continue };
+                let stored = product_sink::get_stored_product(&wanted.sku)?;
+                // Kept as a variant of another product: a run writes nothing either.
+                if stored.is_none() && ledger::is_variant(&wanted.sku) {
+                    continue;
+                }
+                compared += 1;
+                match stored {
+                    None => drift.push(Drift {
+                        record_kind: "product".into(),
+                        key: wanted.sku.clone(),
+                        kind: DriftKind::MissingInTarget,
+                        field: None,
+                        source_value: Some(wanted.name.clone()),
+                        target_value: None,
+                        detail: format!("product {} is in the {source_side}, not in the {target_side}", wanted.sku),
+                    }),
+                    Some(stored) => drift.extend(differences(&wanted, &stored, settings, target_side)),
+                }
             }
-            compared += 1;
-            match stored {
-                None => drift.push(Drift {
-                    record_kind: "product".into(),
-                    key: wanted.sku.clone(),
-                    kind: DriftKind::MissingInTarget,
-                    field: None,
-                    source_value: Some(wanted.name.clone()),
-                    target_value: None,
-                    detail: format!("product {} is in the {source_side}, not in the {target_side}", wanted.sku),
-                }),
-                Some(stored) => drift.extend(differences(&wanted, &stored, settings, target_side)),
-            }
-        }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
+            Ok(Step::Continue)
+        },
+    )?;
     Ok(Reconciliation { compared: vec![format!("{compared} products in the {source_side}")], drift })
 }
 

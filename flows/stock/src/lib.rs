@@ -20,9 +20,12 @@ trestle_guest::flow_world!(
     }"
 );
 
+trestle_guest::pages!(StockPage);
+
 use exports::trestle::sync::flow_run::{DateRange, Guest, Reconciliation, Summary, Trigger};
-use trestle::sync::stock_source;
+use trestle::sync::stock_source::{self, StockPage};
 use trestle_guest::Error;
+use trestle_guest::flow::pages::{Step, read_all};
 
 use crate::process::Run;
 use crate::settings::Settings;
@@ -49,15 +52,15 @@ impl Guest for StockFlow {
             return Ok(run.summary());
         }
         match trigger {
-            Trigger::Scheduled => each_level(|level| run.handle(&level).map(|()| true))?,
+            Trigger::Scheduled => each_level(|level| run.handle(&level).map(|()| Step::Continue))?,
             Trigger::RecordId(sku) => {
                 let mut found = false;
                 each_level(|level| {
                     if level.sku != sku {
-                        return Ok(true);
+                        return Ok(Step::Continue);
                     }
                     found = true;
-                    run.handle(&level).map(|()| false)
+                    run.handle(&level).map(|()| Step::Stop)
                 })?;
                 if !found {
                     return Err(Error::NotFound(format!(
@@ -78,21 +81,17 @@ impl Guest for StockFlow {
     }
 }
 
-/// Pages through the books' stock levels; `visit` returns whether to go on.
-fn each_level(mut visit: impl FnMut(trestle_guest::types::StockLevel) -> Result<bool, Error>) -> Result<(), Error> {
-    let mut cursor = None;
-    loop {
-        let page = stock_source::list_stock(cursor.as_deref())?;
+/// Pages through the books' stock levels; `visit` says whether to go on.
+fn each_level(mut visit: impl FnMut(trestle_guest::types::StockLevel) -> Result<Step, Error>) -> Result<(), Error> {
+    read_all(None, stock_source::list_stock, |page| {
         for level in page.levels {
-            if !visit(level)? {
-                return Ok(());
+            if visit(level)? == Step::Stop {
+                return Ok(Step::Stop);
             }
         }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return Ok(()),
-        }
-    }
+        Ok(Step::Continue)
+    })?;
+    Ok(())
 }
 
 export!(StockFlow);

@@ -4,6 +4,7 @@
 
 use trestle::sync::stock_sink;
 use trestle_guest::Error;
+use trestle_guest::flow::pages::Step;
 
 use crate::exports::trestle::sync::flow_run::{Drift, DriftKind, Reconciliation};
 use crate::settings::Settings;
@@ -19,13 +20,13 @@ pub fn reconcile(settings: &Settings) -> Result<Reconciliation, Error> {
     each_level(|level| {
         // Left out by the settings, or the books' copy of the shop's own figure.
         if settings.skip.contains(&level.sku) || level.origin.is_some() {
-            return Ok(true);
+            return Ok(Step::Continue);
         }
         // One the run would park (its mapping refuses it) is not drift.
         let target = match quantity::target(&level, settings.calculation) {
             Ok(target) => target,
             Err(e @ Error::Fatal(_)) => return Err(e),
-            Err(_) => return Ok(true),
+            Err(_) => return Ok(Step::Continue),
         };
         match stock_sink::get_stock(&target.sku) {
             Ok(shown) => {
@@ -54,7 +55,7 @@ pub fn reconcile(settings: &Settings) -> Result<Reconciliation, Error> {
             Err(Error::NotFound(_)) => {}
             Err(e) => return Err(e),
         }
-        Ok(true)
+        Ok(Step::Continue)
     })?;
     Ok(Reconciliation { compared: vec![format!("{compared} stock levels in the books")], drift })
 }

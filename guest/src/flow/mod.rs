@@ -4,6 +4,7 @@ pub mod countries;
 pub mod fingerprint;
 pub mod notes;
 pub mod operations;
+pub mod pages;
 pub mod parked;
 pub mod parking;
 pub mod settings;
