@@ -23,7 +23,7 @@ pub mod mapping;
 pub mod plan;
 pub mod retention;
 pub mod run;
-mod run_lease;
+pub mod run_lease;
 pub mod sample;
 pub mod sealing;
 pub mod storage;

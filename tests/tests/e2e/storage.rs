@@ -1,0 +1,240 @@
+//! The database behind one interface with two backends: each test here runs
+//! on a SQLite file and on PostgreSQL (a fresh database on the binary's own
+//! cluster, `trestle_e2e::postgres`). A second host opened on the same
+//! database stands for another process: what it reads was stored, not kept
+//! in one process's memory.
+
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use trestle_host::bindings::Trigger;
+use trestle_host::capabilities::state::StateScope;
+use trestle_host::connection::ConnectionSetup;
+use trestle_host::run::{FlowRun, RunReport};
+use trestle_host::run_lease::RunLease;
+use trestle_host::storage::{Database, Sql, Storage, Value};
+use trestle_host::tenants::history;
+use trestle_host::{ActivityQuery, ComponentConfig, ComponentKind, Host, HostOptions, HttpPolicy, args};
+
+/// Each test named here as a module with two tests, `sqlite` and `postgres`.
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            #[test]
+            fn sqlite() {
+                super::$test(&super::Place::sqlite());
+            }
+
+            #[test]
+            fn postgres() {
+                super::$test(&super::Place::postgres());
+            }
+        }
+    )*};
+}
+
+on_both_backends!(
+    a_run_its_records_id_map_and_cursor_are_read_back_by_another_process,
+    one_run_of_a_flow_at_a_time_across_processes,
+);
+
+/// Where a test's database is; a SQLite file lives as long as this does.
+struct Place {
+    database: Database,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Place {
+    fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        Place { database: dir.path().join("trestle.db").into(), _dir: Some(dir) }
+    }
+
+    fn postgres() -> Self {
+        Place { database: trestle_e2e::postgres::fresh_database().database(), _dir: None }
+    }
+
+    /// A host on the database, as one process would open it.
+    fn host(&self) -> Host {
+        Host::new(HostOptions { database: Some(self.database.clone()), cache_dir: Some(trestle_e2e::cache_dir()) })
+            .unwrap_or_else(|e| panic!("{e:#}"))
+    }
+}
+
+/// The probe flow of tenant `acme`, one order a page from the probe
+/// connector (no network), keeping its page cursor in state.
+fn probe_run(host: &Host, pages: u32) -> RunReport {
+    let connector =
+        host.load_file("probe", ComponentKind::Connector, trestle_artifacts::PROBE_CONNECTOR.as_ref()).unwrap();
+    let flow = host.load_file("probe-flow", ComponentKind::Flow, trestle_artifacts::PROBE_FLOW.as_ref()).unwrap();
+    let settings = [("pages".to_string(), pages.to_string())].into_iter().collect();
+    let connection = ConnectionSetup {
+        name: "shop".into(),
+        component: connector,
+        config: ComponentConfig::new(settings, []),
+        http: HttpPolicy::deny_all(),
+        limits: None,
+    };
+    let run = FlowRun {
+        tenant: "acme".into(),
+        name: "probe-flow".into(),
+        flow,
+        config: ComponentConfig::default(),
+        limits: None,
+        connections: vec![(connection, vec!["order-source".into()])],
+        mapping: None,
+        trigger: Trigger::Scheduled,
+        observer: None,
+    };
+    host.run_flow(run).unwrap_or_else(|e| panic!("the probe run failed: {e:#}"))
+}
+
+fn a_run_its_records_id_map_and_cursor_are_read_back_by_another_process(place: &Place) {
+    let one = place.host();
+    let first = probe_run(&one, 3);
+    assert_eq!(first.summary.synced, 3, "{:?}", first.summary);
+    // An id map as the flows keep one: source id -> what it became.
+    let ids = StateScope::new(one.storage().clone(), "acme", "orders");
+    ids.set("order/1001", "invoice-7").unwrap();
+    ids.set("order/1002", "invoice-8").unwrap();
+    ids.set("order/1001", "invoice-9").unwrap();
+    ids.set("other/1", "x").unwrap();
+    ids.delete("other/1").unwrap();
+    drop(one);
+
+    let other = place.host();
+    let runs = history::runs(other.storage(), "acme", Some("probe-flow"), 10).unwrap();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!((runs[0].id.as_str(), runs[0].outcome.as_deref()), (first.run_id.as_str(), Some("ok")));
+    assert!(runs[0].finished_at.is_some(), "{runs:?}");
+    assert_eq!(runs[0].summary.as_ref().map(|s| s["synced"].clone()), Some(3.into()), "{runs:?}");
+    let records = other
+        .activity(&ActivityQuery {
+            tenant: Some("acme".into()),
+            kind: Some("record".into()),
+            run_id: Some(first.run_id.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+    let ids_synced: Vec<_> = records.iter().map(|r| (r.source_id.clone(), r.outcome.clone())).collect();
+    assert_eq!(ids_synced.len(), 3, "{records:?}");
+    assert!(ids_synced.iter().all(|(id, outcome)| id.is_some() && outcome.as_deref() == Some("synced")), "{records:?}");
+    let ids = StateScope::new(other.storage().clone(), "acme", "orders");
+    assert_eq!(ids.get("order/1001").unwrap().as_deref(), Some("invoice-9"), "the later write wins");
+    assert_eq!(ids.keys("order/").unwrap(), ["order/1001", "order/1002"]);
+    assert_eq!(ids.get("other/1").unwrap(), None, "deleted");
+    assert_eq!(
+        StateScope::new(other.storage().clone(), "acme", "probe-flow").get("cursor").unwrap().as_deref(),
+        Some("2")
+    );
+
+    // The cursor is where the next run starts: the last page, not the first.
+    let second = probe_run(&other, 3);
+    assert_eq!(second.summary.synced, 1, "{:?}", second.summary);
+    let runs = history::runs(other.storage(), "acme", None, 10).unwrap();
+    assert_eq!(
+        runs.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        [second.run_id.as_str(), first.run_id.as_str()],
+        "newest first"
+    );
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+fn one_run_of_a_flow_at_a_time_across_processes(place: &Place) {
+    let (one, other) = (place.host(), place.host());
+    let first = RunLease::acquire(one.storage(), "acme", "orders", "run-1", HOUR).unwrap();
+    let refused = RunLease::acquire(other.storage(), "acme", "orders", "run-2", HOUR).err().expect("refused");
+    assert!(format!("{refused:#}").contains("already running (run run-1"), "{refused:#}");
+    let _stock = RunLease::acquire(other.storage(), "acme", "stock", "run-3", HOUR).expect("another flow runs");
+    let _tenant = RunLease::acquire(other.storage(), "bolt", "orders", "run-4", HOUR).expect("another tenant runs");
+    drop(first);
+    drop(RunLease::acquire(other.storage(), "acme", "orders", "run-2", HOUR).expect("free once the first ended"));
+
+    // Processes asking at the same moment: exactly one gets the lease.
+    let hosts: Vec<Host> = (0..4).map(|_| place.host()).collect();
+    let start = Arc::new(Barrier::new(hosts.len()));
+    let taken: Vec<bool> = std::thread::scope(|s| {
+        let asking: Vec<_> = hosts
+            .iter()
+            .enumerate()
+            .map(|(n, host)| {
+                let start = start.clone();
+                s.spawn(move || {
+                    start.wait();
+                    RunLease::acquire(host.storage(), "acme", "orders", &format!("run-at-once-{n}"), HOUR)
+                })
+            })
+            .collect();
+        // Every lease is held until all have asked: none is dropped early.
+        let leases: Vec<_> = asking.into_iter().map(|t| t.join().unwrap()).collect();
+        leases.iter().map(Result::is_ok).collect()
+    });
+    assert_eq!(taken.iter().filter(|t| **t).count(), 1, "{taken:?}");
+}
+
+/// Every row of every table, as text.
+fn everything_stored(storage: &Storage) -> String {
+    let tables: Vec<String> = storage
+        .query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'", args![], |r| r.get(0))
+        .unwrap();
+    assert!(tables.contains(&"activity".to_string()), "{tables:?}");
+    let mut text = String::new();
+    for table in tables {
+        for row in storage.rows(&format!("SELECT * FROM \"{table}\""), args![]).unwrap() {
+            for value in row.values {
+                if let Value::Text(t) = value {
+                    text.push_str(&t);
+                    text.push('\n');
+                }
+            }
+        }
+    }
+    text
+}
+
+#[test]
+fn the_postgres_password_is_in_no_message_and_no_row() {
+    let password = trestle_e2e::postgres::password();
+    let place = Place::postgres();
+    let Database::Postgres(url) = &place.database else { unreachable!() };
+    let host = place.host();
+    assert!(host.storage().describe().contains(&url.redacted()), "{}", host.storage().describe());
+    assert!(!host.storage().describe().contains(password));
+    let options = format!("{:?}", HostOptions { database: Some(place.database.clone()), cache_dir: None });
+    assert!(!options.contains(password), "{options}");
+    probe_run(&host, 2);
+    assert!(!everything_stored(host.storage()).contains(password));
+
+    // Refused: a wrong password, and no server at all. Both name the
+    // database, neither shows a password.
+    let given = trestle_e2e::postgres::fresh_database().url().to_string();
+    let wrong = given.replace(password, "not-the-password");
+    let err = format!("{:#}", Storage::open(&Database::parse(&wrong)).err().expect("a wrong password is refused"));
+    assert!(err.contains("password authentication failed") && err.contains("postgres://trestle@127.0.0.1"), "{err}");
+    assert!(!err.contains("not-the-password"), "{err}");
+    let port = given.rsplit_once(':').unwrap().1.split('/').next().unwrap().to_string();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let nowhere = given.replace(&format!(":{port}/"), &format!(":{closed}/"));
+    let err = format!("{:#}", Storage::open(&Database::parse(&nowhere)).err().expect("no server there"));
+    assert!(err.contains(&format!("127.0.0.1:{closed}")) && !err.contains(password), "{err}");
+}
+
+#[test]
+fn processes_starting_together_on_an_empty_postgres_database_all_open_it() {
+    let place = Place::postgres();
+    let start = Barrier::new(4);
+    std::thread::scope(|s| {
+        let opening: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    start.wait();
+                    Storage::open(&place.database).map(|_| ()).map_err(|e| format!("{e:#}"))
+                })
+            })
+            .collect();
+        for opened in opening {
+            opened.join().unwrap().expect("every process opens the database");
+        }
+    });
+}
