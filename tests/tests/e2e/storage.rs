@@ -152,17 +152,17 @@ fn one_run_of_a_flow_at_a_time_across_processes(place: &Place) {
     drop(RunLease::acquire(other.storage(), "acme", "orders", "run-2", HOUR).expect("free once the first ended"));
 
     // Processes asking at the same moment: exactly one gets the lease.
-    let hosts: Vec<Host> = (0..4).map(|_| place.host()).collect();
-    let start = Arc::new(Barrier::new(hosts.len()));
+    let storages: Vec<Storage> = (0..8).map(|_| Storage::open(&place.database).unwrap()).collect();
+    let start = Arc::new(Barrier::new(storages.len()));
     let taken: Vec<bool> = std::thread::scope(|s| {
-        let asking: Vec<_> = hosts
+        let asking: Vec<_> = storages
             .iter()
             .enumerate()
-            .map(|(n, host)| {
+            .map(|(n, storage)| {
                 let start = start.clone();
                 s.spawn(move || {
                     start.wait();
-                    RunLease::acquire(host.storage(), "acme", "orders", &format!("run-at-once-{n}"), HOUR)
+                    RunLease::acquire(storage, "acme", "orders", &format!("run-at-once-{n}"), HOUR)
                 })
             })
             .collect();
