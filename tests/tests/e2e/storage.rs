@@ -7,13 +7,16 @@
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use trestle_host::bindings::Trigger;
+use trestle_host::bindings::{ContractError, Summary, Trigger};
+use trestle_host::capabilities::log::{ActivityWriter, LogBudget, RecordEvent, RunContext};
 use trestle_host::capabilities::state::StateScope;
 use trestle_host::connection::ConnectionSetup;
-use trestle_host::run::{FlowRun, RunReport};
+use trestle_host::incidents::{Incidents, Thresholds};
+use trestle_host::retention;
+use trestle_host::run::{FlowRun, FlowStopped, RunReport};
 use trestle_host::run_lease::RunLease;
 use trestle_host::storage::{Database, Sql, Storage, Value};
-use trestle_host::tenants::history;
+use trestle_host::tenants::{TenantTokens, history};
 use trestle_host::{ActivityQuery, ComponentConfig, ComponentKind, Host, HostOptions, HttpPolicy, args};
 
 /// Each test named here as a module with two tests, `sqlite` and `postgres`.
@@ -36,6 +39,7 @@ macro_rules! on_both_backends {
 on_both_backends!(
     a_run_its_records_id_map_and_cursor_are_read_back_by_another_process,
     one_run_of_a_flow_at_a_time_across_processes,
+    incidents_their_notices_tokens_and_erasure,
 );
 
 /// Where a test's database is; a SQLite file lives as long as this does.
@@ -171,6 +175,68 @@ fn one_run_of_a_flow_at_a_time_across_processes(place: &Place) {
         leases.iter().map(Result::is_ok).collect()
     });
     assert_eq!(taken.iter().filter(|t| **t).count(), 1, "{taken:?}");
+}
+
+/// Parked and synced records of the orders flow of `acme`, in run `run_id`.
+fn record_outcomes(storage: &Storage, run_id: &str, outcomes: &[(&str, &str)]) {
+    let ctx = RunContext { tenant: "acme".into(), run_id: run_id.into(), component: "orders".into() };
+    let budget = LogBudget { bytes: 1 << 20, lines: 100 };
+    let mut writer = ActivityWriter::new(storage.clone(), ctx, ComponentConfig::default(), budget);
+    for (id, outcome) in outcomes {
+        let event = RecordEvent {
+            record_kind: "order".into(),
+            source_id: id.to_string(),
+            outcome: outcome.to_string(),
+            detail: "no article for SKU-1".into(),
+            ..RecordEvent::default()
+        };
+        writer.record(event).unwrap();
+    }
+    writer.flush();
+}
+
+/// What `trestle serve` keeps beside the runs: the incident register with
+/// its deliveries, the API's tokens, and a tenant's erasure.
+fn incidents_their_notices_tokens_and_erasure(place: &Place) {
+    let storage = place.host().storage().clone();
+    let incidents = Incidents::new(storage.clone()).unwrap();
+    let three = Thresholds { failures_in_a_row: 3 };
+    let revoked = || -> anyhow::Result<RunReport> {
+        Err(FlowStopped { flow: "orders".into(), error: ContractError::Auth("the grant was revoked".into()) }.into())
+    };
+    let opened = incidents.after_run("acme", "orders", &revoked(), three).unwrap();
+    assert_eq!(opened.iter().map(|n| (n.event, n.incident.kind)).collect::<Vec<_>>(), [("opened", "failing")]);
+    assert!(
+        incidents.after_run("acme", "orders", &revoked(), three).unwrap().is_empty(),
+        "one incident, not one a run"
+    );
+    let waiting = incidents.undelivered("acme", "webhook").unwrap();
+    assert_eq!(waiting, opened);
+    incidents.delivered(&waiting[0], "webhook", Err("503 from the receiver".into())).unwrap();
+    assert_eq!(incidents.undelivered("acme", "webhook").unwrap().len(), 1, "a failed delivery is tried again");
+    incidents.delivered(&waiting[0], "webhook", Ok(())).unwrap();
+    assert!(incidents.undelivered("acme", "webhook").unwrap().is_empty());
+
+    record_outcomes(&storage, "r1", &[("1001", "parked"), ("1002", "parked")]);
+    record_outcomes(&storage, "r2", &[("1002", "synced")]);
+    let parked: Vec<String> = incidents.parked("acme", "orders").unwrap().into_iter().map(|w| w.source_id).collect();
+    assert_eq!(parked, ["1001"]);
+    let stalled = incidents.check_stall("acme", "orders", Duration::ZERO).unwrap();
+    assert_eq!(stalled.iter().map(|n| (n.event, n.incident.kind)).collect::<Vec<_>>(), [("opened", "stalled")]);
+    let summary = Summary { synced: 1, skipped: 0, parked: 0, failed: 0, notes: Vec::new() };
+    let good = Ok(RunReport { run_id: "r3".into(), summary, lost_activity: None });
+    let closed = incidents.after_run("acme", "orders", &good, three).unwrap();
+    assert_eq!(closed.iter().map(|n| (n.event, n.incident.kind)).collect::<Vec<_>>(), [("closed", "failing")]);
+    assert_eq!(incidents.open("acme").unwrap().iter().map(|i| i.kind).collect::<Vec<_>>(), ["stalled"]);
+
+    let tokens = TenantTokens::new(storage.clone()).unwrap();
+    let token = tokens.issue("acme").unwrap();
+    assert_eq!(tokens.tenant_of(&token).unwrap().as_deref(), Some("acme"));
+    let erased = retention::erase_tenant(&storage, "acme").unwrap();
+    assert!(erased.rows.contains(&("incidents", 2)) && erased.rows.contains(&("activity", 3)), "{erased:?}");
+    assert!(incidents.open("acme").unwrap().is_empty() && incidents.undelivered("acme", "webhook").unwrap().is_empty());
+    tokens.revoke("acme").unwrap();
+    assert_eq!(tokens.tenant_of(&token).unwrap(), None);
 }
 
 /// Every row of every table, as text.
