@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use trestle_artifacts::Builtins;
 use trestle_host::run::RunReport;
+use trestle_host::storage::Database;
 use trestle_host::tenant::TenantConfig;
 use trestle_host::tenants::{Job, Observer, ServedTenant, Tenants, TenantsOptions};
 use trestle_host::{Host, HostOptions};
@@ -42,7 +43,7 @@ fn main() -> anyhow::Result<()> {
     }
     // One host for all: one engine, one component cache, one database.
     let host = Host::new(HostOptions {
-        database: Some(".trestle/many-tenants.db".into()),
+        database: Some(Database::File(".trestle/many-tenants.db".into())),
         cache_dir: Some(".trestle/cache".into()),
     })?;
     let options = TenantsOptions { workers: 2, ..TenantsOptions::default() };

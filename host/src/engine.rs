@@ -20,14 +20,15 @@ pub use crate::guest_state::StoreSetup;
 use crate::guest_state::{GuestState, StoreOwner};
 use crate::limits::ComponentKind;
 use crate::manifest::{Manifest, roles_of};
-use crate::storage::Storage;
+use crate::storage::{Database, Storage};
 use crate::traps;
 
 /// Where the host keeps its files.
 #[derive(Debug, Clone, Default)]
 pub struct HostOptions {
-    /// SQLite database; `None` keeps everything in memory.
-    pub database: Option<PathBuf>,
+    /// The SQLite file or PostgreSQL database; `None` keeps everything in
+    /// memory.
+    pub database: Option<Database>,
     /// Compiled-component cache; `None` compiles on every load.
     pub cache_dir: Option<PathBuf>,
 }
@@ -68,7 +69,7 @@ impl Host {
     pub fn new(options: HostOptions) -> anyhow::Result<Self> {
         let engines = Engines::start()?;
         let storage = match &options.database {
-            Some(path) => Storage::open(path)?,
+            Some(database) => Storage::open(database)?,
             None => Storage::in_memory()?,
         };
         let cache = ComponentCache::new(options.cache_dir.clone())?;

@@ -24,7 +24,7 @@ pub mod plan;
 pub mod retention;
 pub mod roles;
 pub mod run;
-mod run_lease;
+pub mod run_lease;
 pub mod sample;
 pub mod sealing;
 pub mod storage;

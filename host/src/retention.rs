@@ -6,10 +6,10 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use rusqlite::params;
 
+use crate::args;
 use crate::incidents::Incidents;
-use crate::storage::Storage;
+use crate::storage::{Sql, Storage};
 
 /// Tables with a `tenant` column; every row of an erased tenant goes.
 const TENANT_TABLES: &[&str] = &["state", "activity", "runs", "run_leases", "incidents", "flow_health"];
@@ -32,11 +32,11 @@ pub fn forget_payloads(storage: &Storage, tenant: &str, older_than: Duration) ->
     let cutoff = chrono::Utc::now() - chrono::Duration::from_std(older_than).unwrap_or(chrono::Duration::MAX);
     let cutoff = cutoff.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     storage
-        .conn()
         .execute(
             "UPDATE activity SET payload = NULL WHERE tenant = ?1 AND payload IS NOT NULL AND at <= ?2",
-            params![tenant, cutoff],
+            args![tenant, cutoff],
         )
+        .map(|n| n as usize)
         .with_context(|| format!("cannot forget old payloads in {}", storage.describe()))
 }
 
@@ -46,24 +46,23 @@ pub fn erase_tenant(storage: &Storage, tenant: &str) -> anyhow::Result<Erased> {
     // The incident tables exist only once a service has run; make sure.
     Incidents::new(storage.clone())?;
     let in_db = || format!("cannot erase tenant `{tenant}` from {}", storage.describe());
-    let mut conn = storage.conn();
-    let tx = conn.transaction().with_context(in_db)?;
-    let mut erased = Erased::default();
-    let notices = tx
-        .execute(
-            "DELETE FROM incident_notices WHERE incident_id IN (SELECT id FROM incidents WHERE tenant = ?1)",
-            params![tenant],
-        )
+    let erased = storage
+        .transaction(|tx| {
+            let mut erased = Erased::default();
+            let notices = tx.execute(
+                "DELETE FROM incident_notices WHERE incident_id IN (SELECT id FROM incidents WHERE tenant = ?1)",
+                args![tenant],
+            )?;
+            erased.rows.push(("incident_notices", notices as usize));
+            for table in TENANT_TABLES {
+                let n = tx.execute(&format!("DELETE FROM {table} WHERE tenant = ?1"), args![tenant])?;
+                erased.rows.push((table, n as usize));
+            }
+            Ok(erased)
+        })
         .with_context(in_db)?;
-    erased.rows.push(("incident_notices", notices));
-    for table in TENANT_TABLES {
-        let n = tx.execute(&format!("DELETE FROM {table} WHERE tenant = ?1"), params![tenant]).with_context(in_db)?;
-        erased.rows.push((table, n));
-    }
-    tx.commit().with_context(in_db)?;
-    drop(conn);
     // Deleted rows linger in free pages until the file is rewritten.
-    storage.conn().execute_batch("VACUUM").with_context(in_db)?;
+    storage.compact().with_context(in_db)?;
     Ok(erased)
 }
 
@@ -73,24 +72,23 @@ mod tests {
 
     fn storage_with(tenants: &[&str]) -> Storage {
         let storage = Storage::in_memory().unwrap();
-        let conn = storage.conn();
+        let conn = &storage;
         for tenant in tenants {
             for (at, payload) in [("2026-01-01T00:00:00.000000Z", "Jan's address"), (&*now(), "today's address")] {
                 conn.execute(
                     "INSERT INTO activity (at, tenant, run_id, component, kind, level, message, payload)
                      VALUES (?1, ?2, 'r', 'orders', 'record', 'info', 'order 1 synced: ', ?3)",
-                    params![at, tenant, payload],
+                    args![at, tenant, payload],
                 )
                 .unwrap();
             }
-            conn.execute("INSERT INTO state VALUES (?1, 'books', 'refresh_token', 'tok')", params![tenant]).unwrap();
+            conn.execute("INSERT INTO state VALUES (?1, 'books', 'refresh_token', 'tok')", args![tenant]).unwrap();
             conn.execute(
                 "INSERT INTO runs (id, tenant, flow, started_at) VALUES (?1, ?1, 'orders', 'x')",
-                params![tenant],
+                args![tenant],
             )
             .unwrap();
         }
-        drop(conn);
         storage
     }
 
@@ -99,10 +97,13 @@ mod tests {
     }
 
     fn payloads(storage: &Storage, tenant: &str) -> Vec<String> {
-        let conn = storage.conn();
-        let mut stmt =
-            conn.prepare("SELECT payload FROM activity WHERE tenant = ?1 AND payload IS NOT NULL ORDER BY id").unwrap();
-        stmt.query_map(params![tenant], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+        storage
+            .query(
+                "SELECT payload FROM activity WHERE tenant = ?1 AND payload IS NOT NULL ORDER BY id",
+                args![tenant],
+                |r| r.get(0),
+            )
+            .unwrap()
     }
 
     #[test]
@@ -113,7 +114,7 @@ mod tests {
         assert_eq!(payloads(&storage, "t1"), ["today's address"]);
         assert_eq!(payloads(&storage, "t2").len(), 2, "another tenant keeps its own period");
         let entries: i64 =
-            storage.conn().query_row("SELECT COUNT(*) FROM activity WHERE tenant = 't1'", [], |r| r.get(0)).unwrap();
+            storage.query_one("SELECT COUNT(*) FROM activity WHERE tenant = 't1'", args![], |r| r.get(0)).unwrap();
         assert_eq!(entries, 2, "the audit entries stay");
         assert_eq!(forget_payloads(&storage, "t1", Duration::ZERO).unwrap(), 1, "zero keeps none");
         assert!(payloads(&storage, "t1").is_empty());
@@ -127,8 +128,7 @@ mod tests {
         assert!(erased.rows.contains(&("activity", 2)) && erased.rows.contains(&("state", 1)), "{erased:?}");
         let left = |table: &str| -> i64 {
             storage
-                .conn()
-                .query_row(&format!("SELECT COUNT(*) FROM {table} WHERE tenant = 't1'"), [], |r| r.get(0))
+                .query_one(&format!("SELECT COUNT(*) FROM {table} WHERE tenant = 't1'"), args![], |r| r.get(0))
                 .unwrap()
         };
         for table in TENANT_TABLES {

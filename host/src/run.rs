@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use anyhow::Context;
-use rusqlite::params;
 use wasmtime::Store;
 
+use crate::args;
 use crate::bindings::exports::trestle::sync::flow_run::{Guest as FlowGuest, GuestIndices};
 use crate::bindings::{ContractError, DateRange, Reconciliation, Summary, Trigger};
 use crate::capabilities::log::warnings;
@@ -22,7 +22,7 @@ use crate::guest_state::GuestState;
 use crate::mapping::MappingSlot;
 use crate::plan::Plan;
 use crate::run_lease::RunLease;
-use crate::storage::{LostWrites, Storage};
+use crate::storage::{LostWrites, Sql, Storage};
 use crate::traps;
 use crate::{ComponentConfig, Limits};
 
@@ -151,10 +151,9 @@ impl Host {
 
     fn record_run_end(&self, run_id: &str, outcome: &str, summary: &serde_json::Value) -> anyhow::Result<()> {
         self.storage()
-            .conn()
             .execute(
                 "UPDATE runs SET finished_at = ?2, outcome = ?3, summary = ?4 WHERE id = ?1",
-                params![run_id, now(), outcome, summary.to_string()],
+                args![run_id, now(), outcome, summary.to_string()],
             )
             .with_context(|| format!("cannot record the end of run {run_id} in {}", self.storage().describe()))?;
         Ok(())
@@ -264,10 +263,9 @@ impl Host {
 
     fn record_run_start(&self, run_id: &str, tenant: &str, flow: &str) -> anyhow::Result<()> {
         self.storage()
-            .conn()
             .execute(
                 "INSERT INTO runs (id, tenant, flow, started_at) VALUES (?1, ?2, ?3, ?4)",
-                params![run_id, tenant, flow, now()],
+                args![run_id, tenant, flow, now()],
             )
             .with_context(|| format!("cannot record the start of a run in {}", self.storage().describe()))?;
         Ok(())

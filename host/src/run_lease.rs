@@ -8,10 +8,8 @@
 
 use std::time::Duration;
 
-use anyhow::Context;
-use rusqlite::{OptionalExtension, params};
-
-use crate::storage::Storage;
+use crate::args;
+use crate::storage::{Sql, Storage};
 
 pub struct RunLease {
     storage: Storage,
@@ -19,6 +17,11 @@ pub struct RunLease {
     flow: String,
     run_id: String,
 }
+
+/// The lease is held: said as it is, without naming the database.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct AlreadyRunning(String);
 
 /// Who holds a lease: enough to tell whether it is still alive.
 struct Holder {
@@ -40,47 +43,45 @@ impl RunLease {
         longest: Duration,
     ) -> anyhow::Result<Self> {
         let in_db = || format!("cannot take the run lease in {}", storage.describe());
-        let mut conn = storage.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).with_context(in_db)?;
-        let holder = tx
-            .query_row(
-                "SELECT run_id, pid, machine, since, expires_at FROM run_leases WHERE tenant = ?1 AND flow = ?2",
-                params![tenant, flow],
-                |row| {
-                    Ok(Holder {
-                        run_id: row.get(0)?,
-                        pid: row.get(1)?,
-                        machine: row.get(2)?,
-                        since: row.get(3)?,
-                        expires_at: row.get(4)?,
-                    })
-                },
-            )
-            .optional()
-            .with_context(in_db)?;
-        let now = chrono::Utc::now();
-        if let Some(h) = holder
-            && h.expires_at > now.timestamp()
-            // A holder on another machine is trusted until its lease expires.
-            && (h.machine != machine() || process_alive(h.pid))
-        {
-            anyhow::bail!(
-                "flow `{flow}` of tenant `{tenant}` is already running (run {}, process {} on {}, since {}); \
-                 one run at a time keeps records from being written twice: wait for it to finish",
-                h.run_id,
-                h.pid,
-                h.machine,
-                h.since
-            );
-        }
-        let expires_at = now.timestamp() + i64::try_from(longest.as_secs()).unwrap_or(i64::MAX / 2) + 60;
-        tx.execute(
-            "INSERT OR REPLACE INTO run_leases (tenant, flow, run_id, pid, machine, since, expires_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![tenant, flow, run_id, std::process::id(), machine(), now.to_rfc3339(), expires_at],
-        )
-        .with_context(in_db)?;
-        tx.commit().with_context(in_db)?;
+        storage
+            .write_transaction(|tx| {
+                let holder = tx.query_opt(
+                    "SELECT run_id, pid, machine, since, expires_at FROM run_leases WHERE tenant = ?1 AND flow = ?2",
+                    args![tenant, flow],
+                    |row| {
+                        Ok(Holder {
+                            run_id: row.get(0)?,
+                            pid: row.get(1)?,
+                            machine: row.get(2)?,
+                            since: row.get(3)?,
+                            expires_at: row.get(4)?,
+                        })
+                    },
+                )?;
+                let now = chrono::Utc::now();
+                if let Some(h) = holder
+                    && h.expires_at > now.timestamp()
+                    // A holder on another machine is trusted until its lease expires.
+                    && (h.machine != machine() || process_alive(h.pid))
+                {
+                    return Err(AlreadyRunning(format!(
+                        "flow `{flow}` of tenant `{tenant}` is already running (run {}, process {} on {}, since {}); \
+                         one run at a time keeps records from being written twice: wait for it to finish",
+                        h.run_id, h.pid, h.machine, h.since
+                    ))
+                    .into());
+                }
+                let expires_at = now.timestamp() + i64::try_from(longest.as_secs()).unwrap_or(i64::MAX / 2) + 60;
+                tx.execute(
+                    "INSERT INTO run_leases (tenant, flow, run_id, pid, machine, since, expires_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+                     ON CONFLICT (tenant, flow) DO UPDATE SET run_id = excluded.run_id, pid = excluded.pid, \
+                       machine = excluded.machine, since = excluded.since, expires_at = excluded.expires_at",
+                    args![tenant, flow, run_id, std::process::id(), machine(), now.to_rfc3339(), expires_at],
+                )?;
+                Ok(())
+            })
+            .map_err(|e| if e.is::<AlreadyRunning>() { e } else { e.context(in_db()) })?;
         Ok(RunLease { storage: storage.clone(), tenant: tenant.into(), flow: flow.into(), run_id: run_id.into() })
     }
 }
@@ -88,9 +89,9 @@ impl RunLease {
 impl Drop for RunLease {
     fn drop(&mut self) {
         // Only our own lease: one taken over after ours expired stays.
-        let _ = self.storage.conn().execute(
+        let _ = self.storage.execute(
             "DELETE FROM run_leases WHERE tenant = ?1 AND flow = ?2 AND run_id = ?3",
-            params![self.tenant, self.flow, self.run_id],
+            args![self.tenant, self.flow, self.run_id],
         );
     }
 }
@@ -136,11 +137,11 @@ mod tests {
     fn a_lease_left_by_a_killed_process_or_past_its_time_is_taken_over() {
         let storage = Storage::in_memory().unwrap();
         let insert = |pid: u32, expires_at: i64| {
+            storage.execute("DELETE FROM run_leases", args![]).unwrap();
             storage
-                .conn()
                 .execute(
-                    "INSERT OR REPLACE INTO run_leases VALUES ('t', 'orders', 'old', ?1, ?2, 'then', ?3)",
-                    params![pid, machine(), expires_at],
+                    "INSERT INTO run_leases VALUES ('t', 'orders', 'old', ?1, ?2, 'then', ?3)",
+                    args![pid, machine(), expires_at],
                 )
                 .unwrap();
         };

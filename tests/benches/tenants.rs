@@ -63,7 +63,7 @@ fn main() {
         Emulators::start(Options { orders: 4, products: 20, rate_limits: false, ..Options::default() }).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let host = Host::new(HostOptions {
-        database: Some(dir.path().join("trestle.db")),
+        database: Some(dir.path().join("trestle.db").into()),
         cache_dir: Some(dir.path().join("cache")),
     })
     .unwrap();

@@ -3,6 +3,7 @@
 //! config would configure them.
 
 pub mod contract;
+pub mod postgres;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;

@@ -10,14 +10,14 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use rusqlite::params;
 use serde::Serialize;
 
+use crate::args;
 use crate::bindings::trestle::sync::log;
 use crate::capabilities::config::ComponentConfig;
 use crate::limits::{ComponentKind, Limits};
 use crate::plan::Plan;
-use crate::storage::Storage;
+use crate::storage::{Sql, Storage, ToValue};
 
 /// Who is writing: one component in one run of one tenant.
 #[derive(Debug, Clone)]
@@ -288,38 +288,35 @@ impl ActivityWriter {
     }
 
     fn write(&self, entries: &[Entry]) -> anyhow::Result<()> {
-        let mut conn = self.storage.conn();
-        let tx = conn.transaction()?;
-        {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO activity (at, tenant, run_id, component, kind, level, message, fields,
-                    record_kind, source_system, source_id, target_system, target_id, outcome, payload, duration_us)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-            )?;
+        self.storage.transaction(|tx| {
             for e in entries {
                 let r = e.record.as_ref();
-                stmt.execute(params![
-                    e.at,
-                    self.ctx.tenant,
-                    self.ctx.run_id,
-                    self.ctx.component,
-                    e.kind,
-                    e.level,
-                    e.message,
-                    e.fields,
-                    r.map(|r| &r.record_kind),
-                    r.map(|r| &r.source_system),
-                    r.map(|r| &r.source_id),
-                    r.map(|r| &r.target_system),
-                    r.and_then(|r| r.target_id.as_ref()),
-                    r.map(|r| &r.outcome),
-                    r.and_then(|r| r.payload.as_ref()),
-                    e.duration_us,
-                ])?;
+                tx.execute(
+                    "INSERT INTO activity (at, tenant, run_id, component, kind, level, message, fields,
+                        record_kind, source_system, source_id, target_system, target_id, outcome, payload, duration_us)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                    args![
+                        e.at,
+                        self.ctx.tenant,
+                        self.ctx.run_id,
+                        self.ctx.component,
+                        e.kind,
+                        e.level,
+                        e.message,
+                        e.fields,
+                        r.map(|r| &r.record_kind),
+                        r.map(|r| &r.source_system),
+                        r.map(|r| &r.source_id),
+                        r.map(|r| &r.target_system),
+                        r.and_then(|r| r.target_id.as_ref()),
+                        r.map(|r| &r.outcome),
+                        r.and_then(|r| r.payload.as_ref()),
+                        e.duration_us,
+                    ],
+                )?;
             }
-        }
-        tx.commit()?;
-        Ok(())
+            Ok(())
+        })
     }
 }
 
@@ -370,19 +367,16 @@ pub struct ActivityQuery {
 }
 
 pub fn query(storage: &Storage, q: &ActivityQuery) -> anyhow::Result<Vec<ActivityEntry>> {
-    let conn = storage.conn();
-    let mut stmt = conn.prepare_cached(
+    let limit = q.limit.map_or(i64::MAX, |l| l as i64);
+    let mut out = storage.query(
         "SELECT id, at, tenant, run_id, component, kind, level, message, record_kind, source_system,
                 source_id, target_system, target_id, outcome, payload, duration_us
          FROM activity
-         WHERE (?1 IS NULL OR tenant = ?1) AND (?2 IS NULL OR run_id = ?2) AND (?3 IS NULL OR component = ?3)
-           AND (?4 IS NULL OR kind = ?4) AND (?5 IS NULL OR record_kind = ?5) AND (?6 IS NULL OR source_id = ?6)
-           AND (?7 IS NULL OR outcome = ?7)
+         WHERE (tenant = ?1 OR ?1 IS NULL) AND (run_id = ?2 OR ?2 IS NULL) AND (component = ?3 OR ?3 IS NULL)
+           AND (kind = ?4 OR ?4 IS NULL) AND (record_kind = ?5 OR ?5 IS NULL) AND (source_id = ?6 OR ?6 IS NULL)
+           AND (outcome = ?7 OR ?7 IS NULL)
          ORDER BY id DESC LIMIT ?8",
-    )?;
-    let limit = q.limit.map_or(-1, |l| l as i64);
-    let rows = stmt.query_map(
-        params![q.tenant, q.run_id, q.component, q.kind, q.record_kind, q.source_id, q.outcome, limit],
+        args![q.tenant, q.run_id, q.component, q.kind, q.record_kind, q.source_id, q.outcome, limit],
         |r| {
             Ok(ActivityEntry {
                 id: r.get(0)?,
@@ -404,7 +398,6 @@ pub fn query(storage: &Storage, q: &ActivityQuery) -> anyhow::Result<Vec<Activit
             })
         },
     )?;
-    let mut out = rows.collect::<Result<Vec<_>, _>>()?;
     out.reverse();
     Ok(out)
 }
@@ -419,16 +412,22 @@ pub fn warnings(
     components: &[&str],
     limit: usize,
 ) -> anyhow::Result<Vec<(String, String)>> {
-    let conn = storage.conn();
-    let mut stmt = conn.prepare_cached(
-        "SELECT component, message FROM activity
-         WHERE tenant = ?1 AND run_id = ?2 AND kind = 'log' AND level IN ('warn', 'error')
-           AND component IN (SELECT value FROM json_each(?3))
-         ORDER BY id LIMIT ?4",
-    )?;
-    let components = serde_json::to_string(components)?;
-    let rows = stmt.query_map(params![tenant, run_id, components, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    if components.is_empty() {
+        return Ok(Vec::new());
+    }
+    let listed = (0..components.len()).map(|i| format!("?{}", i + 4)).collect::<Vec<_>>().join(", ");
+    let mut bound = args![tenant, run_id, limit as i64].to_vec();
+    bound.extend(components.iter().map(ToValue::to_value));
+    storage.query(
+        &format!(
+            "SELECT component, message FROM activity
+             WHERE tenant = ?1 AND run_id = ?2 AND kind = 'log' AND level IN ('warn', 'error')
+               AND component IN ({listed})
+             ORDER BY id LIMIT ?3"
+        ),
+        &bound,
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
 }
 
 /// One Store's `trestle:sync/log`.

@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use rusqlite::{OptionalExtension, params};
 
+use crate::args;
 use crate::bindings::trestle::sync::state;
 use crate::sealing;
-use crate::storage::Storage;
+use crate::storage::{Sql, Storage};
 
 /// A dry run's writes: key -> value set (`Some`) or deleted (`None`).
 type Overlay = BTreeMap<String, Option<String>>;
@@ -48,13 +48,11 @@ impl StateScope {
         }
         let stored: Option<String> = self
             .storage
-            .conn()
-            .query_row(
+            .query_opt(
                 "SELECT value FROM state WHERE tenant = ?1 AND namespace = ?2 AND key = ?3",
-                params![self.tenant, self.namespace, key],
+                args![self.tenant, self.namespace, key],
                 |r| r.get(0),
             )
-            .optional()
             .with_context(|| format!("cannot read state `{key}` from {}", self.storage.describe()))?;
         stored.map(|value| self.open(key, value)).transpose()
     }
@@ -78,11 +76,10 @@ impl StateScope {
             None => value.to_string(),
         };
         self.storage
-            .conn()
             .execute(
                 "INSERT INTO state (tenant, namespace, key, value) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (tenant, namespace, key) DO UPDATE SET value = excluded.value",
-                params![self.tenant, self.namespace, key, stored],
+                args![self.tenant, self.namespace, key, stored],
             )
             .with_context(|| format!("cannot write state `{key}` to {}", self.storage.describe()))?;
         Ok(())
@@ -94,27 +91,24 @@ impl StateScope {
             return Ok(());
         }
         self.storage
-            .conn()
             .execute(
                 "DELETE FROM state WHERE tenant = ?1 AND namespace = ?2 AND key = ?3",
-                params![self.tenant, self.namespace, key],
+                args![self.tenant, self.namespace, key],
             )
             .with_context(|| format!("cannot delete state `{key}` from {}", self.storage.describe()))?;
         Ok(())
     }
 
     pub fn keys(&self, prefix: &str) -> anyhow::Result<Vec<String>> {
-        let conn = self.storage.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT key FROM state WHERE tenant = ?1 AND namespace = ?2 AND substr(key, 1, length(?3)) = ?3
-             ORDER BY key",
-        )?;
-        let mut keys = stmt
-            .query_map(params![self.tenant, self.namespace, prefix], |r| r.get(0))
-            .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
+        let mut keys: Vec<String> = self
+            .storage
+            .query(
+                "SELECT key FROM state WHERE tenant = ?1 AND namespace = ?2 AND substr(key, 1, length(?3)) = ?3
+                 ORDER BY key",
+                args![self.tenant, self.namespace, prefix],
+                |r| r.get(0),
+            )
             .with_context(|| format!("cannot list state from {}", self.storage.describe()))?;
-        drop(stmt);
-        drop(conn);
         if let Some(overlay) = self.overlaid() {
             let mut merged: std::collections::BTreeSet<String> = keys.into_iter().collect();
             for (key, value) in overlay.range(prefix.to_string()..).take_while(|(k, _)| k.starts_with(prefix)) {
@@ -137,27 +131,26 @@ pub fn reseal_tenant(storage: &Storage, tenant: &str) -> anyhow::Result<usize> {
         anyhow::bail!("no state keys are set: set {} to the keys to seal with", sealing::KEYS_VAR);
     };
     let in_db = || format!("cannot reseal the state of tenant `{tenant}` in {}", storage.describe());
-    let mut conn = storage.conn();
-    let tx = conn.transaction().with_context(in_db)?;
-    let rows: Vec<(String, String, String)> = {
-        let mut stmt = tx.prepare("SELECT namespace, key, value FROM state WHERE tenant = ?1").with_context(in_db)?;
-        stmt.query_map(params![tenant], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .and_then(|rows| rows.collect::<Result<_, _>>())
-            .with_context(in_db)?
-    };
-    let mut resealed = 0;
-    for (namespace, key, stored) in rows.into_iter().filter(|(_, _, v)| keys.needs_resealing(v)) {
-        let bound = sealing::binding(tenant, &namespace, &key);
-        let what = format!("state `{key}` of `{namespace}` (tenant {tenant})");
-        let value = sealing::open(Some(keys), &what, &bound, stored)?;
-        tx.execute(
-            "UPDATE state SET value = ?4 WHERE tenant = ?1 AND namespace = ?2 AND key = ?3",
-            params![tenant, namespace, key, keys.seal(&bound, &value)],
-        )
+    let resealed = storage
+        .transaction(|tx| {
+            let rows: Vec<(String, String, String)> =
+                tx.query("SELECT namespace, key, value FROM state WHERE tenant = ?1", args![tenant], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+            let mut resealed = 0;
+            for (namespace, key, stored) in rows.into_iter().filter(|(_, _, v)| keys.needs_resealing(v)) {
+                let bound = sealing::binding(tenant, &namespace, &key);
+                let what = format!("state `{key}` of `{namespace}` (tenant {tenant})");
+                let value = sealing::open(Some(keys), &what, &bound, stored)?;
+                tx.execute(
+                    "UPDATE state SET value = ?4 WHERE tenant = ?1 AND namespace = ?2 AND key = ?3",
+                    args![tenant, namespace, key, keys.seal(&bound, &value)],
+                )?;
+                resealed += 1;
+            }
+            Ok(resealed)
+        })
         .with_context(in_db)?;
-        resealed += 1;
-    }
-    tx.commit().with_context(in_db)?;
     Ok(resealed)
 }
 
@@ -211,7 +204,7 @@ mod tests {
     use crate::sealing::StateKeys;
 
     fn raw(storage: &Storage, key: &str) -> String {
-        storage.conn().query_row("SELECT value FROM state WHERE key = ?1", params![key], |r| r.get(0)).unwrap()
+        storage.query_one("SELECT value FROM state WHERE key = ?1", args![key], |r| r.get(0)).unwrap()
     }
 
     #[test]
@@ -232,17 +225,11 @@ mod tests {
 
         // Rotation: the same rows under a process with k2 first and k1
         // kept to open; resealing moves all to k2.
-        let rows: Vec<(String, String)> = storage
-            .conn()
-            .prepare("SELECT key, value FROM state")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
+        let rows: Vec<(String, String)> =
+            storage.query("SELECT key, value FROM state", args![], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
         let next = Storage::in_memory().unwrap();
         for (key, value) in &rows {
-            next.conn().execute("INSERT INTO state VALUES ('t', 'books', ?1, ?2)", params![key, value]).unwrap();
+            next.execute("INSERT INTO state VALUES ('t', 'books', ?1, ?2)", args![key, value]).unwrap();
         }
         next.seal_state_with(StateKeys::parse(&format!("{k2},{k1}")).unwrap()).unwrap();
         let scope = StateScope::new(next.clone(), "t", "books");

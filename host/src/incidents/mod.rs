@@ -12,11 +12,11 @@ pub mod rules;
 use std::time::Duration;
 
 use anyhow::Context;
-use rusqlite::params;
 use serde::Serialize;
 
+use crate::args;
 use crate::run::{FlowStopped, RunReport};
-use crate::storage::Storage;
+use crate::storage::{Row, Sql, Storage};
 pub use rules::{Cause, IncidentKind, Thresholds, WaitingRecord};
 use rules::{Decision, RunFacts};
 
@@ -81,8 +81,7 @@ pub struct Incidents {
 impl Incidents {
     pub fn new(storage: Storage) -> anyhow::Result<Self> {
         storage
-            .conn()
-            .execute_batch(SCHEMA)
+            .create_tables(SCHEMA)
             .with_context(|| format!("cannot create the incident tables in {}", storage.describe()))?;
         Ok(Self { storage })
     }
@@ -135,12 +134,12 @@ impl Incidents {
 
     /// The tenant's open incidents, oldest first.
     pub fn open(&self, tenant: &str) -> anyhow::Result<Vec<Incident>> {
-        let conn = self.storage.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM incidents WHERE tenant = ?1 AND closed_at IS NULL ORDER BY id"
-        ))?;
-        let rows = stmt.query_map(params![tenant], incident_of)?;
-        rows.collect::<Result<_, _>>()
+        self.storage
+            .query(
+                &format!("SELECT {COLUMNS} FROM incidents WHERE tenant = ?1 AND closed_at IS NULL ORDER BY id"),
+                args![tenant],
+                incident_of,
+            )
             .with_context(|| format!("cannot read incidents from {}", self.storage.describe()))
     }
 
@@ -148,8 +147,7 @@ impl Incidents {
     /// (an incident that opened and closed while the channel was down gives
     /// both, in order).
     pub fn undelivered(&self, tenant: &str, channel: &str) -> anyhow::Result<Vec<Notice>> {
-        let conn = self.storage.conn();
-        let mut stmt = conn.prepare_cached(&format!(
+        let sql = format!(
             "SELECT {COLUMNS}, e.event FROM incidents
                JOIN (SELECT 'opened' AS event UNION ALL SELECT 'closed') e
                  ON e.event = 'opened' OR incidents.closed_at IS NOT NULL
@@ -157,12 +155,13 @@ impl Incidents {
                 AND NOT EXISTS (SELECT 1 FROM incident_notices n WHERE n.incident_id = incidents.id
                                 AND n.event = e.event AND n.channel = ?2 AND n.sent_at IS NOT NULL)
               ORDER BY incidents.id, e.event = 'closed'"
-        ))?;
-        let rows = stmt.query_map(params![tenant, channel], |row| {
-            let event: String = row.get(9)?;
-            Ok(Notice { event: if event == "opened" { "opened" } else { "closed" }, incident: incident_of(row)? })
-        })?;
-        rows.collect::<Result<_, _>>().with_context(|| format!("cannot read notices from {}", self.storage.describe()))
+        );
+        self.storage
+            .query(&sql, args![tenant, channel], |row| {
+                let event: String = row.get(9)?;
+                Ok(Notice { event: if event == "opened" { "opened" } else { "closed" }, incident: incident_of(row)? })
+            })
+            .with_context(|| format!("cannot read notices from {}", self.storage.describe()))
     }
 
     /// Records a delivery attempt of `notice` to `channel`.
@@ -172,13 +171,12 @@ impl Incidents {
             Err(e) => (None, Some(e)),
         };
         self.storage
-            .conn()
             .execute(
                 "INSERT INTO incident_notices (incident_id, event, channel, sent_at, attempts, last_error)
                  VALUES (?1, ?2, ?3, ?4, 1, ?5)
                  ON CONFLICT (incident_id, event, channel) DO UPDATE
-                   SET sent_at = excluded.sent_at, attempts = attempts + 1, last_error = excluded.last_error",
-                params![notice.incident.id, notice.event, channel, sent_at, error],
+                   SET sent_at = excluded.sent_at, attempts = incident_notices.attempts + 1, last_error = excluded.last_error",
+                args![notice.incident.id, notice.event, channel, sent_at, error],
             )
             .with_context(|| format!("cannot record a notice in {}", self.storage.describe()))?;
         Ok(())
@@ -186,14 +184,14 @@ impl Incidents {
 
     /// Failed runs in a row, counting this one.
     fn count_failure(&self, tenant: &str, flow: &str, failed: bool) -> anyhow::Result<u32> {
-        let conn = self.storage.conn();
-        let count: u32 = conn
-            .query_row(
+        let count: u32 = self
+            .storage
+            .query_one(
                 "INSERT INTO flow_health (tenant, flow, failures_in_a_row) VALUES (?1, ?2, ?3)
                  ON CONFLICT (tenant, flow) DO UPDATE
-                   SET failures_in_a_row = CASE WHEN ?3 = 0 THEN 0 ELSE failures_in_a_row + 1 END
+                   SET failures_in_a_row = CASE WHEN ?3 = 0 THEN 0 ELSE flow_health.failures_in_a_row + 1 END
                  RETURNING failures_in_a_row",
-                params![tenant, flow, u32::from(failed)],
+                args![tenant, flow, u32::from(failed)],
                 |row| row.get(0),
             )
             .with_context(|| format!("cannot count failed runs in {}", self.storage.describe()))?;
@@ -201,33 +199,36 @@ impl Incidents {
     }
 
     fn open_kinds(&self, tenant: &str, flow: &str) -> anyhow::Result<Vec<IncidentKind>> {
-        let conn = self.storage.conn();
-        let mut stmt =
-            conn.prepare_cached("SELECT kind FROM incidents WHERE tenant = ?1 AND flow = ?2 AND closed_at IS NULL")?;
-        let kinds = stmt.query_map(params![tenant, flow], |row| row.get::<_, String>(0))?;
-        Ok(kinds.filter_map(|k| k.ok().as_deref().and_then(IncidentKind::parse)).collect())
+        let kinds = self.storage.query(
+            "SELECT kind FROM incidents WHERE tenant = ?1 AND flow = ?2 AND closed_at IS NULL",
+            args![tenant, flow],
+            |row| row.get::<String>(0),
+        )?;
+        Ok(kinds.iter().filter_map(|k| IncidentKind::parse(k)).collect())
     }
 
     fn apply(&self, tenant: &str, flow: &str, decision: Decision) -> anyhow::Result<Notice> {
-        let conn = self.storage.conn();
+        let conn = &self.storage;
         let in_db = || format!("cannot record an incident in {}", self.storage.describe());
         let (event, id) = match decision {
             Decision::Open { kind, facts } => {
                 let said = explain::explain(flow, &facts);
-                conn.execute(
-                    "INSERT INTO incidents (tenant, flow, kind, opened_at, explanation, next_step)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![tenant, flow, kind.as_str(), now(), said.explanation, said.next_step],
-                )
-                .with_context(in_db)?;
-                ("opened", conn.last_insert_rowid())
+                let id: i64 = conn
+                    .query_one(
+                        "INSERT INTO incidents (tenant, flow, kind, opened_at, explanation, next_step)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+                        args![tenant, flow, kind.as_str(), now(), said.explanation, said.next_step],
+                        |row| row.get(0),
+                    )
+                    .with_context(in_db)?;
+                ("opened", id)
             }
             Decision::Close { kind, why } => {
                 let id: i64 = conn
-                    .query_row(
+                    .query_one(
                         "UPDATE incidents SET closed_at = ?4, closed_why = ?5
                           WHERE tenant = ?1 AND flow = ?2 AND kind = ?3 AND closed_at IS NULL RETURNING id",
-                        params![tenant, flow, kind.as_str(), now(), why],
+                        args![tenant, flow, kind.as_str(), now(), why],
                         |row| row.get(0),
                     )
                     .with_context(in_db)?;
@@ -235,29 +236,29 @@ impl Incidents {
             }
         };
         let incident = conn
-            .query_row(&format!("SELECT {COLUMNS} FROM incidents WHERE id = ?1"), params![id], incident_of)
+            .query_one(&format!("SELECT {COLUMNS} FROM incidents WHERE id = ?1"), args![id], incident_of)
             .with_context(in_db)?;
         Ok(Notice { event, incident })
     }
 
     /// The records of `run_id` booked with totals other than the source's.
     fn mismatched(&self, tenant: &str, run_id: &str) -> anyhow::Result<Vec<WaitingRecord>> {
-        let conn = self.storage.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT record_kind, source_id, at, message FROM activity
-              WHERE tenant = ?1 AND run_id = ?2 AND kind = 'record' AND outcome = 'mismatched' ORDER BY id",
-        )?;
-        let rows = stmt.query_map(params![tenant, run_id], waiting_of)?;
-        rows.collect::<Result<_, _>>()
+        self.storage
+            .query(
+                "SELECT record_kind, source_id, at, message FROM activity
+                  WHERE tenant = ?1 AND run_id = ?2 AND kind = 'record' AND outcome = 'mismatched' ORDER BY id",
+                args![tenant, run_id],
+                waiting_of,
+            )
             .with_context(|| format!("cannot read the run's records from {}", self.storage.describe()))
     }
 
     /// Records of the flow whose latest outcome is `parked` and that have
     /// been parked since before `cutoff` (since their last other outcome).
     fn waiting_since_before(&self, tenant: &str, flow: &str, cutoff: &str) -> anyhow::Result<Vec<WaitingRecord>> {
-        let conn = self.storage.conn();
-        let mut stmt = conn.prepare_cached(
-            "WITH mine AS (
+        self.storage
+            .query(
+                "WITH mine AS (
                  SELECT id, record_kind, source_id, outcome, at, message FROM activity
                   WHERE tenant = ?1 AND component = ?2 AND kind = 'record'),
              latest AS (SELECT record_kind, source_id, MAX(id) AS id FROM mine GROUP BY record_kind, source_id),
@@ -271,16 +272,16 @@ impl Incidents {
                                                     AND o.outcome <> 'parked'), 0)) AS at
                    FROM still s)
              SELECT record_kind, source_id, at, message FROM since WHERE at <= ?3 ORDER BY at",
-        )?;
-        let rows = stmt.query_map(params![tenant, flow, cutoff], waiting_of)?;
-        rows.collect::<Result<_, _>>()
+                args![tenant, flow, cutoff],
+                waiting_of,
+            )
             .with_context(|| format!("cannot read parked records from {}", self.storage.describe()))
     }
 }
 
 const COLUMNS: &str = "incidents.id, tenant, flow, kind, opened_at, closed_at, explanation, next_step, closed_why";
 
-fn incident_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Incident> {
+fn incident_of(row: &Row) -> anyhow::Result<Incident> {
     let kind: String = row.get(3)?;
     Ok(Incident {
         id: row.get(0)?,
@@ -296,7 +297,7 @@ fn incident_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Incident> {
 }
 
 /// A record row of the activity log; its message is "<kind> <id> <outcome>: <detail>".
-fn waiting_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<WaitingRecord> {
+fn waiting_of(row: &Row) -> anyhow::Result<WaitingRecord> {
     let message: String = row.get(3)?;
     let detail = message.split_once(": ").map_or(message.as_str(), |(_, d)| d).to_string();
     Ok(WaitingRecord { record_kind: row.get(0)?, source_id: row.get(1)?, since: row.get(2)?, detail })

@@ -28,12 +28,13 @@
 
 pub use crate::roles::ROLES;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
 use crate::limits::{ComponentKind, LimitOverrides};
+use crate::storage::Database;
 use crate::tenant::alerts::AlertsConfig;
 use crate::tenant::bounds;
 use crate::tenant::paths::PathScope;
@@ -44,9 +45,10 @@ use crate::tenant::retention::RetentionConfig;
 pub struct TenantConfig {
     /// The tenant's id: namespaces its state and activity.
     pub tenant: String,
-    /// SQLite database; default `.trestle/trestle.db` beside the config.
-    /// Relative to the config's folder and inside it (see `paths`).
-    pub database: Option<PathBuf>,
+    /// A SQLite file, default `.trestle/trestle.db` beside the config
+    /// (relative to the config's folder and inside it, see `paths`), or a
+    /// `postgres://` URL (`{ env = "NAME" }` keeps its password out of the file).
+    pub database: Option<Database>,
     #[serde(default)]
     pub connections: BTreeMap<String, ConnectionConfig>,
     #[serde(default)]
@@ -182,8 +184,11 @@ impl TenantConfig {
     }
 
     fn resolve_paths(&mut self, dir: &Path, scope: PathScope) -> anyhow::Result<()> {
-        let database = self.database.clone().unwrap_or_else(|| PathBuf::from(".trestle/trestle.db"));
-        self.database = Some(scope.resolve(dir, "database", &database)?);
+        let database = self.database.take().unwrap_or_else(|| Database::File(".trestle/trestle.db".into()));
+        self.database = Some(match database {
+            Database::File(path) => Database::File(scope.resolve(dir, "database", &path)?),
+            url @ Database::Postgres(_) => url,
+        });
         // A component named by a path (not a built-in name) is a file too.
         let file = |key: String, name: &mut String| -> anyhow::Result<()> {
             if name.ends_with(".wasm") {

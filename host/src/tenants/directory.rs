@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use anyhow::{Context, bail};
 use sha2::{Digest, Sha256};
 
+use crate::storage::Database;
 use crate::tenant::{PathScope, TenantConfig};
 use crate::tenants::set::{Put, Tenants};
 
@@ -141,11 +142,10 @@ impl TenantDirectory {
                 config.tenant
             );
         }
-        if config.database.as_deref() != Some(self.database().as_path()) {
+        if let Some(own) = config.database.as_ref().filter(|d| **d != Database::File(self.database())) {
             bail!(
-                "tenant `{id}` names its own database ({}): the tenants of {} share {}, so remove `database` from its \
+                "tenant `{id}` names its own database ({own}): the tenants of {} share {}, so remove `database` from its \
                  file",
-                config.database.as_deref().unwrap_or(Path::new("")).display(),
                 self.dir.display(),
                 self.database().display()
             );

@@ -2,12 +2,12 @@
 //! `runs` table and its record outcomes from the activity log.
 
 use anyhow::Context;
-use rusqlite::params;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::args;
 use crate::capabilities::log::{ActivityQuery, query};
-use crate::storage::Storage;
+use crate::storage::{Sql, Storage};
 
 /// One run as the `runs` table keeps it.
 #[derive(Debug, Clone, Serialize)]
@@ -41,23 +41,24 @@ pub struct RecordOutcome {
 
 /// The tenant's newest runs first, of one flow or all.
 pub fn runs(storage: &Storage, tenant: &str, flow: Option<&str>, limit: usize) -> anyhow::Result<Vec<RunRecord>> {
-    let conn = storage.conn();
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, flow, started_at, finished_at, outcome, summary FROM runs
-          WHERE tenant = ?1 AND (?2 IS NULL OR flow = ?2) ORDER BY started_at DESC, rowid DESC LIMIT ?3",
-    )?;
-    let rows = stmt.query_map(params![tenant, flow, limit as i64], |r| {
-        let summary: Option<String> = r.get(5)?;
-        Ok(RunRecord {
-            id: r.get(0)?,
-            flow: r.get(1)?,
-            started_at: r.get(2)?,
-            finished_at: r.get(3)?,
-            outcome: r.get(4)?,
-            summary: summary.and_then(|s| serde_json::from_str(&s).ok()),
-        })
-    })?;
-    rows.collect::<Result<_, _>>().with_context(|| format!("cannot read runs from {}", storage.describe()))
+    storage
+        .query(
+            "SELECT id, flow, started_at, finished_at, outcome, summary FROM runs
+              WHERE tenant = ?1 AND (flow = ?2 OR ?2 IS NULL) ORDER BY started_at DESC, id DESC LIMIT ?3",
+            args![tenant, flow, limit as i64],
+            |r| {
+                let summary: Option<String> = r.get(5)?;
+                Ok(RunRecord {
+                    id: r.get(0)?,
+                    flow: r.get(1)?,
+                    started_at: r.get(2)?,
+                    finished_at: r.get(3)?,
+                    outcome: r.get(4)?,
+                    summary: summary.and_then(|s| serde_json::from_str(&s).ok()),
+                })
+            },
+        )
+        .with_context(|| format!("cannot read runs from {}", storage.describe()))
 }
 
 /// Which record outcomes to read; every field narrows.

@@ -4,10 +4,10 @@
 
 use anyhow::Context;
 use rand::RngCore;
-use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-use crate::storage::Storage;
+use crate::args;
+use crate::storage::{Sql, Storage};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS tenant_tokens (
@@ -34,8 +34,7 @@ pub fn digest(token: &str) -> String {
 impl TenantTokens {
     pub fn new(storage: Storage) -> anyhow::Result<Self> {
         storage
-            .conn()
-            .execute_batch(SCHEMA)
+            .create_tables(SCHEMA)
             .with_context(|| format!("cannot create the tenant tokens table in {}", storage.describe()))?;
         Ok(Self { storage })
     }
@@ -47,10 +46,9 @@ impl TenantTokens {
         let token = format!("{TOKEN_PREFIX}{}", hex::encode(bytes));
         let issued_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         self.storage
-            .conn()
             .execute(
                 "INSERT INTO tenant_tokens (token_sha256, tenant, issued_at) VALUES (?1, ?2, ?3)",
-                params![digest(&token), tenant, issued_at],
+                args![digest(&token), tenant, issued_at],
             )
             .with_context(|| format!("cannot store a token in {}", self.storage.describe()))?;
         Ok(token)
@@ -59,17 +57,15 @@ impl TenantTokens {
     /// The tenant `token` belongs to, if any.
     pub fn tenant_of(&self, token: &str) -> anyhow::Result<Option<String>> {
         self.storage
-            .conn()
-            .query_row("SELECT tenant FROM tenant_tokens WHERE token_sha256 = ?1", params![digest(token)], |r| r.get(0))
-            .optional()
+            .query_opt("SELECT tenant FROM tenant_tokens WHERE token_sha256 = ?1", args![digest(token)], |r| r.get(0))
             .with_context(|| format!("cannot read the tenant tokens in {}", self.storage.describe()))
     }
 
     /// Revokes every token of `tenant`; says how many there were.
     pub fn revoke(&self, tenant: &str) -> anyhow::Result<usize> {
         self.storage
-            .conn()
-            .execute("DELETE FROM tenant_tokens WHERE tenant = ?1", params![tenant])
+            .execute("DELETE FROM tenant_tokens WHERE tenant = ?1", args![tenant])
+            .map(|n| n as usize)
             .with_context(|| format!("cannot revoke the tokens of `{tenant}` in {}", self.storage.describe()))
     }
 }

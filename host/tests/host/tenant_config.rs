@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use trestle_artifacts::Builtins;
+use trestle_host::storage::Database;
 use trestle_host::tenant::{PathScope, PreparedTenant, TenantConfig};
 use trestle_host::{Host, HostOptions};
 
@@ -93,14 +94,15 @@ fn paths_stay_in_the_tenant_folder_unless_the_operator_allows_more() {
         assert!(err.contains("`database`") && err.contains("outside the tenant's folder"), "{err}");
         assert!(err.contains("--allow-paths-outside-tenant"), "the message says how to allow it: {err}");
         let allowed = TenantConfig::load_with(&config, PathScope::Anywhere).unwrap();
-        assert!(allowed.database.unwrap().ends_with(database.trim_start_matches("../").trim_start_matches('/')));
+        let Some(Database::File(path)) = allowed.database else { panic!("{database} is a file") };
+        assert!(path.ends_with(database.trim_start_matches("../").trim_start_matches('/')));
     }
     std::fs::write(&config, "tenant = \"a\"\n[mapping]\nmodule = \"../other/mapping.wasm\"\n").unwrap();
     let err = format!("{:#}", TenantConfig::load(&config).unwrap_err());
     assert!(err.contains("`mapping.module`") && err.contains("outside the tenant's folder"), "{err}");
 
     std::fs::write(&config, "tenant = \"a\"\ndatabase = \"data/t.db\"\n").unwrap();
-    assert_eq!(TenantConfig::load(&config).unwrap().database.unwrap(), tenant.join("data/t.db"));
+    assert_eq!(TenantConfig::load(&config).unwrap().database.unwrap(), Database::File(tenant.join("data/t.db")));
 }
 
 #[test]

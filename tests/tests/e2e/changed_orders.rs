@@ -222,7 +222,7 @@ fn a_kill_right_after_the_credit_or_its_payment_never_rebooks_twice() {
     let db = dir.join("trestle.db");
     let config = config(&emulators, &settings(&emulators, "rebook"));
     let open =
-        || Host::new(HostOptions { database: Some(db.clone()), cache_dir: Some(trestle_e2e::cache_dir()) }).unwrap();
+        || Host::new(HostOptions { database: Some(db.clone().into()), cache_dir: Some(trestle_e2e::cache_dir()) }).unwrap();
     {
         let host = open();
         run(&host, &prepare(&host, &config));

@@ -8,8 +8,10 @@ use std::collections::BTreeSet;
 
 use trestle_artifacts::Builtins;
 use trestle_emulators::{Emulators, Options};
+use trestle_host::args;
 use trestle_host::bindings::Trigger;
 use trestle_host::run::RunReport;
+use trestle_host::storage::Sql;
 use trestle_host::tenant::{PreparedTenant, TenantConfig};
 use trestle_host::{ActivityQuery, Host};
 
@@ -30,9 +32,11 @@ fn run(host: &Host, tenant: &PreparedTenant, flow: &str) -> RunReport {
 
 /// The state keys of `namespace`.
 fn keys(host: &Host, namespace: &str) -> BTreeSet<String> {
-    let conn = host.storage().conn();
-    let mut stmt = conn.prepare("SELECT key FROM state WHERE tenant = 'e2e' AND namespace = ?1").unwrap();
-    stmt.query_map([namespace], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    let keys: Vec<String> = host
+        .storage()
+        .query("SELECT key FROM state WHERE tenant = 'e2e' AND namespace = ?1", args![namespace], |r| r.get(0))
+        .unwrap();
+    keys.into_iter().collect()
 }
 
 fn logged_by(host: &Host, component: &str) -> usize {
@@ -63,10 +67,8 @@ fn two_entries_of_one_component_keep_their_own_ledgers_and_names() {
     );
     assert!(logged_by(&host, "products-up") > 0, "`trestle logs --component products-up` finds its entries");
     assert!(logged_by(&host, "products") > 0);
-    let runs: BTreeSet<String> = {
-        let conn = host.storage().conn();
-        let mut stmt = conn.prepare("SELECT flow FROM runs WHERE tenant = 'e2e'").unwrap();
-        stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
-    };
+    let runs: Vec<String> =
+        host.storage().query("SELECT flow FROM runs WHERE tenant = 'e2e'", args![], |r| r.get(0)).unwrap();
+    let runs: BTreeSet<String> = runs.into_iter().collect();
     assert_eq!(runs, BTreeSet::from(["products".to_string(), "products-up".to_string()]));
 }

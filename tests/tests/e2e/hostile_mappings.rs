@@ -7,9 +7,11 @@ use std::collections::BTreeSet;
 
 use trestle_artifacts::Builtins;
 use trestle_emulators::{Emulators, Options};
+use trestle_host::args;
 use trestle_host::bindings::Trigger;
 use trestle_host::incidents::{Incidents, Thresholds};
 use trestle_host::run::RunReport;
+use trestle_host::storage::Sql;
 use trestle_host::tenant::{PreparedTenant, TenantConfig};
 use trestle_host::{ActivityQuery, Host};
 
@@ -155,7 +157,6 @@ fn a_huge_refusal_is_parked_truncated_and_later_runs_still_work() {
     }
     let reasons = parked_reasons(&host);
     assert!(reasons.iter().all(|r| r.len() < 3000 && r.contains("(truncated: the first 2 KiB of")), "{reasons:?}");
-    let longest: i64 =
-        host.storage().conn().query_row("SELECT max(length(value)) FROM state", [], |r| r.get(0)).unwrap();
+    let longest: i64 = host.storage().query_one("SELECT max(length(value)) FROM state", args![], |r| r.get(0)).unwrap();
     assert!(longest < 1 << 20, "a state value of {longest} bytes: the whole reason was stored");
 }

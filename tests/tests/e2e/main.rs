@@ -18,4 +18,5 @@ mod products_flow;
 mod reconcile;
 mod role_contract;
 mod stock_flow;
+mod storage;
 mod third_connector;

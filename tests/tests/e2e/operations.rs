@@ -4,12 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::types::ValueRef;
 use serde_json::Value;
 use trestle_artifacts::Builtins;
 use trestle_emulators::{COST_ARTICLES, Emulators, Options};
+use trestle_host::args;
 use trestle_host::bindings::Trigger;
 use trestle_host::bindings::{DateRange, SkipRequest, Summary};
+use trestle_host::storage::{Sql, Value as StoredValue};
 use trestle_host::tenant::{PreparedTenant, TenantConfig};
 use trestle_host::{ActivityEntry, ActivityQuery, Host};
 
@@ -42,28 +43,19 @@ fn invoices(emulators: &Emulators) -> Vec<Value> {
 
 /// Every row of every table but `runs`, as text: what a later run could see.
 fn database(host: &Host) -> BTreeMap<String, Vec<String>> {
-    let conn = host.storage().conn();
-    let tables: Vec<String> = {
-        let mut stmt = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'runs'").unwrap();
-        stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
-    };
+    let storage = host.storage();
+    let tables: Vec<String> = storage
+        .query("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'runs'", args![], |r| r.get(0))
+        .unwrap();
     tables
         .into_iter()
         .map(|table| {
-            let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
-            let columns = stmt.column_count();
-            let rows = stmt
-                .query_map([], |r| {
-                    let text = |i| match r.get_ref(i).unwrap() {
-                        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
-                        other => format!("{other:?}"),
-                    };
-                    Ok((0..columns).map(text).collect::<Vec<_>>().join("|"))
-                })
-                .unwrap()
-                .map(Result::unwrap)
-                .collect();
-            (table, rows)
+            let rows = storage.rows(&format!("SELECT * FROM \"{table}\""), args![]).unwrap();
+            let text = |value: &StoredValue| match value {
+                StoredValue::Text(t) => t.clone(),
+                other => format!("{other:?}"),
+            };
+            (table, rows.iter().map(|r| r.values.iter().map(text).collect::<Vec<_>>().join("|")).collect())
         })
         .collect()
 }
@@ -112,8 +104,7 @@ fn a_dry_run_writes_nothing_and_lists_the_documents_the_real_run_creates() {
     }
     let outcome: String = host
         .storage()
-        .conn()
-        .query_row("SELECT outcome FROM runs WHERE id = ?1", [&planned.run_id], |r| r.get(0))
+        .query_one("SELECT outcome FROM runs WHERE id = ?1", args![planned.run_id], |r| r.get(0))
         .unwrap();
     assert_eq!(outcome, "dry-run");
 
@@ -197,9 +188,8 @@ fn order_records(host: &Host, source_id: &str) -> Vec<ActivityEntry> {
 
 fn cursor(host: &Host) -> Option<String> {
     host.storage()
-        .conn()
-        .query_row("SELECT value FROM state WHERE namespace = 'orders' AND key = 'cursor'", [], |r| r.get(0))
-        .ok()
+        .query_opt("SELECT value FROM state WHERE namespace = 'orders' AND key = 'cursor'", args![], |r| r.get(0))
+        .unwrap()
 }
 
 #[test]

@@ -7,10 +7,11 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 use trestle_artifacts::Builtins;
 use trestle_emulators::{COST_ARTICLES, Emulators, Options};
-use trestle_host::Host;
 use trestle_host::bindings::Trigger;
 use trestle_host::run::RunReport;
+use trestle_host::storage::Database;
 use trestle_host::tenant::{PreparedTenant, TenantConfig};
+use trestle_host::{Host, HostOptions};
 
 /// A tenant syncing the emulated shop into the emulated books; `settings`
 /// are extra lines for `[flows.orders.settings]`.
@@ -20,17 +21,21 @@ fn tenant(host: &Host, emulators: &Emulators, settings: &str) -> PreparedTenant 
 
 /// The same, with `articles` as the `[flows.orders.settings.article]` table.
 fn tenant_with_articles(host: &Host, emulators: &Emulators, settings: &str, articles: &str) -> PreparedTenant {
-    let s = emulators.connection_settings();
-    let config = format!(
+    let config =
+        TenantConfig::parse(&config_text(emulators, settings, articles)).expect("the test's tenant config is valid");
+    PreparedTenant::prepare(host, &Builtins, config).unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+/// The tenant config of `tenant_with_articles`, as its file would hold it.
+fn config_text(emulators: &Emulators, settings: &str, articles: &str) -> String {
+    format!(
         "tenant = \"e2e\"\n{}\n[mapping]\nmodule = \"country-codes\"\n\n[flows.orders]\n\
          roles = {{ order-source = \"shop\", customer-sink = \"books\", sales-document-sink = \"books\", \
          product-source = \"books\", product-sink = \"books\" }}\n\
          [flows.orders.settings]\ndocument = \"invoice\"\n{settings}\n\
          [flows.orders.settings.article]\n{articles}",
-        s.tenant_connections(),
-    );
-    let config = TenantConfig::parse(&config).expect("the test's tenant config is valid");
-    PreparedTenant::prepare(host, &Builtins, config).unwrap_or_else(|e| panic!("{e:#}"))
+        emulators.connection_settings().tenant_connections(),
+    )
 }
 
 fn run(host: &Host, tenant: &PreparedTenant) -> RunReport {
@@ -80,6 +85,40 @@ fn paid_orders_land_exactly_once_and_a_second_run_creates_nothing() {
     let second = run(&host, &tenant);
     assert_eq!(second.summary.synced, 0, "{:?}", second.summary);
     assert_eq!(invoices(&emulators).len(), before, "a second run creates nothing");
+}
+
+#[test]
+fn on_postgres_paid_orders_land_exactly_once_and_a_rerun_by_another_process_books_nothing() {
+    let emulators =
+        Emulators::start(Options { orders: 80, products: 40, rate_limits: false, ..Options::default() }).unwrap();
+    let database = trestle_e2e::postgres::fresh_database();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tenant.toml");
+    let text = config_text(&emulators, "missing_article = \"create\"", COST_ARTICLES);
+    std::fs::write(&file, format!("database = \"{}\"\n{text}", database.url())).unwrap();
+    // As `trestle run` does: the host on the database the file names.
+    let open = || {
+        let config = TenantConfig::load(&file).unwrap_or_else(|e| panic!("{e:#}"));
+        assert!(matches!(config.database, Some(Database::Postgres(_))), "{:?}", config.database);
+        let options = HostOptions { database: config.database.clone(), cache_dir: Some(trestle_e2e::cache_dir()) };
+        let host = Host::new(options).unwrap_or_else(|e| panic!("{e:#}"));
+        let tenant = PreparedTenant::prepare(&host, &Builtins, config).unwrap_or_else(|e| panic!("{e:#}"));
+        (host, tenant)
+    };
+
+    let (host, tenant) = open();
+    let first = run(&host, &tenant);
+    assert_eq!((first.summary.parked, first.summary.failed), (0, 0), "{:?}", first.summary.notes);
+    assert!(first.summary.synced > 10, "{:?}", first.summary);
+    assert_exactly_once(&emulators);
+    let booked = invoices(&emulators).len();
+    drop((host, tenant));
+
+    let (host, tenant) = open();
+    let second = run(&host, &tenant);
+    assert_eq!(second.summary.synced, 0, "{:?}", second.summary);
+    assert_eq!(invoices(&emulators).len(), booked, "a rerun books nothing");
+    assert_exactly_once(&emulators);
 }
 
 #[test]

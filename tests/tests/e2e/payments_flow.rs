@@ -4,7 +4,7 @@
 //! emulators over real sockets.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
@@ -295,7 +295,9 @@ const CHILD_CONFIG: &str = "TRESTLE_PAYMENT_CHILD_CONFIG";
 #[test]
 fn child_run_for_the_kill_test() {
     let (Ok(db), Ok(config)) = (std::env::var(CHILD_DB), std::env::var(CHILD_CONFIG)) else { return };
-    let host = Host::new(HostOptions { database: Some(db.into()), cache_dir: Some(trestle_e2e::cache_dir()) }).unwrap();
+    let host =
+        Host::new(HostOptions { database: Some(PathBuf::from(db).into()), cache_dir: Some(trestle_e2e::cache_dir()) })
+            .unwrap();
     run(&host, &prepare(&host, &config));
 }
 
@@ -384,7 +386,7 @@ fn a_kill_between_the_payment_and_its_record_never_pays_twice() {
     kill_while_held(&emulators, &db, &config, "POST /v2/customerinvoices/", payment_count);
     assert_eq!(payment_count(&emulators), 1);
 
-    let host = Host::new(HostOptions { database: Some(db), cache_dir: Some(trestle_e2e::cache_dir()) }).unwrap();
+    let host = Host::new(HostOptions { database: Some(db.into()), cache_dir: Some(trestle_e2e::cache_dir()) }).unwrap();
     run(&host, &prepare(&host, &config));
     assert_paid_exactly_once(&emulators);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -634,8 +636,9 @@ fn a_kill_right_after_the_credit_invoice_or_the_refund_payment_never_books_eithe
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join("trestle.db");
     let config = config(&emulators, &refund_settings(&emulators));
-    let open =
-        || Host::new(HostOptions { database: Some(db.clone()), cache_dir: Some(trestle_e2e::cache_dir()) }).unwrap();
+    let open = || {
+        Host::new(HostOptions { database: Some(db.clone().into()), cache_dir: Some(trestle_e2e::cache_dir()) }).unwrap()
+    };
     {
         let host = open();
         run(&host, &prepare(&host, &config));

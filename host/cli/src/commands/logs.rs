@@ -41,9 +41,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         anyhow::bail!("--outcome {o} is not an outcome; allowed: {}", OUTCOMES.join(", "));
     }
     let tenant = super::load_config(&args.config)?;
-    let database = tenant.database.clone().expect("load() always sets the database path");
+    let database = tenant.database.clone().expect("load() always sets the database");
     if !database.exists() {
-        anyhow::bail!("no activity yet: {} does not exist (run `trestle run` first)", database.display());
+        anyhow::bail!("no activity yet: {database} does not exist (run `trestle run` first)");
     }
     let host = Host::new(HostOptions { database: Some(database), cache_dir: None })?;
     let entries = host.activity(&ActivityQuery {

@@ -17,6 +17,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use trestle_host::sealing::StateKeys;
+use trestle_host::storage::Database;
 use trestle_host::tenant::{PathScope, PreparedTenant, TenantConfig};
 use trestle_host::{Host, HostOptions};
 
@@ -44,6 +45,11 @@ pub fn forget_old_payloads(host: &Host, tenant: &TenantConfig) {
     }
 }
 
+/// The folder a tenant config is in.
+pub fn folder_of(config: &Path) -> &Path {
+    config.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."))
+}
+
 /// How far config paths may reach, as the operator allows.
 pub fn path_scope() -> PathScope {
     PATH_SCOPE.get().copied().unwrap_or_default()
@@ -54,11 +60,15 @@ pub fn load_config(config: &Path) -> anyhow::Result<TenantConfig> {
     TenantConfig::load_with(config, path_scope())
 }
 
-/// A host on `database`, its component cache beside it, sealing state
-/// with the operator's keys if they are set.
-pub fn open_host(database: &Path) -> anyhow::Result<Host> {
-    let cache_dir = database.parent().map(|d| d.join("cache"));
-    let host = Host::new(HostOptions { database: Some(database.to_path_buf()), cache_dir })?;
+/// A host on `database`, sealing state with the operator's keys if they
+/// are set. Its component cache is beside a database file, else (a
+/// PostgreSQL URL) in `folder`'s `.trestle/cache`.
+pub fn open_host(database: &Database, folder: &Path) -> anyhow::Result<Host> {
+    let cache_dir = match database {
+        Database::File(path) => path.parent().map(|d| d.join("cache")),
+        Database::Postgres(_) => Some(folder.join(".trestle/cache")),
+    };
+    let host = Host::new(HostOptions { database: Some(database.clone()), cache_dir })?;
     if let Some(keys) = StateKeys::from_env()? {
         host.storage().seal_state_with(keys)?;
     }
@@ -69,8 +79,8 @@ pub fn open_host(database: &Path) -> anyhow::Result<Host> {
 /// and component cache live where the config says.
 pub fn open_tenant(config: &Path) -> anyhow::Result<(Host, PreparedTenant)> {
     let tenant = load_config(config)?;
-    let database = tenant.database.clone().expect("load() always sets the database path");
-    let host = open_host(&database)?;
+    let database = tenant.database.clone().expect("load() always sets the database");
+    let host = open_host(&database, folder_of(config))?;
     let prepared = PreparedTenant::prepare(&host, &Builtins, tenant)?;
     Ok((host, prepared))
 }

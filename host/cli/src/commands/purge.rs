@@ -27,9 +27,9 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let config = super::load_config(&args.config)?;
-    let database = config.database.clone().expect("load() always sets the database path");
+    let database = config.database.clone().expect("load() always sets the database");
     if !database.exists() {
-        bail!("nothing to purge: {} does not exist", database.display());
+        bail!("nothing to purge: {database} does not exist");
     }
     let host = Host::new(HostOptions { database: Some(database), cache_dir: None })?;
     match args.tenant {

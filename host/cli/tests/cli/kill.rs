@@ -28,7 +28,7 @@ fn trestle(args: &[&str], dir: &Path) -> Command {
 
 /// Synced records the activity log holds so far.
 fn synced_so_far(db: &Path) -> usize {
-    let Ok(host) = Host::new(HostOptions { database: Some(db.to_path_buf()), cache_dir: None }) else { return 0 };
+    let Ok(host) = Host::new(HostOptions { database: Some(db.into()), cache_dir: None }) else { return 0 };
     host.activity(&ActivityQuery { outcome: Some("synced".into()), ..Default::default() }).map(|v| v.len()).unwrap_or(0)
 }
 

@@ -14,6 +14,7 @@ mod first_use;
 mod kill;
 mod manifest;
 mod operations;
+mod postgres;
 mod purge;
 mod reconcile;
 mod secrets_at_rest;

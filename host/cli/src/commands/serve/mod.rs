@@ -26,6 +26,7 @@ use tokio::sync::oneshot;
 
 use http::Service;
 use trestle_artifacts::Builtins;
+use trestle_host::storage::Database;
 use trestle_host::tenant::interval::{describe_interval as describe, parse_interval};
 use trestle_host::tenants::{TenantDirectory, Tenants, TenantsOptions};
 
@@ -70,17 +71,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let options = TenantsOptions { workers: args.workers, every: args.every, run_limit: args.run_limit };
     let operator = api::OperatorToken::read(args.operator_token_file.as_deref())?;
     let (tenants, directory, single) = match (&args.config, &args.tenants) {
-        (Some(config), _) => {
-            let config = super::load_config(config)?;
-            let database = config.database.clone().expect("load() always sets the database path");
-            let tenants = Tenants::new(super::open_host(&database)?, Arc::new(Builtins), options)?;
+        (Some(path), _) => {
+            let config = super::load_config(path)?;
+            let database = config.database.clone().expect("load() always sets the database");
+            let tenants =
+                Tenants::new(super::open_host(&database, super::folder_of(path))?, Arc::new(Builtins), options)?;
             let id = config.tenant.clone();
             tenants.put(config)?;
             (tenants, None, Some(id))
         }
         (None, Some(dir)) => {
             let directory = Arc::new(TenantDirectory::new(dir, super::path_scope())?);
-            let tenants = Tenants::new(super::open_host(&directory.database())?, Arc::new(Builtins), options)?;
+            let database = Database::File(directory.database());
+            let tenants = Tenants::new(super::open_host(&database, dir)?, Arc::new(Builtins), options)?;
             (tenants, Some(directory), None)
         }
         (None, None) => {
