@@ -221,8 +221,9 @@ fn a_kill_right_after_the_credit_or_its_payment_never_rebooks_twice() {
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join("trestle.db");
     let config = config(&emulators, &settings(&emulators, "rebook"));
-    let open =
-        || Host::new(HostOptions { database: Some(db.clone().into()), cache_dir: Some(trestle_e2e::cache_dir()) }).unwrap();
+    let open = || {
+        Host::new(HostOptions { database: Some(db.clone().into()), cache_dir: Some(trestle_e2e::cache_dir()) }).unwrap()
+    };
     {
         let host = open();
         run(&host, &prepare(&host, &config));
