@@ -145,3 +145,25 @@ pub fn any_order() -> OrderFilter {
         detail: OrderDetail::Full,
     }
 }
+
+/// The shop's simple products (no variants), as (id, SKU), lowest id first.
+pub fn simple_products(emulators: &trestle_emulators::Emulators) -> Vec<(u64, String)> {
+    let shop = emulators.ccvshop.state()["shop"].clone();
+    let parents: BTreeSet<u64> =
+        shop["attribute_combinations"].as_object().unwrap().values().filter_map(|c| c["product_id"].as_u64()).collect();
+    shop["products"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|p| Some((p["id"].as_u64()?, p["productnumber"].as_str()?.to_string())))
+        .filter(|(id, _)| !parents.contains(id))
+        .collect()
+}
+
+/// Makes the shop's simple product `id` one the books lack: SKU `sku`,
+/// inactive, with an EAN, 24.95 at 21 % in the shop.
+pub fn shop_only_product(emulators: &trestle_emulators::Emulators, id: u64, sku: &str) {
+    let product = serde_json::json!({"productnumber": sku, "name": "Linen apron", "active": false,
+                                     "eannumber": "8712345678906", "vatrate": 21, "price": 24.95, "discount": 0});
+    emulators.ccvshop.update_product(id, product).unwrap();
+}

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 use trestle_artifacts::Builtins;
+use trestle_e2e::{shop_only_product, simple_products};
 use trestle_emulators::{COST_ARTICLES, Emulators, Options};
 use trestle_host::bindings::Trigger;
 use trestle_host::run::RunReport;
@@ -558,20 +559,6 @@ fn order_by(emulators: &Emulators, user: u64, sku: &str, count: f64) -> u64 {
     emulators.ccvshop.place_order(&order).unwrap()
 }
 
-/// The shop's simple products (no variants), as (id, SKU), lowest id first.
-fn simple_products(emulators: &Emulators) -> Vec<(u64, String)> {
-    let shop = emulators.ccvshop.state()["shop"].clone();
-    let parents: BTreeSet<u64> =
-        shop["attribute_combinations"].as_object().unwrap().values().filter_map(|c| c["product_id"].as_u64()).collect();
-    shop["products"]
-        .as_object()
-        .unwrap()
-        .values()
-        .filter_map(|p| Some((p["id"].as_u64()?, p["productnumber"].as_str()?.to_string())))
-        .filter(|(id, _)| !parents.contains(id))
-        .collect()
-}
-
 /// The shop's order as its dump shows it.
 fn shop_order(emulators: &Emulators, id: u64) -> Value {
     emulators.ccvshop.state()["shop"]["orders"][id.to_string()].clone()
@@ -645,14 +632,6 @@ fn article(emulators: &Emulators, number: &str) -> Value {
 fn coding_of(emulators: &Emulators, article: &Value) -> Value {
     let codings = emulators.eaccounting.state()["books"]["articleaccountcodings"].clone();
     codings.as_array().unwrap().iter().find(|c| c["Id"] == article["CodingId"]).cloned().expect("the article's coding")
-}
-
-/// Makes the shop's simple product `id` one the books lack: SKU `sku`,
-/// inactive, with an EAN, 24.95 at 21 % in the shop.
-fn shop_only_product(emulators: &Emulators, id: u64, sku: &str) {
-    let product = serde_json::json!({"productnumber": sku, "name": "Linen apron", "active": false,
-                                     "eannumber": "8712345678906", "vatrate": 21, "price": 24.95, "discount": 0});
-    emulators.ccvshop.update_product(id, product).unwrap();
 }
 
 #[test]

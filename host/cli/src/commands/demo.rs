@@ -1,8 +1,11 @@
 //! `trestle demo`: the whole job on one machine. Starts both API emulators
 //! seeded with a realistic shop, writes a tenant config for them, checks
-//! both connections, runs the sync, and says how to look at the result.
+//! both connections, runs the sync, and then serves that tenant (`trestle
+//! serve`) with the dashboard on the demo's data until Ctrl-C, the
+//! emulators still running, so every command and page it suggests works.
 
-use std::path::PathBuf;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 
 use trestle_emulators::{Emulators, Options};
 
@@ -17,9 +20,13 @@ pub struct Args {
     /// Where the demo's config, database and cache go (wiped first).
     #[arg(long, default_value = ".trestle/demo")]
     dir: PathBuf,
-    /// Keep the emulators running after the sync, until Ctrl-C.
+    /// Where the service and its dashboard listen after the sync.
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    listen: SocketAddr,
+    /// Stop after the sync, the emulators with it (only `trestle logs`
+    /// works afterwards), instead of serving the dashboard until Ctrl-C.
     #[arg(long)]
-    keep_running: bool,
+    no_serve: bool,
     /// Set up only: start the emulators and write the config, then keep
     /// them running without syncing (to run `trestle run` yourself).
     #[arg(long)]
@@ -51,12 +58,29 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     println!("\nLook at the result:");
     println!("  trestle logs --config {}            # what happened, newest last", config_path.display());
     println!("  trestle logs --config {} --json     # the same as JSON lines", config_path.display());
-    println!("  trestle run --config {}             # run again", config_path.display());
-    if args.keep_running {
-        println!("\nEmulators keep running (Ctrl-C stops them):\n{settings}");
-        wait_forever();
+    if args.no_serve {
+        return Ok(());
     }
-    Ok(())
+    println!("  trestle run --config {}             # run again", config_path.display());
+    let token_file = args.dir.join("operator-token");
+    let token = write_token(&token_file)?;
+    println!("\nThe dashboard, on the demo's data: http://{}/dashboard", args.listen);
+    println!("  log in with the token {token} (also in {})", token_file.display());
+    println!("\nThe service and the emulators keep running until Ctrl-C:\n{settings}");
+    super::serve::run(super::serve::Args::for_config(&config_path, args.listen, &token_file))
+}
+
+/// A fresh operator token for this demo's service, in a file only its
+/// owner can read; the token itself, to print once.
+fn write_token(path: &Path) -> anyhow::Result<String> {
+    use std::io::Write;
+    let token = format!("trestle_demo_{}", hex::encode(rand::random::<[u8; 24]>()));
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+    file.open(path)?.write_all(token.as_bytes())?;
+    Ok(token)
 }
 
 fn tenant_config(settings: &trestle_emulators::ConnectionSettings) -> String {

@@ -15,7 +15,7 @@ fn text(o: &Output) -> String {
 #[test]
 fn the_demo_checks_both_connections_and_leaves_a_log() {
     let dir = tempfile::tempdir().unwrap();
-    let out = trestle(&["demo", "--orders", "12"], dir.path());
+    let out = trestle(&["demo", "--orders", "12", "--no-serve"], dir.path());
     let said = text(&out);
     assert!(out.status.success(), "{said}");
     assert!(said.contains("ok    shop: CCV Shop"), "{said}");

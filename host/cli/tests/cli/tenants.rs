@@ -27,11 +27,7 @@ fn write_tenant(dir: &Path, id: &str, emulators: &Emulators, every: &str) {
 }
 
 fn tenant_config(id: &str, emulators: &Emulators, every: &str) -> String {
-    format!(
-        "tenant = \"{id}\"\n{}\n[flows.stock]\nroles = {{ stock-source = \"books\", stock-sink = \"shop\" }}\n\n\
-         [serve]\nevery = \"{every}\"\n",
-        emulators.connection_settings().tenant_connections()
-    )
+    format!("{}\n[serve]\nevery = \"{every}\"\n", crate::common::stock_config(id, emulators))
 }
 
 fn start(dir: &Path, tenants: &Path, workers: &str) -> Service {

@@ -7,7 +7,8 @@
 //! versions registered: the same, for one flow, from its connection whose
 //! connector has that name. A service of one tenant (`--config`) takes
 //! both at `/webhooks/...` too. `GET /health` shows each flow's last run;
-//! the API is under `/api/` (`api`).
+//! the API is under `/api/` (`api`), the dashboard's pages under
+//! `/dashboard/` (`web`).
 
 use std::sync::Arc;
 
@@ -60,7 +61,8 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/t/{tenant}/webhooks/{connection}", post(connection_webhook).layer(limit))
         .route("/t/{tenant}/webhooks/{connector}/{flow}", post(flow_webhook).layer(limit))
         .nest("/api", super::api::router())
-        .with_state(service)
+        .with_state(service.clone())
+        .merge(super::web::router(service))
 }
 
 async fn health(State(service): State<Arc<Service>>) -> Json<Value> {

@@ -15,9 +15,11 @@ mod after_run;
 mod api;
 mod http;
 mod metrics;
+mod web;
 
+use std::ffi::OsStr;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -63,6 +65,31 @@ pub struct Args {
     /// with neither, the API answers no one).
     #[arg(long)]
     operator_token_file: Option<PathBuf>,
+}
+
+impl Args {
+    /// `trestle serve --config CONFIG --listen LISTEN --operator-token-file
+    /// TOKEN_FILE` with every other option at its default, as `trestle
+    /// demo` serves its tenant.
+    pub fn for_config(config: &Path, listen: SocketAddr, token_file: &Path) -> Self {
+        #[derive(clap::Parser)]
+        struct Serve {
+            #[command(flatten)]
+            args: Args,
+        }
+        let listen = listen.to_string();
+        let word = OsStr::new;
+        let given = [
+            word("serve"),
+            word("--config"),
+            config.as_os_str(),
+            word("--listen"),
+            word(&listen),
+            word("--operator-token-file"),
+            token_file.as_os_str(),
+        ];
+        <Serve as clap::Parser>::parse_from(given).args
+    }
 }
 
 use super::say;

@@ -1,6 +1,7 @@
 //! What the CLI tests share: running `trestle` in a folder, its output as
-//! one text, `trestle connect` up to the consent address, and a tenant
-//! with the stock flow against freshly started emulators.
+//! one text, `trestle connect` up to the consent address, a tenant with
+//! the stock flow against freshly started emulators, and the dashboard's
+//! pages, fetched (`pages`) or in a browser (`browser`).
 #![allow(dead_code)] // each test binary uses its own part
 
 use std::io::{BufRead, BufReader};
@@ -9,6 +10,8 @@ use std::process::{Child, Command, Output, Stdio};
 
 use trestle_emulators::{Emulators, Options};
 
+pub mod browser;
+pub mod pages;
 pub mod service;
 pub mod sinks;
 
@@ -45,10 +48,14 @@ pub fn consent_address(dir: &Path, port: u16) -> (Child, String) {
 pub fn stock_tenant(dir: &Path) -> Emulators {
     let emulators =
         Emulators::start(Options { orders: 4, products: 8, rate_limits: false, ..Options::default() }).unwrap();
-    let config = format!(
-        "tenant = \"t1\"\n{}\n[flows.stock]\nroles = {{ stock-source = \"books\", stock-sink = \"shop\" }}\n",
-        emulators.connection_settings().tenant_connections()
-    );
-    std::fs::write(dir.join("tenant.toml"), config).unwrap();
+    std::fs::write(dir.join("tenant.toml"), stock_config("t1", &emulators)).unwrap();
     emulators
+}
+
+/// Tenant `id`'s config: the stock flow from `emulators`' books to their shop.
+pub fn stock_config(id: &str, emulators: &Emulators) -> String {
+    format!(
+        "tenant = \"{id}\"\n{}\n[flows.stock]\nroles = {{ stock-source = \"books\", stock-sink = \"shop\" }}\n",
+        emulators.connection_settings().tenant_connections()
+    )
 }

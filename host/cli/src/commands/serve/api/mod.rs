@@ -8,8 +8,8 @@
 //! secret: record payloads and messages go out through the tenant's
 //! redactors, and tokens are kept and compared as SHA-256 digests.
 
-mod records;
-mod tenants;
+pub(crate) mod records;
+pub(crate) mod tenants;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -78,6 +78,22 @@ impl Auth {
     pub fn tokens(&self) -> &TenantTokens {
         &self.tokens
     }
+
+    /// Whose `token` is: the operator's, a tenant's, or no one's (401).
+    pub fn caller_of(&self, token: &str) -> Result<Caller, ApiError> {
+        let Some(operator) = &self.operator.0 else { return Err(ApiError::off()) };
+        if digest(token) == *operator {
+            return Ok(Caller::Operator);
+        }
+        match self.tokens.tenant_of(token) {
+            Ok(Some(tenant)) => Ok(Caller::Tenant(tenant)),
+            Ok(None) => Err(ApiError(
+                StatusCode::UNAUTHORIZED,
+                "the token is neither the operator's nor a tenant's (a removed tenant's tokens are revoked)".into(),
+            )),
+            Err(e) => Err(ApiError::internal(e)),
+        }
+    }
 }
 
 /// Who is asking.
@@ -115,14 +131,9 @@ impl FromRequestParts<Arc<Service>> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, service: &Arc<Service>) -> Result<Self, Self::Rejection> {
         let auth = &service.api;
-        let Some(operator) = &auth.operator.0 else {
-            return Err(ApiError(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!(
-                    "the API is off: the operator starts the service with {OPERATOR_TOKEN_ENV} or --operator-token-file"
-                ),
-            ));
-        };
+        if !auth.enabled() {
+            return Err(ApiError::off());
+        }
         let bearer = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -136,17 +147,7 @@ impl FromRequestParts<Arc<Service>> for Caller {
                 "send `Authorization: Bearer TOKEN` with the operator's token or a tenant's".into(),
             ));
         };
-        if digest(token) == *operator {
-            return Ok(Caller::Operator);
-        }
-        match auth.tokens.tenant_of(token) {
-            Ok(Some(tenant)) => Ok(Caller::Tenant(tenant)),
-            Ok(None) => Err(ApiError(
-                StatusCode::UNAUTHORIZED,
-                "the token is neither the operator's nor a tenant's (a removed tenant's tokens are revoked)".into(),
-            )),
-            Err(e) => Err(ApiError::internal(e)),
-        }
+        auth.caller_of(token)
     }
 }
 
@@ -158,6 +159,16 @@ pub struct ApiError(pub StatusCode, pub String);
 impl ApiError {
     pub fn no_tenant(id: &str) -> Self {
         ApiError(StatusCode::NOT_FOUND, format!("no tenant `{id}`"))
+    }
+
+    /// No operator token was set, so no one can be let in.
+    pub fn off() -> Self {
+        ApiError(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "the API is off: the operator starts the service with {OPERATOR_TOKEN_ENV} or --operator-token-file"
+            ),
+        )
     }
 
     pub fn internal(e: anyhow::Error) -> Self {

@@ -59,7 +59,7 @@ fn flow_of(tenant: &ServedTenant, flow: &str) -> Result<(), ApiError> {
 
 /// Each connection checked now: its credentials and whether its API
 /// answers, with what it reached (the company, the shop).
-async fn connections(
+pub(crate) async fn connections(
     State(service): State<Arc<Service>>,
     caller: Caller,
     Path(id): Path<String>,
@@ -87,7 +87,7 @@ async fn connections(
 
 /// Each flow: what runs or waits now, its last run (from the database,
 /// so also from before a restart), its next scheduled run, its open incidents.
-async fn flows(
+pub(crate) async fn flows(
     State(service): State<Arc<Service>>,
     caller: Caller,
     Path(id): Path<String>,
@@ -129,12 +129,12 @@ async fn flows(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RunsQuery {
-    flow: Option<String>,
-    limit: Option<usize>,
+pub(crate) struct RunsQuery {
+    pub(crate) flow: Option<String>,
+    pub(crate) limit: Option<usize>,
 }
 
-async fn runs(
+pub(crate) async fn runs(
     State(service): State<Arc<Service>>,
     caller: Caller,
     Path(id): Path<String>,
@@ -161,17 +161,17 @@ async fn runs(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RecordsQuery {
-    flow: Option<String>,
-    outcome: Option<String>,
-    record: Option<String>,
-    run: Option<String>,
-    limit: Option<usize>,
+pub(crate) struct RecordsQuery {
+    pub(crate) flow: Option<String>,
+    pub(crate) outcome: Option<String>,
+    pub(crate) record: Option<String>,
+    pub(crate) run: Option<String>,
+    pub(crate) limit: Option<usize>,
 }
 
-const OUTCOMES: &[&str] = &["synced", "skipped", "parked", "failed"];
+pub(crate) const OUTCOMES: &[&str] = &["synced", "skipped", "parked", "failed"];
 
-async fn records(
+pub(crate) async fn records(
     State(service): State<Arc<Service>>,
     caller: Caller,
     Path(id): Path<String>,
@@ -201,7 +201,7 @@ async fn records(
 }
 
 /// Records parked now (their last outcome), per flow, oldest first.
-async fn parked(
+pub(crate) async fn parked(
     State(service): State<Arc<Service>>,
     caller: Caller,
     Path(id): Path<String>,
@@ -252,7 +252,7 @@ fn queue(service: &Service, tenant: &ServedTenant, flow: String, work: Work) -> 
     Ok((StatusCode::ACCEPTED, Json(json!({ "flow": flow, "run": run, "queued": note }))).into_response())
 }
 
-async fn run_now(
+pub(crate) async fn run_now(
     State(service): State<Arc<Service>>,
     caller: Caller,
     Path((id, flow)): Path<(String, String)>,
@@ -261,7 +261,7 @@ async fn run_now(
     queue(&service, &tenant, flow, Work::Scheduled)
 }
 
-async fn retry(
+pub(crate) async fn retry(
     State(service): State<Arc<Service>>,
     caller: Caller,
     Path((id, flow, record)): Path<(String, String, String)>,
@@ -273,12 +273,12 @@ async fn retry(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SkipBody {
+pub(crate) struct SkipBody {
     /// Why the record is left out, for whoever reads the activity log.
-    reason: String,
+    pub(crate) reason: String,
 }
 
-async fn skip(
+pub(crate) async fn skip(
     State(service): State<Arc<Service>>,
     caller: Caller,
     Path((id, flow, record)): Path<(String, String, String)>,

@@ -29,18 +29,18 @@ pub fn routes() -> Router<Arc<Service>> {
 
 /// A tenant as the API shows it.
 #[derive(Serialize)]
-struct TenantAnswer {
-    id: String,
+pub(crate) struct TenantAnswer {
+    pub(crate) id: String,
     /// Whether a config of it runs (`false`: its file was refused and no
     /// earlier config of it ran).
-    served: bool,
-    paused: bool,
-    flows: Vec<String>,
-    every_seconds: Option<u64>,
+    pub(crate) served: bool,
+    pub(crate) paused: bool,
+    pub(crate) flows: Vec<String>,
+    pub(crate) every_seconds: Option<u64>,
     /// When its flows are queued next (RFC 3339).
-    next_run: Option<String>,
+    pub(crate) next_run: Option<String>,
     /// Why its file was refused, while it is.
-    config_error: Option<String>,
+    pub(crate) config_error: Option<String>,
 }
 
 fn answer(service: &Service, id: &str) -> TenantAnswer {
@@ -57,7 +57,7 @@ fn answer(service: &Service, id: &str) -> TenantAnswer {
     }
 }
 
-async fn list(State(service): State<Arc<Service>>, caller: Caller) -> Json<serde_json::Value> {
+pub(crate) async fn list(State(service): State<Arc<Service>>, caller: Caller) -> Json<serde_json::Value> {
     let mut ids = service.tenants.ids();
     if let Some(directory) = &service.directory {
         ids.extend(directory.refused().into_keys());
@@ -71,11 +71,13 @@ async fn list(State(service): State<Arc<Service>>, caller: Caller) -> Json<serde
     Json(json!({ "tenants": visible.map(|id| answer(&service, id)).collect::<Vec<_>>() }))
 }
 
-async fn read(State(service): State<Arc<Service>>, caller: Caller, Path(id): Path<String>) -> Response {
-    match caller.tenant(&service, &id) {
-        Ok(_) => Json(answer(&service, &id)).into_response(),
-        Err(e) => e.into_response(),
-    }
+pub(crate) async fn read(
+    State(service): State<Arc<Service>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<TenantAnswer>, ApiError> {
+    caller.tenant(&service, &id)?;
+    Ok(Json(answer(&service, &id)))
 }
 
 /// The body is the tenant's TOML config, as its file would hold it.
