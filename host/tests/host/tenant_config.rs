@@ -106,6 +106,25 @@ fn paths_stay_in_the_tenant_folder_unless_the_operator_allows_more() {
 }
 
 #[test]
+fn a_postgres_url_is_no_path_and_its_password_is_never_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("tenant.toml");
+    let url = "postgres://trestle:s3cret@db.example:5432/trestle";
+    std::fs::write(&config, format!("tenant = \"a\"\ndatabase = \"{url}\"\n")).unwrap();
+    let loaded = TenantConfig::load(&config).unwrap();
+    let Some(Database::Postgres(given)) = &loaded.database else { panic!("{:?}", loaded.database) };
+    assert_eq!(given.redacted(), "postgres://trestle@db.example:5432/trestle", "not made relative to the folder");
+    assert!(!format!("{loaded:?}").contains("s3cret"), "the config's Debug hides it");
+
+    std::fs::write(&config, "tenant = \"a\"\ndatabase = { env = \"TRESTLE_TEST_NO_SUCH_VARIABLE\" }\n").unwrap();
+    let err = format!("{:#}", TenantConfig::load(&config).unwrap_err());
+    assert!(err.contains("`database` reads the environment variable TRESTLE_TEST_NO_SUCH_VARIABLE"), "{err}");
+    std::fs::write(&config, "tenant = \"a\"\ndatabase = 5\n").unwrap();
+    let err = format!("{:#}", TenantConfig::load(&config).unwrap_err());
+    assert!(err.contains("`database` is a path, a postgres:// URL, or { env = \"NAME\" }"), "{err}");
+}
+
+#[test]
 fn limits_outside_their_range_are_refused_naming_key_and_range() {
     for (limits, expected) in [
         ("[mapping.limits]\nfuel = 9223372036854775807", "`mapping.limits.fuel` = 9223372036854775807 is out of range"),
