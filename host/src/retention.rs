@@ -10,9 +10,13 @@ use anyhow::Context;
 use crate::args;
 use crate::incidents::Incidents;
 use crate::storage::{Sql, Storage};
+use crate::tenants::TenantTokens;
 
 /// Tables with a `tenant` column; every row of an erased tenant goes.
-const TENANT_TABLES: &[&str] = &["state", "activity", "runs", "run_leases", "incidents", "flow_health"];
+/// Everything kept of a tenant, but the operator's pause (an operator's
+/// decision, not the tenant's data: a paused tenant stays paused).
+const TENANT_TABLES: &[&str] =
+    &["state", "activity", "runs", "run_leases", "incidents", "flow_health", "tenant_tokens"];
 
 /// What erasing a tenant removed, table by table.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -43,8 +47,10 @@ pub fn forget_payloads(storage: &Storage, tenant: &str, older_than: Duration) ->
 /// Removes everything the database holds of `tenant` (right to erasure), in
 /// one transaction: all of it or, on an error, nothing.
 pub fn erase_tenant(storage: &Storage, tenant: &str) -> anyhow::Result<Erased> {
-    // The incident tables exist only once a service has run; make sure.
+    // The incident and token tables exist only once a service has run;
+    // make sure.
     Incidents::new(storage.clone())?;
+    TenantTokens::new(storage.clone())?;
     let in_db = || format!("cannot erase tenant `{tenant}` from {}", storage.describe());
     let erased = storage
         .transaction(|tx| {
@@ -123,8 +129,13 @@ mod tests {
     #[test]
     fn erasing_a_tenant_removes_all_its_rows_and_nothing_of_another() {
         let storage = storage_with(&["t1", "t2"]);
+        let tokens = TenantTokens::new(storage.clone()).unwrap();
+        let (gone, kept) = (tokens.issue("t1").unwrap(), tokens.issue("t2").unwrap());
         let erased = erase_tenant(&storage, "t1").unwrap();
-        assert_eq!(erased.total(), 4, "{erased:?}");
+        assert_eq!(erased.total(), 5, "{erased:?}");
+        assert!(erased.rows.contains(&("tenant_tokens", 1)), "its API token goes too: {erased:?}");
+        assert_eq!(tokens.tenant_of(&gone).unwrap(), None, "the erased tenant's token opens nothing");
+        assert_eq!(tokens.tenant_of(&kept).unwrap().as_deref(), Some("t2"));
         assert!(erased.rows.contains(&("activity", 2)) && erased.rows.contains(&("state", 1)), "{erased:?}");
         let left = |table: &str| -> i64 {
             storage

@@ -46,7 +46,7 @@ fn purge_erases_every_row_of_the_named_tenant_and_says_what() {
     assert!(purge.status.success(), "{said}");
     assert!(said.contains("erased tenant `t1` from the database "), "{said}");
     assert!(said.contains(&format!("{held} state")), "{said}");
-    for table in ["state", "activity", "runs", "run_leases", "incidents", "flow_health"] {
+    for table in ["state", "activity", "runs", "run_leases", "incidents", "flow_health", "tenant_tokens"] {
         assert_eq!(count(dir.path(), &format!("SELECT COUNT(*) FROM {table} WHERE tenant = 't1'")), 0, "{table}");
     }
     let again = trestle(&["purge", "--config", "tenant.toml", "--tenant", "t1"], dir.path());
