@@ -42,7 +42,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     std::fs::create_dir_all(&args.dir)?;
     let config_path = args.dir.join("tenant.toml");
-    std::fs::write(&config_path, tenant_config(&settings))?;
+    std::fs::write(&config_path, tenant_config(&settings, &bank_accounts(&emulators)?))?;
     println!("Wrote the tenant config {}\n", config_path.display());
 
     if args.no_sync {
@@ -83,12 +83,32 @@ fn write_token(path: &Path) -> anyhow::Result<String> {
     Ok(token)
 }
 
-fn tenant_config(settings: &trestle_emulators::ConnectionSettings) -> String {
+fn tenant_config(settings: &trestle_emulators::ConnectionSettings, bank_accounts: &str) -> String {
     format!(
         "# Written by `trestle demo`: a tenant syncing the emulated shop into the emulated books.\n\
-         tenant = \"demo-shop\"\n\n{}\n{ORDERS_FLOW}\n{OTHER_FLOWS}\n[mapping]\nmodule = \"country-codes\"\n",
+         tenant = \"demo-shop\"\n\n{}\n{ORDERS_FLOW}\n{bank_accounts}\n{OTHER_FLOWS}\n[mapping]\n\
+         module = \"country-codes\"\n",
         settings.tenant_connections()
     )
+}
+
+/// Where the shop's payments land in the emulated books, so the demo's
+/// invoices end paid: PayPal's on the payment provider's account, the rest
+/// on the bank (the books' own ids, new with every start).
+fn bank_accounts(emulators: &Emulators) -> anyhow::Result<String> {
+    let books = emulators.eaccounting.state();
+    let id = |name: &str| {
+        books["books"]["bankaccounts"]
+            .as_array()
+            .and_then(|accounts| accounts.iter().find(|a| a["Name"] == name))
+            .and_then(|a| a["Id"].as_str().map(str::to_string))
+            .ok_or_else(|| anyhow::anyhow!("the emulated books have no bank account named {name:?}"))
+    };
+    Ok(format!(
+        "[flows.orders.settings.bank_account]\ndefault = {:?}\npaypal_paypal = {:?}\n",
+        id("Bank")?,
+        id("Payment provider")?
+    ))
 }
 
 fn wait_forever() -> ! {

@@ -24,6 +24,9 @@ fn the_demo_checks_both_connections_and_leaves_a_log() {
         let summary = said.lines().any(|l| l.starts_with(&format!("{flow}: ")) && l.contains(" synced, "));
         assert!(summary, "the demo runs every flow and prints its summary; no {flow}: {said}");
     }
+    // Paid orders end paid in the books, not as open invoices.
+    assert!(said.contains("payment(s) registered on invoices"), "{said}");
+    assert!(!said.contains("payments not registered"), "{said}");
     let config = dir.path().join(".trestle/demo/tenant.toml");
     assert!(config.exists());
     let logs = trestle(&["logs", "--config", config.to_str().unwrap(), "--json"], dir.path());
