@@ -50,17 +50,18 @@ pub fn create(kind: DocumentKind, id: &str, reference: &str, dated: &str) -> Res
         );
         return Ok(CreatedDocument { id: existing, booked_total: None, rounding: 0.0 });
     }
+    let target = documents::Target::of(kind);
     let what = format!("eAccounting invoice {id}");
-    let original = client::get(&format!("/customerinvoices/{}", percent::encode(id)))?;
+    let original = client::get(&format!("{}/{}", target.collection, percent::encode(id)))?;
     if json::flag(&original, "IsCreditInvoice", &what)? {
         return Err(Error::Invalid(format!("{what} is a credit invoice itself; only a debit invoice is credited")));
     }
     let body = body(&original, reference, dated, &what)?;
-    let created = client::post("/customerinvoices", &body)?;
+    let created = client::post(target.collection, &body)?;
     let what = format!("eAccounting credit invoice {reference} just created");
     Ok(CreatedDocument {
         id: json::string(&created, "Id", &what)?,
-        booked_total: Some(json::number(&created, "TotalAmountInvoiceCurrency", &what)?),
+        booked_total: Some(json::number(&created, target.total_field, &what)?),
         rounding: 0.0,
     })
 }

@@ -38,14 +38,14 @@ const ROT_RUT_NONE: i64 = 0;
 const TOTAL_TOLERANCE: f64 = 0.05;
 
 /// Where and how each kind of document is kept.
-struct Target {
+pub(crate) struct Target {
     kind: DocumentKind,
-    collection: &'static str,
+    pub(crate) collection: &'static str,
     noun: &'static str,
     /// The field holding our reference (quotes call it CompanyReference).
     reference_field: &'static str,
     /// The field holding the document's total incl. VAT in its currency.
-    total_field: &'static str,
+    pub(crate) total_field: &'static str,
     /// The field holding the document's date.
     date_field: &'static str,
     /// The schema components of the document and of its rows.
@@ -54,7 +54,7 @@ struct Target {
 }
 
 impl Target {
-    fn of(kind: DocumentKind) -> Target {
+    pub(crate) fn of(kind: DocumentKind) -> Target {
         let (collection, noun, reference_field, total_field, date_field, component, row_component) = match kind {
             DocumentKind::Quote => {
                 ("/quotes", "quote", "CompanyReference", "TotalAmount", "QuoteDate", "QuoteApi", "QuoteRowApi")
